@@ -1,0 +1,40 @@
+//! The HTTP surface: routing, plumbing and the canonical API.
+
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod system;
+pub mod v1;
+
+use std::sync::Arc;
+
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::service::Service;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    /// The OpenAPI document, rendered once at start-up.
+    pub openapi: Arc<String>,
+}
+
+/// The whole application as one router.
+pub fn router(service: Service) -> Router {
+    let (routes, doc) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(v1::routes())
+        .merge(system::routes())
+        .split_for_parts();
+    let doc = openapi::finish(doc);
+    let state = AppState { service, openapi: Arc::new(doc.to_json().unwrap_or_default()) };
+    routes
+        .route_layer(axum::middleware::from_fn(middleware::remember_route))
+        .fallback(middleware::route_not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+}

@@ -1,0 +1,181 @@
+//! Every error the HTTP API returns, as RFC 9457 problem details, made in this
+//! one place.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::middleware::current_request_id;
+use crate::domain::field::FieldError;
+use crate::service::ServiceError;
+
+/// An RFC 9457 problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type; resolves to its documentation.
+    #[schema(example = "/problems/duplicate_email")]
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[schema(example = "Duplicate email")]
+    pub title: &'static str,
+    #[schema(example = 409)]
+    pub status: u16,
+    #[schema(example = "Another client of this firm already has this email.")]
+    pub detail: String,
+    /// Stable, machine-readable error code.
+    #[schema(example = "duplicate_email")]
+    pub code: &'static str,
+    /// For validation errors: every bad field and what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldErrorView>>,
+    /// The id of the request, to quote when asking for help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorView {
+    #[schema(example = "email")]
+    pub field: String,
+    #[schema(example = "is not a valid email address: missing @")]
+    pub message: String,
+}
+
+/// Errors of the HTTP layer: the service's, plus those only HTTP can have.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the body must be a JSON object")]
+    NotAnObject,
+    #[error("the body must be sent as application/json")]
+    UnsupportedMediaType,
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("no route matches this path")]
+    RouteNotFound,
+    #[error("this route does not support this method")]
+    MethodNotAllowed,
+    #[error("the request took too long")]
+    Timeout,
+}
+
+/// The catalog of problem types: code, status and title.
+pub const CATALOG: &[(&str, u16, &str, &str)] = &[
+    ("invalid_request", 400, "Invalid request", "One or more fields or parameters are invalid; see `errors`."),
+    ("malformed_json", 400, "Malformed JSON", "The request body is not well-formed JSON, or not a JSON object."),
+    ("unauthorized", 401, "Unauthorized", "The API key is missing, malformed, unknown, revoked or expired."),
+    ("insufficient_scope", 403, "Insufficient scope", "The API key is valid but lacks the scope this operation needs."),
+    ("not_found", 404, "Not found", "No such resource in this firm (or no such route)."),
+    ("method_not_allowed", 405, "Method not allowed", "The route exists but not with this HTTP method."),
+    ("duplicate_email", 409, "Duplicate email", "Another live client of this firm already has this primary email."),
+    ("version_conflict", 409, "Version conflict", "The `version` sent is not the record's current version; re-read and retry."),
+    ("precondition_failed", 412, "Precondition failed", "The `If-Match` entity tag does not match the record's current ETag."),
+    ("payload_too_large", 413, "Payload too large", "The request body exceeds the size limit."),
+    ("unsupported_media_type", 415, "Unsupported media type", "The request body must be JSON (`application/json`)."),
+    ("service_unavailable", 503, "Service unavailable", "The server cannot reach its database or is overloaded; retry shortly."),
+    ("request_timeout", 503, "Request timed out", "The request did not finish within the server's time limit; retry shortly."),
+    ("internal_error", 500, "Internal error", "Something failed inside the server; quote the request_id when reporting it."),
+];
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Service(e) => match e {
+                ServiceError::Invalid(_) => "invalid_request",
+                ServiceError::Unauthenticated => "unauthorized",
+                ServiceError::InsufficientScope(_) => "insufficient_scope",
+                ServiceError::NotFound(_) => "not_found",
+                ServiceError::DuplicateEmail => "duplicate_email",
+                ServiceError::VersionConflict { .. } => "version_conflict",
+                ServiceError::PreconditionFailed => "precondition_failed",
+                ServiceError::Unavailable(_) => "service_unavailable",
+                ServiceError::Internal(_) => "internal_error",
+            },
+            ApiError::MalformedJson(_) | ApiError::NotAnObject => "malformed_json",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::RouteNotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Timeout => "request_timeout",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::Service(ServiceError::Invalid(errors)) => {
+                format!("{} field(s) are invalid: {}", errors.len(), errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", "))
+            }
+            ApiError::Service(ServiceError::NotFound(what)) => format!("No {what} with this id exists in your firm."),
+            // Never leak internals to the caller; they are logged instead.
+            ApiError::Service(ServiceError::Internal(_)) => "The server failed to handle this request.".into(),
+            ApiError::Service(ServiceError::Unavailable(_)) => "The database is unavailable; retry shortly.".into(),
+            other => format!("{}{}", capitalise(&other.to_string()), "."),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let code = self.code();
+        let (status, title) = lookup(code);
+        let errors = match self {
+            ApiError::Service(ServiceError::Invalid(errors)) => Some(errors.iter().map(view).collect()),
+            _ => None,
+        };
+        Problem {
+            type_: format!("/problems/{code}"),
+            title,
+            status,
+            detail: self.detail(),
+            code,
+            errors,
+            request_id: current_request_id(),
+        }
+    }
+}
+
+fn view(e: &FieldError) -> FieldErrorView {
+    FieldErrorView { field: e.field.clone(), message: e.message.clone() }
+}
+
+pub fn lookup(code: &str) -> (u16, &'static str) {
+    CATALOG.iter().find(|(c, ..)| *c == code).map(|(_, s, t, _)| (*s, *t)).unwrap_or((500, "Internal error"))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Service(ServiceError::Internal(msg)) => tracing::error!(error = %msg, "internal error"),
+            ApiError::Service(ServiceError::Unavailable(msg)) => tracing::warn!(error = %msg, "store unavailable"),
+            _ => {}
+        }
+        let problem = self.to_problem();
+        let mut response = problem_response(&problem);
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Service(ServiceError::Unauthenticated) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"clientele\""));
+            }
+            ApiError::Service(ServiceError::Unavailable(_)) | ApiError::Timeout => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
+}

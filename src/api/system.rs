@@ -1,0 +1,73 @@
+//! Operational routes: health, readiness, the OpenAPI document and the
+//! problem-type pages that `type` URIs point to.
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::problem::{ApiError, Problem, CATALOG};
+use super::AppState;
+use crate::service::ServiceError;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(openapi_json))
+        .routes(routes!(problem_type))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness",
+    description = "The process is up and serving HTTP.",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations", summary = "Readiness",
+    description = "The database answers; a load balancer should send traffic only while this is 200.",
+    responses((status = 200, description = "Ready", body = Health),
+        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state.service.ready().await?;
+    Ok(Json(Health { status: "ok" }))
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", summary = "This API's OpenAPI 3.1 document",
+    responses((status = 200, description = "The document", content_type = "application/json")))]
+pub async fn openapi_json(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], state.openapi.as_ref().clone()).into_response()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemType {
+    pub code: &'static str,
+    pub status: u16,
+    pub title: &'static str,
+    pub description: &'static str,
+}
+
+#[utoipa::path(get, path = "/problems/{code}", tag = "operations", summary = "Describe a problem type",
+    description = "What a problem's `type` URI refers to.",
+    params(("code" = String, Path, description = "A problem `code`")),
+    responses((status = 200, description = "The problem type", body = ProblemType),
+        (status = 404, description = "No such problem type", body = Problem, content_type = "application/problem+json")))]
+pub async fn problem_type(Path(code): Path<String>) -> Result<Response, ApiError> {
+    let (code, status, title, description) = CATALOG
+        .iter()
+        .find(|(c, ..)| *c == code)
+        .copied()
+        .ok_or(ApiError::Service(ServiceError::NotFound("problem type")))?;
+    Ok((StatusCode::OK, Json(ProblemType { code, status, title, description })).into_response())
+}

@@ -1,0 +1,302 @@
+//! `/v1/clients`: parse, call the service, render.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::views::{ClientEnvelope, ClientList, ClientView, ClientWrite, Pagination};
+use crate::api::extract::{etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
+use crate::api::problem::{ApiError, Problem};
+use crate::api::AppState;
+use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm};
+use crate::domain::client::{Client, ClientKind};
+use crate::domain::ids::ClientId;
+use crate::domain::time::Timestamp;
+use crate::service::clients::{ListRequest, Page, MAX_PAGE};
+use crate::service::ServiceError;
+
+const MAX_IDS: usize = 100;
+const MAX_QUERY_CHARS: usize = 200;
+
+/// An id that doesn't parse can't name a client: that is a plain 404.
+fn client_id(raw: &str) -> Result<ClientId, ApiError> {
+    raw.parse().map_err(|_| ApiError::Service(ServiceError::NotFound("client")))
+}
+
+fn one(status: StatusCode, client: &Client) -> Response {
+    let mut response = (status, Json(ClientEnvelope { data: ClientView::from(client) })).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&etag(client.version)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+#[utoipa::path(
+    post, path = "/v1/clients", tag = "clients",
+    summary = "Create a client",
+    description = "Requires `clients:write`. Responds with the new client, its `Location` and `ETag`.",
+    request_body(content = ClientWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = ClientEnvelope,
+            headers(("Location" = String, description = "URL of the new client"), ("ETag" = String))),
+        (status = 409, description = "Another client of this firm has this email (`duplicate_email`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    let client = state.service.create_client(&actor, &body).await?;
+    let mut response = one(StatusCode::CREATED, &client);
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/clients/{}", client.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(
+    get, path = "/v1/clients/{id}", tag = "clients",
+    summary = "Get a client",
+    description = "Requires `clients:read`. Honours `If-None-Match` with 304.",
+    params(("id" = String, Path, description = "Client id (`cli_…`)")),
+    responses(
+        (status = 200, description = "The client", body = ClientEnvelope, headers(("ETag" = String))),
+        (status = 304, description = "Not modified since the ETag given in If-None-Match"),
+        (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let client = state.service.get_client(&actor, client_id(&id)?).await?;
+    let tag = etag(client.version);
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*"));
+    if unchanged {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(value) = HeaderValue::from_str(&tag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        return Ok(response);
+    }
+    Ok(one(StatusCode::OK, &client))
+}
+
+#[utoipa::path(
+    patch, path = "/v1/clients/{id}", tag = "clients",
+    summary = "Update a client (JSON merge patch)",
+    description = "Requires `clients:write`. Absent fields stay, `null` clears, objects merge (RFC 7396). \
+        `If-Match` or a body `version` pins the version the change is based on.",
+    params(("id" = String, Path, description = "Client id (`cli_…`)"),
+        ("If-Match" = Option<String>, Header, description = "ETag the client must still have")),
+    request_body(content = ClientWrite, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The updated client", body = ClientEnvelope, headers(("ETag" = String))),
+        (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate_email`, or `version_conflict` for a stale body `version`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not match (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(mut body): JsonObject,
+) -> Result<Response, ApiError> {
+    let id = client_id(&id)?;
+    let pre = precondition(&headers, Some(&mut body))?;
+    let client = state.service.update_client(&actor, id, &body, pre).await?;
+    Ok(one(StatusCode::OK, &client))
+}
+
+#[utoipa::path(
+    put, path = "/v1/clients/{id}", tag = "clients",
+    summary = "Replace a client",
+    description = "Requires `clients:write`. Every writable field is replaced; absent ones return to their defaults.",
+    params(("id" = String, Path, description = "Client id (`cli_…`)"),
+        ("If-Match" = Option<String>, Header, description = "ETag the client must still have")),
+    request_body(content = ClientWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The replaced client", body = ClientEnvelope, headers(("ETag" = String))),
+        (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`duplicate_email` or `version_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replace(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(mut body): JsonObject,
+) -> Result<Response, ApiError> {
+    let id = client_id(&id)?;
+    let pre = precondition(&headers, Some(&mut body))?;
+    let client = state.service.replace_client(&actor, id, &body, pre).await?;
+    Ok(one(StatusCode::OK, &client))
+}
+
+#[utoipa::path(
+    delete, path = "/v1/clients/{id}", tag = "clients",
+    summary = "Delete a client (soft)",
+    description = "Requires `clients:write`. The client is hidden at once and can be restored \
+        until the firm's retention period ends.",
+    params(("id" = String, Path, description = "Client id (`cli_…`)"),
+        ("If-Match" = Option<String>, Header, description = "ETag the client must still have")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let id = client_id(&id)?;
+    let pre = precondition(&headers, None)?;
+    state.service.delete_client(&actor, id, pre).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post, path = "/v1/clients/{id}/restore", tag = "clients",
+    summary = "Restore a deleted client",
+    description = "Requires `clients:write`. Restoring a client that isn't deleted changes nothing.",
+    params(("id" = String, Path, description = "Client id (`cli_…`)")),
+    responses(
+        (status = 200, description = "The restored client", body = ClientEnvelope, headers(("ETag" = String))),
+        (status = 404, description = "No such client (or it has been purged)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A live client has taken its email meanwhile (`duplicate_email`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let client = state.service.restore_client(&actor, client_id(&id)?).await?;
+    Ok(one(StatusCode::OK, &client))
+}
+
+#[utoipa::path(
+    get, path = "/v1/clients", tag = "clients",
+    summary = "List and search clients",
+    description = "Requires `clients:read`. Keyset-paginated: follow `pagination.next_cursor` (or the `Link` header) \
+        with the same `sort`. Unknown parameters are refused.",
+    params(
+        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("sort" = Option<String>, Query, description = "`created_at`, `updated_at`, `last_name` or `name`; `-` prefix for descending (default `-created_at`)"),
+        ("q" = Option<String>, Query, description = "Case-insensitive substring of name or email; a phone-like query matches phone digits"),
+        ("status" = Option<String>, Query, description = "Comma-separated; any of these statuses"),
+        ("tags" = Option<String>, Query, description = "Comma-separated; clients with all of these tags"),
+        ("kind" = Option<String>, Query, description = "`person` or `company`"),
+        ("company_id" = Option<String>, Query, description = "People belonging to this company"),
+        ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
+        ("created_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
+        ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
+        ("updated_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
+        ("ids" = Option<String>, Query, description = "Comma-separated client ids, at most 100"),
+        ("include_total" = Option<bool>, Query, description = "Also count all matching clients"),
+    ),
+    responses((status = 200, description = "One page of clients", body = ClientList,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))))
+)]
+pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
+    let request = list_request(&pairs)?;
+    let page = state.service.list_clients(&actor, request.clone()).await?;
+    let link = page.next_cursor.as_ref().map(|c| next_link(&pairs, c));
+    let mut response = Json(render_page(&page)).into_response();
+    if let Some(Ok(link)) = link.map(|l| HeaderValue::from_str(&l)) {
+        response.headers_mut().insert(header::LINK, link);
+    }
+    Ok(response)
+}
+
+fn render_page(page: &Page) -> ClientList {
+    ClientList {
+        data: page.items.iter().map(ClientView::from).collect(),
+        pagination: Pagination {
+            limit: page.limit,
+            has_more: page.has_more(),
+            next_cursor: page.next_cursor.clone(),
+            total: page.total,
+        },
+    }
+}
+
+/// The same query with the next cursor, as a relative `Link`.
+fn next_link(pairs: &[(String, String)], cursor: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(k, _)| k != "cursor") {
+        query.append_pair(k, v);
+    }
+    query.append_pair("cursor", cursor);
+    format!("</v1/clients?{}>; rel=\"next\"", query.finish())
+}
+
+fn list_request(pairs: &[(String, String)]) -> Result<ListRequest, ServiceError> {
+    let mut p = ParamReader::new(pairs);
+    let limit = p.parsed("limit", |s| {
+        s.parse::<usize>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or(format!("must be an integer from 1 to {MAX_PAGE}"))
+    });
+    let sort = p.parsed("sort", |s| {
+        ClientSort::parse(s).ok_or("must be created_at, updated_at, last_name or name, optionally prefixed with -".into())
+    });
+    let cursor = p.get("cursor").map(str::to_string);
+    let include_total = p.parsed("include_total", parse_bool).unwrap_or(false);
+    let search = p.parsed("q", |s| {
+        if s.chars().count() > MAX_QUERY_CHARS {
+            return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));
+        }
+        if s.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(SearchTerm::new(s))
+    });
+    let kind = p.parsed("kind", |s| ClientKind::parse(s).ok_or("must be person or company".into()));
+    let company_id = p.parsed("company_id", |s| s.parse::<ClientId>().map_err(|e| e.to_string()));
+    let mut instant = |name| p.parsed(name, |s| Timestamp::parse(s).ok_or("must be an RFC 3339 timestamp or YYYY-MM-DD".into()));
+    let (created_since, created_before) = (instant("created_since"), instant("created_before"));
+    let (updated_since, updated_before) = (instant("updated_since"), instant("updated_before"));
+    let statuses: Vec<String> = p.list("status").into_iter().map(str::to_string).collect();
+    let tags: Vec<String> = p.list("tags").into_iter().map(str::to_string).collect();
+    let ids = parse_ids(&mut p);
+    p.finish()?;
+    Ok(ListRequest {
+        filter: ClientFilter {
+            statuses,
+            tags,
+            kind,
+            company_id,
+            created_since,
+            created_before,
+            updated_since,
+            updated_before,
+            ids,
+            search: search.flatten(),
+        },
+        sort: sort.unwrap_or_default(),
+        cursor,
+        offset: 0,
+        limit,
+        include_total,
+    })
+}
+
+fn parse_ids<'a>(p: &mut ParamReader<'a>) -> Vec<ClientId> {
+    let raw = p.list("ids");
+    if raw.len() > MAX_IDS {
+        p.error("ids", format!("must list at most {MAX_IDS} ids"));
+        return Vec::new();
+    }
+    let mut ids = Vec::with_capacity(raw.len());
+    for text in raw {
+        match text.parse() {
+            Ok(id) => ids.push(id),
+            Err(_) => p.error("ids", format!("`{}` is not a client id", text.chars().take(40).collect::<String>())),
+        }
+    }
+    ids
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}

@@ -1,0 +1,125 @@
+//! `/v1/api-keys` and `/v1/me`.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+
+use super::views::{ApiKeyCreate, ApiKeyEnvelope, ApiKeyList, ApiKeyView, FirmView, MeEnvelope, MeView, Pagination};
+use crate::api::extract::{Auth, JsonObject};
+use crate::api::problem::{ApiError, Problem};
+use crate::api::AppState;
+use crate::domain::api_key::{Scope, Scopes};
+use crate::domain::ids::KeyId;
+use crate::domain::input::Reader;
+use crate::domain::time::Timestamp;
+use crate::service::keys::KeyRequest;
+use crate::service::ServiceError;
+
+fn key_id(raw: &str) -> Result<KeyId, ApiError> {
+    raw.parse().map_err(|_| ApiError::Service(ServiceError::NotFound("API key")))
+}
+
+#[utoipa::path(
+    post, path = "/v1/api-keys", tag = "api keys",
+    summary = "Create an API key",
+    description = "Requires `admin`. The response is the only time the secret is shown.",
+    request_body(content = ApiKeyCreate, content_type = "application/json"),
+    responses((status = 201, description = "Created; `data.secret` holds the key", body = ApiKeyEnvelope))
+)]
+pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    actor.require(Scope::Admin)?;
+    let request = key_request(&body)?;
+    let new = state.service.create_key(&actor, request).await?;
+    let mut view = ApiKeyView::from(&new.key);
+    view.secret = Some(new.secret.expose().to_string());
+    let mut response = (StatusCode::CREATED, Json(ApiKeyEnvelope { data: view })).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/api-keys/{}", new.key.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+fn key_request(body: &serde_json::Map<String, Value>) -> Result<KeyRequest, ServiceError> {
+    let mut r = Reader::new(body).with_read_only(&["id", "prefix", "created_at", "last_used_at", "revoked_at", "secret"]);
+    let name = r.text("name", 100);
+    let expires_at = r.parsed("expires_at", |s| Timestamp::parse(s).ok_or("must be an RFC 3339 timestamp".into()));
+    let mut scopes = Vec::new();
+    if !r.is_present("scopes") {
+        r.error("scopes", "is required");
+    }
+    for (i, item) in r.array("scopes", Scope::ALL.len()).iter().enumerate() {
+        match item.as_str().map(str::parse::<Scope>) {
+            Some(Ok(scope)) => scopes.push(scope),
+            Some(Err(message)) => r.error(format!("scopes[{i}]"), message),
+            None => r.error(format!("scopes[{i}]"), "must be a string"),
+        }
+    }
+    r.finish().map_err(ServiceError::Invalid)?;
+    Ok(KeyRequest { name, scopes: Scopes::new(scopes), expires_at })
+}
+
+#[utoipa::path(
+    get, path = "/v1/api-keys", tag = "api keys",
+    summary = "List API keys",
+    description = "Requires `admin`. Every key of the firm, revoked ones included, oldest first; never secrets.",
+    responses((status = 200, description = "The firm's keys", body = ApiKeyList))
+)]
+pub async fn list(State(state): State<AppState>, Auth(actor): Auth) -> Result<Json<ApiKeyList>, ApiError> {
+    let keys = state.service.list_keys(&actor).await?;
+    let data: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
+    let pagination = Pagination { limit: data.len(), has_more: false, next_cursor: None, total: None };
+    Ok(Json(ApiKeyList { data, pagination }))
+}
+
+#[utoipa::path(
+    get, path = "/v1/api-keys/{id}", tag = "api keys",
+    summary = "Get an API key",
+    description = "Requires `admin`, except for the key making the request.",
+    params(("id" = String, Path, description = "Key id (`key_…`)")),
+    responses(
+        (status = 200, description = "The key", body = ApiKeyEnvelope),
+        (status = 404, description = "No such key in this firm", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> Result<Json<ApiKeyEnvelope>, ApiError> {
+    let key = state.service.get_key(&actor, key_id(&id)?).await?;
+    Ok(Json(ApiKeyEnvelope { data: ApiKeyView::from(&key) }))
+}
+
+#[utoipa::path(
+    delete, path = "/v1/api-keys/{id}", tag = "api keys",
+    summary = "Revoke an API key",
+    description = "Requires `admin`. The key stops working at once; its record stays for the audit trail.",
+    params(("id" = String, Path, description = "Key id (`key_…`)")),
+    responses(
+        (status = 200, description = "The revoked key", body = ApiKeyEnvelope),
+        (status = 404, description = "No such key in this firm", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revoke(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> Result<Json<ApiKeyEnvelope>, ApiError> {
+    let key = state.service.revoke_key(&actor, key_id(&id)?).await?;
+    Ok(Json(ApiKeyEnvelope { data: ApiKeyView::from(&key) }))
+}
+
+#[utoipa::path(
+    get, path = "/v1/me", tag = "api keys",
+    summary = "Who am I",
+    description = "Any valid key: its firm, the key itself and its scopes.",
+    responses((status = 200, description = "The caller", body = MeEnvelope))
+)]
+pub async fn me(State(state): State<AppState>, Auth(actor): Auth) -> Result<Json<MeEnvelope>, ApiError> {
+    let key_id = actor.key_id.ok_or(ServiceError::Unauthenticated)?;
+    let key = state.service.get_key(&actor, key_id).await?;
+    let settings = &actor.firm.settings;
+    let firm = FirmView {
+        id: actor.firm.id.to_string(),
+        name: actor.firm.name.clone(),
+        default_phone_region: settings.default_phone_region.clone(),
+        client_statuses: settings.client_statuses.clone(),
+        retention_days: settings.retention_days,
+    };
+    let scopes = actor.scopes.iter().map(|s| s.as_str()).collect();
+    Ok(Json(MeEnvelope { data: MeView { firm, key: ApiKeyView::from(&key), scopes } }))
+}

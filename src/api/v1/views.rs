@@ -1,0 +1,341 @@
+//! The canonical API's response bodies (and documented request bodies). Domain
+//! types are never serialised directly: these views are the contract.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::domain::api_key::ApiKey;
+use crate::domain::client::{Address, Client, ClientFields};
+use crate::domain::event::Event;
+
+#[derive(Serialize, ToSchema)]
+pub struct AddressView {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    /// State, province or county.
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+impl From<&Address> for AddressView {
+    fn from(a: &Address) -> Self {
+        Self {
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            city: a.city.clone(),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country: a.country.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LabeledEmailView {
+    #[schema(example = "ann@work.example")]
+    pub address: String,
+    #[schema(example = "work")]
+    pub label: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LabeledPhoneView {
+    #[schema(example = "+15557654321")]
+    pub number: String,
+    pub label: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LabeledAddressView {
+    pub label: Option<String>,
+    #[serde(flatten)]
+    pub address: AddressView,
+}
+
+/// A client as the canonical API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct ClientView {
+    #[schema(example = "cli_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
+    pub id: String,
+    /// `person` or `company`.
+    #[schema(example = "person")]
+    pub kind: &'static str,
+    /// Display name: a company's name, or a person's first and last name.
+    #[schema(example = "David Johnson")]
+    pub name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub address: Option<AddressView>,
+    pub other_emails: Vec<LabeledEmailView>,
+    pub other_phones: Vec<LabeledPhoneView>,
+    pub other_addresses: Vec<LabeledAddressView>,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: Option<String>,
+    /// The company (a client of kind `company`) this person belongs to.
+    pub company_id: Option<String>,
+    #[schema(example = "active")]
+    pub status: String,
+    pub tags: Vec<String>,
+    pub source: Option<String>,
+    /// Internal notes, never shown to the client.
+    pub notes: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: Map<String, Value>,
+    pub matters_count: i64,
+    /// Increases with every change; also the ETag.
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Client> for ClientView {
+    fn from(c: &Client) -> Self {
+        let f: &ClientFields = &c.fields;
+        Self {
+            id: c.id.to_string(),
+            kind: f.kind.as_str(),
+            name: f.display_name(),
+            first_name: f.first_name.clone(),
+            last_name: f.last_name.clone(),
+            email: f.email.as_ref().map(|e| e.to_string()),
+            phone: f.phone.as_ref().map(|p| p.to_string()),
+            address: f.address.as_ref().map(AddressView::from),
+            other_emails: f
+                .other_emails
+                .iter()
+                .map(|e| LabeledEmailView { address: e.address.to_string(), label: e.label.clone() })
+                .collect(),
+            other_phones: f
+                .other_phones
+                .iter()
+                .map(|p| LabeledPhoneView { number: p.number.to_string(), label: p.label.clone() })
+                .collect(),
+            other_addresses: f
+                .other_addresses
+                .iter()
+                .map(|a| LabeledAddressView { label: a.label.clone(), address: AddressView::from(&a.address) })
+                .collect(),
+            date_of_birth: f.date_of_birth.map(|d| d.to_string()),
+            company_id: f.company_id.map(|id| id.to_string()),
+            status: f.status.clone(),
+            tags: f.tags.clone(),
+            source: f.source.clone(),
+            notes: f.notes.clone(),
+            custom_fields: f.custom_fields.clone(),
+            matters_count: c.matters_count,
+            version: c.version,
+            created_at: c.created_at.to_string(),
+            updated_at: c.updated_at.to_string(),
+        }
+    }
+}
+
+/// The writable fields of a client: the body of `POST` and `PUT`, and (every
+/// field optional, `null` clearing) of `PATCH`. Unknown and read-only fields
+/// are refused.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the request body; the service parses it
+pub struct ClientWrite {
+    /// `person` (default) or `company`.
+    #[schema(example = "person")]
+    kind: Option<String>,
+    /// Required for a person.
+    #[schema(example = "David", max_length = 200)]
+    first_name: Option<String>,
+    /// Required for a person.
+    #[schema(example = "Johnson", max_length = 200)]
+    last_name: Option<String>,
+    /// Required for a company; derived (read-only) for a person.
+    #[schema(max_length = 200)]
+    name: Option<String>,
+    /// Unique per firm, case-insensitively.
+    #[schema(example = "david.johnson@example.com", max_length = 254)]
+    email: Option<String>,
+    /// Any common format; stored as E.164 (the firm's default region applies).
+    #[schema(example = "(555) 123-4567")]
+    phone: Option<String>,
+    address: Option<AddressView>,
+    #[schema(max_items = 10)]
+    other_emails: Option<Vec<LabeledEmailView>>,
+    #[schema(max_items = 10)]
+    other_phones: Option<Vec<LabeledPhoneView>>,
+    #[schema(max_items = 10)]
+    other_addresses: Option<Vec<LabeledAddressView>>,
+    #[schema(example = "1985-06-15")]
+    date_of_birth: Option<String>,
+    company_id: Option<String>,
+    /// One of the firm's statuses (default: `active`, `inactive`, `closed`).
+    status: Option<String>,
+    #[schema(max_items = 50)]
+    tags: Option<Vec<String>>,
+    #[schema(max_length = 200)]
+    source: Option<String>,
+    #[schema(max_length = 10000)]
+    notes: Option<String>,
+    /// Up to 100 keys, 16 KiB of JSON.
+    #[schema(value_type = Option<Object>)]
+    custom_fields: Option<Value>,
+    /// Optimistic locking: if given, the write fails with 409 `version_conflict`
+    /// unless it is the current version.
+    version: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientEnvelope {
+    pub data: ClientView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Pagination {
+    pub limit: usize,
+    pub has_more: bool,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// Matching records in all pages; only with `include_total=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientList {
+    pub data: Vec<ClientView>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyView {
+    #[schema(example = "key_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
+    pub id: String,
+    pub name: Option<String>,
+    /// The secret's first characters, to tell keys apart.
+    #[schema(example = "clt_a1B2c3")]
+    pub prefix: String,
+    #[schema(example = json!(["clients:read", "clients:write"]))]
+    pub scopes: Vec<&'static str>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    /// Only in the response that creates the key: store it now, it is never shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl From<&ApiKey> for ApiKeyView {
+    fn from(k: &ApiKey) -> Self {
+        Self {
+            id: k.id.to_string(),
+            name: k.name.clone(),
+            prefix: k.prefix.clone(),
+            scopes: k.scopes.iter().map(|s| s.as_str()).collect(),
+            created_at: k.created_at.to_string(),
+            last_used_at: k.last_used_at.map(|t| t.to_string()),
+            expires_at: k.expires_at.map(|t| t.to_string()),
+            revoked_at: k.revoked_at.map(|t| t.to_string()),
+            secret: None,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyEnvelope {
+    pub data: ApiKeyView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyList {
+    pub data: Vec<ApiKeyView>,
+    pub pagination: Pagination,
+}
+
+/// The body of `POST /v1/api-keys`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents the request body; the handler reads it field by field
+pub struct ApiKeyCreate {
+    #[schema(example = "Zapier integration", max_length = 100)]
+    name: Option<String>,
+    /// Scope names: `clients:read`, `clients:write`, `matters:read`, `matters:write`,
+    /// `notes:read`, `notes:write`, `leads:read`, `leads:write`, `users:read`, `admin`.
+    #[schema(example = json!(["clients:read"]))]
+    scopes: Vec<String>,
+    /// RFC 3339; the key stops working at this instant.
+    expires_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FirmView {
+    pub id: String,
+    pub name: String,
+    pub default_phone_region: String,
+    pub client_statuses: Vec<String>,
+    pub retention_days: u32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    pub firm: FirmView,
+    pub key: ApiKeyView,
+    pub scopes: Vec<&'static str>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeEnvelope {
+    pub data: MeView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    pub id: String,
+    /// Position in the firm's event log; pass the last one seen as `after`.
+    pub seq: i64,
+    #[schema(example = "client.updated")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    /// The key that made the change; null for the operator's CLI.
+    pub actor_key_id: Option<String>,
+    pub request_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Value>,
+    pub created_at: String,
+}
+
+impl From<&Event> for EventView {
+    fn from(e: &Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            seq: e.seq,
+            kind: e.kind.clone(),
+            resource_type: e.resource_type.clone(),
+            resource_id: e.resource_id.clone(),
+            actor_key_id: e.actor_key_id.map(|k| k.to_string()),
+            request_id: e.request_id.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+            created_at: e.created_at.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventList {
+    pub data: Vec<EventView>,
+    pub pagination: EventPagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventPagination {
+    pub limit: usize,
+    pub has_more: bool,
+    /// Pass as `after` for the next page.
+    pub next_after: Option<i64>,
+}

@@ -1,0 +1,184 @@
+//! The command line: `serve`, `migrate`, and the operator's firm and key
+//! commands, which print JSON so they can be scripted.
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::config::{ServeConfig, StoreConfig};
+use crate::domain::api_key::Scopes;
+use crate::domain::firm::Firm;
+use crate::domain::ids::{FirmId, KeyId};
+use crate::domain::time::Timestamp;
+use crate::server::{open_store, serve};
+use crate::service::keys::{KeyRequest, NewKey};
+use crate::service::Service;
+
+#[derive(Parser, Debug)]
+#[command(name = "clientele", version, about = "Multi-tenant client-records API server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (applies migrations first).
+    Serve(ServeConfig),
+    /// Apply database migrations and exit.
+    Migrate(StoreConfig),
+    /// Manage firms.
+    #[command(subcommand)]
+    Firms(FirmCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FirmCommand {
+    /// Create a firm and its first admin key.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreConfig,
+    },
+    /// List firms.
+    List {
+        #[command(flatten)]
+        store: StoreConfig,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create an API key; the JSON printed holds its secret, shown only now.
+    Create {
+        #[arg(long)]
+        firm: FirmId,
+        /// Comma-separated, e.g. `clients:read,clients:write`.
+        #[arg(long)]
+        scopes: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// RFC 3339 instant after which the key stops working.
+        #[arg(long)]
+        expires_at: Option<String>,
+        #[command(flatten)]
+        store: StoreConfig,
+    },
+    /// List a firm's keys (never their secrets).
+    List {
+        #[arg(long)]
+        firm: FirmId,
+        #[command(flatten)]
+        store: StoreConfig,
+    },
+    /// Revoke a key at once.
+    Revoke {
+        #[arg(long)]
+        firm: FirmId,
+        key: KeyId,
+        #[command(flatten)]
+        store: StoreConfig,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(config) => serve(config).await,
+        Command::Migrate(store) => {
+            open_store(&store)?;
+            print(json!({"migrated": true}));
+            Ok(())
+        }
+        Command::Firms(cmd) => firms(cmd).await,
+        Command::Keys(cmd) => keys(cmd).await,
+    }
+}
+
+fn service(store: &StoreConfig) -> Result<Service, String> {
+    Ok(Service::new(open_store(store)?))
+}
+
+fn print(value: serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+}
+
+fn firm_json(firm: &Firm) -> serde_json::Value {
+    json!({"id": firm.id, "name": firm.name, "created_at": firm.created_at, "settings": firm.settings})
+}
+
+fn key_json(key: &crate::domain::api_key::ApiKey, secret: Option<&str>) -> serde_json::Value {
+    let mut value = json!({
+        "id": key.id,
+        "firm_id": key.firm_id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "scopes": key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+    });
+    if let Some(secret) = secret {
+        value["secret"] = json!(secret);
+    }
+    value
+}
+
+fn new_key_json(new: &NewKey) -> serde_json::Value {
+    key_json(&new.key, Some(new.secret.expose()))
+}
+
+async fn firms(cmd: FirmCommand) -> Result<(), String> {
+    match cmd {
+        FirmCommand::Create { name, store } => {
+            let new = service(&store)?.create_firm(&name).await.map_err(|e| describe(&e))?;
+            print(json!({"firm": firm_json(&new.firm), "admin_key": new_key_json(&new.admin_key)}));
+        }
+        FirmCommand::List { store } => {
+            let firms = service(&store)?.list_firms().await.map_err(|e| describe(&e))?;
+            print(json!(firms.iter().map(firm_json).collect::<Vec<_>>()));
+        }
+    }
+    Ok(())
+}
+
+async fn keys(cmd: KeyCommand) -> Result<(), String> {
+    match cmd {
+        KeyCommand::Create { firm, scopes, name, expires_at, store } => {
+            let service = service(&store)?;
+            let actor = service.operator(firm).await.map_err(|e| describe(&e))?;
+            let scopes = Scopes::parse_list(&scopes)?;
+            let expires_at = expires_at
+                .map(|t| Timestamp::parse(&t).ok_or_else(|| format!("--expires-at `{t}` is not an RFC 3339 timestamp")))
+                .transpose()?;
+            let new = service.create_key(&actor, KeyRequest { name, scopes, expires_at }).await.map_err(|e| describe(&e))?;
+            print(new_key_json(&new));
+        }
+        KeyCommand::List { firm, store } => {
+            let service = service(&store)?;
+            let actor = service.operator(firm).await.map_err(|e| describe(&e))?;
+            let keys = service.list_keys(&actor).await.map_err(|e| describe(&e))?;
+            print(json!(keys.iter().map(|k| key_json(k, None)).collect::<Vec<_>>()));
+        }
+        KeyCommand::Revoke { firm, key, store } => {
+            let service = service(&store)?;
+            let actor = service.operator(firm).await.map_err(|e| describe(&e))?;
+            let key = service.revoke_key(&actor, key).await.map_err(|e| describe(&e))?;
+            print(key_json(&key, None));
+        }
+    }
+    Ok(())
+}
+
+/// An error as one line for the terminal, with each invalid field.
+fn describe(e: &crate::service::ServiceError) -> String {
+    match e {
+        crate::service::ServiceError::Invalid(errors) => {
+            errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,82 @@
+//! Configuration: one struct per command, from flags or `CLIENTELE_*`
+//! environment variables (flags win).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (the default, an embedded file) or `postgres://…`.
+    #[arg(long, env = "CLIENTELE_DATABASE_URL", default_value = "sqlite://clientele.db")]
+    pub database_url: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeConfig {
+    #[command(flatten)]
+    pub store: StoreConfig,
+    /// Address to listen on.
+    #[arg(long, env = "CLIENTELE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Log filter (`info`, `debug`, `clientele=debug,info`, …).
+    #[arg(long, env = "CLIENTELE_LOG", default_value = "info")]
+    pub log: String,
+}
+
+/// A parsed `--database-url`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_string()));
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        if path.is_empty() {
+            return Err("the SQLite URL names no file; use sqlite://PATH".into());
+        }
+        if url.contains("://") && !url.starts_with("sqlite://") {
+            return Err(format!("unsupported database URL scheme in `{}`; use sqlite:// or postgres://", redact(url)));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+}
+
+/// The URL with any password replaced, fit for logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        assert_eq!(DatabaseUrl::parse("sqlite://clientele.db").unwrap(), DatabaseUrl::Sqlite("clientele.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(), DatabaseUrl::Sqlite("/tmp/x.db".into()));
+        assert_eq!(DatabaseUrl::parse("data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
+        assert!(matches!(DatabaseUrl::parse("postgres://u:p@h/db").unwrap(), DatabaseUrl::Postgres(_)));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://app:secret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact("sqlite://a.db"), "sqlite://a.db");
+    }
+}

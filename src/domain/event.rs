@@ -1,0 +1,25 @@
+//! Audit events: one per mutation, written in the mutation's transaction.
+
+use serde_json::Value;
+
+use super::ids::{EventId, FirmId, KeyId};
+use super::time::Timestamp;
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: EventId,
+    /// Position in the event log, assigned by the store when written (0 before).
+    pub seq: i64,
+    pub firm_id: FirmId,
+    /// `client.created`, `api_key.revoked`, …
+    pub kind: String,
+    pub resource_type: String,
+    /// The affected record's public id (`cli_…`).
+    pub resource_id: String,
+    /// The key that made the change; `None` for the CLI and the server itself.
+    pub actor_key_id: Option<KeyId>,
+    pub request_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,80 @@
+//! Starting and stopping the HTTP server.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::{redact, DatabaseUrl, ServeConfig, StoreConfig};
+use crate::service::Service;
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
+
+/// Opens the store a URL names, bringing its schema up to date.
+pub fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, String> {
+    match DatabaseUrl::parse(&config.database_url)? {
+        DatabaseUrl::Sqlite(path) => {
+            let store = SqliteStore::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        DatabaseUrl::Postgres(url) => Err(format!(
+            "{}: PostgreSQL is not supported by this build yet; use sqlite://PATH",
+            redact(&url)
+        )),
+    }
+}
+
+/// On a database with no firm, makes one and prints its admin key, once, to
+/// stderr (never to the log).
+pub async fn bootstrap(service: &Service) -> Result<(), String> {
+    let firms = service.list_firms().await.map_err(|e| e.to_string())?;
+    if !firms.is_empty() {
+        return Ok(());
+    }
+    let new = service.create_firm("My firm").await.map_err(|e| e.to_string())?;
+    eprintln!(
+        "\nCreated firm {} with an admin API key. It is shown only this once; store it now:\n\n    {}\n",
+        new.firm.id,
+        new.admin_key.secret.expose()
+    );
+    Ok(())
+}
+
+pub async fn serve(config: ServeConfig) -> Result<(), String> {
+    crate::telemetry::init(&config.log);
+    let store = open_store(&config.store)?;
+    let service = Service::new(store);
+    bootstrap(&service).await?;
+    let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    tracing::info!(
+        bind = %config.bind,
+        database_url = %redact(&config.store.database_url),
+        version = env!("CARGO_PKG_VERSION"),
+        "clientele listening"
+    );
+    axum::serve(listener, crate::api::router(service))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("clientele stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C; in-flight requests then finish before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

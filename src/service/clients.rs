@@ -1,0 +1,258 @@
+//! Clients: every rule about creating, changing, deleting and listing them.
+
+use serde_json::{Map, Value};
+
+use super::{cursor, Actor, Service, ServiceError, ServiceResult};
+use crate::domain::api_key::Scope;
+use crate::domain::client::query::{ClientFilter, ClientQuery, ClientSort};
+use crate::domain::client::{merge_patch, parse_document, to_document, Client, ClientFields, ClientKind};
+use crate::domain::ids::ClientId;
+use crate::domain::time::Timestamp;
+use crate::store::StoreError;
+
+/// Attempts at a read-modify-write that raced with another writer, when the
+/// caller didn't pin a version (with a pinned version a race is the caller's
+/// conflict to resolve).
+const MAX_ATTEMPTS: usize = 8;
+pub const MAX_PAGE: usize = 100;
+pub const DEFAULT_PAGE: usize = 25;
+
+/// Conditions a write must meet, from `If-Match` and a body's `version`.
+#[derive(Debug, Clone, Default)]
+pub struct Precondition {
+    pub if_match: Option<IfMatch>,
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IfMatch {
+    /// `If-Match: *`: the record must exist.
+    Any,
+    /// Versions named by the entity tags; anything unparseable matches nothing.
+    Versions(Vec<i64>),
+}
+
+impl Precondition {
+    fn is_pinned(&self) -> bool {
+        self.if_match.is_some() || self.version.is_some()
+    }
+
+    fn check(&self, current: i64) -> ServiceResult<()> {
+        if let Some(IfMatch::Versions(versions)) = &self.if_match {
+            if !versions.contains(&current) {
+                return Err(ServiceError::PreconditionFailed);
+            }
+        }
+        match self.version {
+            Some(sent) if sent != current => Err(ServiceError::VersionConflict { sent, current }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A list request as every surface hands it over.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub filter: ClientFilter,
+    pub sort: ClientSort,
+    pub cursor: Option<String>,
+    pub offset: u64,
+    pub limit: Option<usize>,
+    pub include_total: bool,
+}
+
+pub struct Page {
+    pub items: Vec<Client>,
+    pub next_cursor: Option<String>,
+    pub limit: usize,
+    pub total: Option<u64>,
+}
+
+impl Page {
+    pub fn has_more(&self) -> bool {
+        self.next_cursor.is_some()
+    }
+}
+
+impl Service {
+    pub async fn create_client(&self, actor: &Actor, doc: &Map<String, Value>) -> ServiceResult<Client> {
+        actor.require(Scope::ClientsWrite)?;
+        let fields = parse_document(doc, &actor.firm.settings).map_err(ServiceError::Invalid)?;
+        self.check_company(actor, None, &fields).await?;
+        let now = Timestamp::now();
+        let mut client = Client {
+            id: ClientId::generate(),
+            firm_id: actor.firm.id,
+            seq: 0,
+            fields,
+            matters_count: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        let event = actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()));
+        client.seq = self.store.insert_client(&client, &event).await?;
+        Ok(client)
+    }
+
+    pub async fn get_client(&self, actor: &Actor, id: ClientId) -> ServiceResult<Client> {
+        actor.require(Scope::ClientsRead)?;
+        self.live_client(actor, id).await
+    }
+
+    /// JSON merge patch (RFC 7396) of the client's writable fields.
+    pub async fn update_client(&self, actor: &Actor, id: ClientId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<Client> {
+        actor.require(Scope::ClientsWrite)?;
+        let patch = Value::Object(patch.clone());
+        self.write_client(actor, id, &pre, "client.updated", |current| {
+            let mut doc = Value::Object(to_document(&current.fields));
+            merge_patch(&mut doc, &patch);
+            parse(actor, &doc)
+        })
+        .await
+    }
+
+    /// Replaces every writable field; absent ones return to their defaults.
+    pub async fn replace_client(&self, actor: &Actor, id: ClientId, doc: &Map<String, Value>, pre: Precondition) -> ServiceResult<Client> {
+        actor.require(Scope::ClientsWrite)?;
+        let doc = Value::Object(doc.clone());
+        self.write_client(actor, id, &pre, "client.replaced", |_| parse(actor, &doc)).await
+    }
+
+    /// Soft delete: the client disappears from reads and lists, restorable
+    /// until the firm's retention period purges it.
+    pub async fn delete_client(&self, actor: &Actor, id: ClientId, pre: Precondition) -> ServiceResult<()> {
+        actor.require(Scope::ClientsWrite)?;
+        let now = Timestamp::now();
+        self.change_client(actor, id, &pre, "client.deleted", false, |current| {
+            Ok(Some(Client { deleted_at: Some(now), ..current.clone() }))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Undoes a soft delete. Restoring a live client changes nothing.
+    pub async fn restore_client(&self, actor: &Actor, id: ClientId) -> ServiceResult<Client> {
+        actor.require(Scope::ClientsWrite)?;
+        self.change_client(actor, id, &Precondition::default(), "client.restored", true, |current| {
+            Ok(current.deleted_at.is_some().then(|| Client { deleted_at: None, ..current.clone() }))
+        })
+        .await
+    }
+
+    pub async fn list_clients(&self, actor: &Actor, request: ListRequest) -> ServiceResult<Page> {
+        actor.require(Scope::ClientsRead)?;
+        let limit = request.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ServiceError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
+        }
+        let after = request.cursor.as_deref().map(|c| cursor::decode(c, &request.sort)).transpose()?;
+        let query = ClientQuery {
+            filter: request.filter,
+            sort: request.sort,
+            after,
+            offset: request.offset,
+            limit: limit + 1,
+        };
+        let mut items = self.store.list_clients(actor.firm.id, &query).await?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| cursor::encode(&query.sort, &last.position(&query.sort)))
+        } else {
+            None
+        };
+        let total = if request.include_total {
+            Some(self.store.count_clients(actor.firm.id, &query.filter).await?)
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor, limit, total })
+    }
+
+    async fn live_client(&self, actor: &Actor, id: ClientId) -> ServiceResult<Client> {
+        match self.store.get_client(actor.firm.id, id).await? {
+            Some(c) if c.deleted_at.is_none() => Ok(c),
+            _ => Err(ServiceError::NotFound("client")),
+        }
+    }
+
+    /// Read-modify-write of a live client's fields by `new_fields`.
+    async fn write_client(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        pre: &Precondition,
+        kind: &str,
+        new_fields: impl Fn(&Client) -> ServiceResult<ClientFields>,
+    ) -> ServiceResult<Client> {
+        self.change_client(actor, id, pre, kind, false, |current| {
+            let fields = new_fields(current)?;
+            Ok((fields != current.fields).then(|| Client { fields, ..current.clone() }))
+        })
+        .await
+    }
+
+    /// The one path every change to a client takes: read, check preconditions,
+    /// compute the new state (`None` means nothing changes), validate references,
+    /// then compare-and-set with the event. A lost race is retried unless the
+    /// caller pinned a version.
+    async fn change_client(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        pre: &Precondition,
+        kind: &str,
+        include_deleted: bool,
+        change: impl Fn(&Client) -> ServiceResult<Option<Client>>,
+    ) -> ServiceResult<Client> {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = match self.store.get_client(actor.firm.id, id).await? {
+                Some(c) if include_deleted || c.deleted_at.is_none() => c,
+                _ => return Err(ServiceError::NotFound("client")),
+            };
+            pre.check(current.version)?;
+            let Some(mut next) = change(&current)? else {
+                return Ok(current);
+            };
+            self.check_company(actor, Some(&current), &next.fields).await?;
+            next.version = current.version + 1;
+            // Never let updated_at go backwards, even if clocks differ between nodes.
+            next.updated_at = Timestamp::now().max(current.updated_at);
+            let event = actor.event(kind, "client", id.to_string(), Some(current.snapshot()), Some(next.snapshot()));
+            match self.store.update_client(&next, current.version, &event).await {
+                Ok(()) => return Ok(next),
+                Err(StoreError::VersionMismatch) if pre.is_pinned() => {
+                    return Err(match pre.if_match {
+                        Some(_) => ServiceError::PreconditionFailed,
+                        None => ServiceError::VersionConflict { sent: pre.version.unwrap_or_default(), current: next.version },
+                    });
+                }
+                Err(StoreError::VersionMismatch) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Unavailable("the client is being changed too often to update; retry".into()))
+    }
+
+    /// A person's `company_id` must name a live company of the same firm.
+    async fn check_company(&self, actor: &Actor, current: Option<&Client>, fields: &ClientFields) -> ServiceResult<()> {
+        let Some(company_id) = fields.company_id else { return Ok(()) };
+        if current.is_some_and(|c| c.fields.company_id == Some(company_id)) {
+            return Ok(()); // unchanged: a link made earlier stays valid
+        }
+        if current.is_some_and(|c| c.id == company_id) {
+            return Err(ServiceError::invalid("company_id", "a client cannot belong to itself"));
+        }
+        match self.store.get_client(actor.firm.id, company_id).await? {
+            Some(c) if c.deleted_at.is_none() && c.fields.kind == ClientKind::Company => Ok(()),
+            _ => Err(ServiceError::invalid("company_id", "does not refer to a company client of this firm")),
+        }
+    }
+}
+
+fn parse(actor: &Actor, doc: &Value) -> ServiceResult<ClientFields> {
+    let empty = Map::new();
+    let doc = doc.as_object().unwrap_or(&empty);
+    parse_document(doc, &actor.firm.settings).map_err(ServiceError::Invalid)
+}

@@ -1,0 +1,49 @@
+//! Firms: created by the operator (CLI, or the first start of the server).
+
+use super::{Actor, Service, ServiceError, ServiceResult};
+use crate::domain::api_key::{Scope, Scopes, Secret};
+use crate::domain::firm::{Firm, FirmSettings};
+use crate::domain::ids::FirmId;
+use crate::domain::text;
+use crate::domain::time::Timestamp;
+
+/// A new firm and the admin key made with it; the secret is shown only now.
+pub struct NewFirm {
+    pub firm: Firm,
+    pub admin_key: super::keys::NewKey,
+}
+
+impl Service {
+    /// Creates a firm with an admin key, in one transaction.
+    pub async fn create_firm(&self, name: &str) -> ServiceResult<NewFirm> {
+        let name = text::required(name, 200).map_err(|m| ServiceError::invalid("name", m))?;
+        let firm = Firm { id: FirmId::generate(), name, settings: FirmSettings::default(), created_at: Timestamp::now() };
+        let operator = Actor { firm: firm.clone(), key_id: None, scopes: Scopes::new(vec![Scope::Admin]), request_id: None };
+        let secret = Secret::generate();
+        let key = super::keys::new_key(&firm, Some("initial admin key".into()), operator.scopes.clone(), None, &secret);
+        let events = [
+            operator.event("firm.created", "firm", firm.id.to_string(), None, Some(firm_snapshot(&firm))),
+            operator.event("api_key.created", "api_key", key.id.to_string(), None, Some(super::keys::snapshot(&key))),
+        ];
+        self.store.create_firm(&firm, std::slice::from_ref(&key), &events).await?;
+        Ok(NewFirm { firm, admin_key: super::keys::NewKey { key, secret } })
+    }
+
+    pub async fn list_firms(&self) -> ServiceResult<Vec<Firm>> {
+        Ok(self.store.list_firms().await?)
+    }
+
+    pub async fn get_firm(&self, id: FirmId) -> ServiceResult<Firm> {
+        self.store.get_firm(id).await?.ok_or(ServiceError::NotFound("firm"))
+    }
+
+    /// The operator acting on a firm from the command line, with every scope.
+    pub async fn operator(&self, firm: FirmId) -> ServiceResult<Actor> {
+        let firm = self.get_firm(firm).await?;
+        Ok(Actor { firm, key_id: None, scopes: Scopes::new(vec![Scope::Admin]), request_id: None })
+    }
+}
+
+fn firm_snapshot(firm: &Firm) -> serde_json::Value {
+    serde_json::json!({ "id": firm.id, "name": firm.name, "settings": firm.settings })
+}

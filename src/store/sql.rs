@@ -1,0 +1,163 @@
+//! SQL shared by both stores: the list query for clients, built from a
+//! [`ClientQuery`] with the few fragments where SQLite and PostgreSQL differ
+//! supplied by a [`SqlDialect`].
+
+use uuid::Uuid;
+
+use crate::domain::client::query::{ClientFilter, ClientQuery, SortField, SortValue};
+use crate::domain::ids::FirmId;
+
+/// A bound parameter.
+#[derive(Debug, Clone)]
+pub enum SqlValue {
+    Int(i64),
+    Text(String),
+    Id(Uuid),
+}
+
+/// Where SQLite and PostgreSQL disagree.
+pub trait SqlDialect {
+    /// The n-th (1-based) placeholder.
+    fn placeholder(&self, n: usize) -> String;
+    /// A condition that `c` (the clients table) has `tag` in its tags.
+    fn has_tag(&self, sql: &mut Sql, tag: &str);
+    /// A condition that `c.search_text` contains `term`.
+    fn contains(&self, sql: &mut Sql, term: &crate::domain::client::query::SearchTerm);
+}
+
+/// SQL text with its parameters.
+pub struct Sql<'d> {
+    pub text: String,
+    pub params: Vec<SqlValue>,
+    dialect: &'d dyn SqlDialect,
+}
+
+impl<'d> Sql<'d> {
+    pub fn new(dialect: &'d dyn SqlDialect, text: &str) -> Self {
+        Self { text: text.to_string(), params: Vec::new(), dialect }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: SqlValue) -> &mut Self {
+        self.params.push(value);
+        let placeholder = self.dialect.placeholder(self.params.len());
+        self.text.push_str(&placeholder);
+        self
+    }
+
+    fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")");
+    }
+}
+
+/// Columns of `clients`, in the order row readers expect.
+pub const CLIENT_COLUMNS: &str = "c.seq, c.id, c.firm_id, c.kind, c.first_name, c.last_name, c.name, \
+    c.email, c.phone, c.address, c.other_emails, c.other_phones, c.other_addresses, c.date_of_birth, \
+    c.company_id, c.status, c.tags, c.source, c.notes, c.custom_fields, c.matters_count, c.version, \
+    c.created_at, c.updated_at, c.deleted_at";
+
+fn sort_column(field: SortField) -> &'static str {
+    match field {
+        SortField::CreatedAt => "c.created_at",
+        SortField::UpdatedAt => "c.updated_at",
+        SortField::LastName => "c.sort_last_name",
+        SortField::Name => "c.sort_name",
+    }
+}
+
+fn sort_value(value: &SortValue) -> SqlValue {
+    match value {
+        SortValue::Millis(ms) => SqlValue::Int(*ms),
+        SortValue::Text(t) => SqlValue::Text(t.clone()),
+    }
+}
+
+/// `SELECT … FROM clients c WHERE … ORDER BY … LIMIT …` for one page.
+pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &ClientQuery) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, &format!("SELECT {CLIENT_COLUMNS} FROM clients c"));
+    where_clause(&mut sql, firm, &query.filter);
+    let column = sort_column(query.sort.field);
+    let (cmp, dir) = if query.sort.descending { ("<", "DESC") } else { (">", "ASC") };
+    if let Some(after) = &query.after {
+        sql.push(&format!(" AND ({column}, c.id) {cmp} ("));
+        sql.bind(sort_value(&after.value)).push(", ").bind(SqlValue::Id(after.id.as_uuid())).push(")");
+    }
+    sql.push(&format!(" ORDER BY {column} {dir}, c.id {dir} LIMIT "));
+    sql.bind(SqlValue::Int(query.limit as i64));
+    if query.offset > 0 {
+        sql.push(" OFFSET ").bind(SqlValue::Int(query.offset as i64));
+    }
+    sql
+}
+
+/// `SELECT count(*) …` over the same filter.
+pub fn count_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, filter: &ClientFilter) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, "SELECT count(*) FROM clients c");
+    where_clause(&mut sql, firm, filter);
+    sql
+}
+
+fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter) {
+    // `deleted_at IS NULL` is spelled out so the partial indexes apply.
+    sql.push(" WHERE c.firm_id = ").bind(SqlValue::Id(firm.as_uuid())).push(" AND c.deleted_at IS NULL");
+    if !f.statuses.is_empty() {
+        sql.push(" AND c.status IN ");
+        sql.bind_list(f.statuses.iter().map(|s| SqlValue::Text(s.clone())));
+    }
+    if let Some(kind) = f.kind {
+        sql.push(" AND c.kind = ").bind(SqlValue::Text(kind.as_str().into()));
+    }
+    if let Some(company) = f.company_id {
+        sql.push(" AND c.company_id = ").bind(SqlValue::Id(company.as_uuid()));
+    }
+    let ranges = [
+        ("c.created_at >= ", f.created_since),
+        ("c.created_at < ", f.created_before),
+        ("c.updated_at >= ", f.updated_since),
+        ("c.updated_at < ", f.updated_before),
+    ];
+    for (condition, bound) in ranges {
+        if let Some(t) = bound {
+            sql.push(" AND ").push(condition).bind(SqlValue::Int(t.millis()));
+        }
+    }
+    if !f.ids.is_empty() {
+        sql.push(" AND c.id IN ");
+        sql.bind_list(f.ids.iter().map(|id| SqlValue::Id(id.as_uuid())));
+    }
+    let dialect = sql.dialect;
+    for tag in &f.tags {
+        sql.push(" AND ");
+        dialect.has_tag(sql, tag);
+    }
+    if let Some(term) = &f.search {
+        sql.push(" AND ");
+        dialect.contains(sql, term);
+    }
+}
+
+/// `term` as a LIKE pattern matching it anywhere, with `\` as the escape.
+pub fn like_pattern(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    out.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}

@@ -1,0 +1,279 @@
+//! The SQLite store's statements.
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::internal;
+use super::rows::{self, to_json, EVENT_COLUMNS, FIRM_COLUMNS, KEY_COLUMNS};
+use crate::domain::api_key::{ApiKey, SecretHash};
+use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
+use crate::domain::client::Client;
+use crate::domain::event::Event;
+use crate::domain::firm::Firm;
+use crate::domain::ids::{ClientId, FirmId, KeyId};
+use crate::domain::time::Timestamp;
+use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS};
+use crate::store::{StoreError, StoreResult, Unique};
+
+struct Sqlite;
+
+impl SqlDialect for Sqlite {
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn has_tag(&self, sql: &mut Sql, tag: &str) {
+        sql.push("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE json_each.value = ");
+        sql.bind(SqlValue::Text(tag.to_string())).push(")");
+    }
+
+    fn contains(&self, sql: &mut Sql, term: &SearchTerm) {
+        if term.is_indexable() {
+            // A quoted FTS5 phrase over the trigram index is a substring match.
+            let phrase = format!("\"{}\"", term.as_str().replace('"', "\"\""));
+            sql.push("c.seq IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ");
+            sql.bind(SqlValue::Text(phrase)).push(")");
+        } else {
+            sql.push("c.search_text LIKE ").bind(SqlValue::Text(like_pattern(term.as_str()))).push(" ESCAPE '\\'");
+        }
+    }
+}
+
+fn duplicate_or_internal(e: rusqlite::Error) -> StoreError {
+    let message = e.to_string();
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) if message.contains("clients.email_key") => {
+            StoreError::Duplicate(Unique::ClientEmail)
+        }
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Duplicate(Unique::Other),
+        _ => internal(e),
+    }
+}
+
+pub fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            e.id.as_bytes(),
+            e.firm_id.as_bytes(),
+            e.kind,
+            e.resource_type,
+            e.resource_id,
+            e.actor_key_id.as_ref().map(|k| k.as_bytes()),
+            e.request_id,
+            e.before.as_ref().map(to_json),
+            e.after.as_ref().map(to_json),
+            e.created_at.millis(),
+        ])
+    })
+    .map_err(internal)?;
+    Ok(())
+}
+
+pub fn create_firm(conn: &Connection, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO firms (id, name, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![firm.id.as_bytes(), firm.name, to_json(&firm.settings), firm.created_at.millis()],
+    )
+    .map_err(internal)?;
+    for key in keys {
+        write_key(conn, key)?;
+    }
+    events.iter().try_for_each(|e| insert_event(conn, e))
+}
+
+pub fn get_firm(conn: &Connection, id: FirmId) -> StoreResult<Option<Firm>> {
+    conn.prepare_cached(&format!("SELECT {FIRM_COLUMNS} FROM firms f WHERE f.id = ?1"))
+        .and_then(|mut st| st.query_row([id.as_bytes()], |r| rows::firm(r, 0)).optional())
+        .map_err(internal)
+}
+
+pub fn list_firms(conn: &Connection) -> StoreResult<Vec<Firm>> {
+    let mut st = conn.prepare(&format!("SELECT {FIRM_COLUMNS} FROM firms f ORDER BY f.seq")).map_err(internal)?;
+    let firms = st.query_map([], |r| rows::firm(r, 0)).map_err(internal)?;
+    firms.collect::<Result<_, _>>().map_err(internal)
+}
+
+fn write_key(conn: &Connection, k: &ApiKey) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO api_keys (id, firm_id, name, prefix, secret_hash, scopes, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            k.id.as_bytes(),
+            k.firm_id.as_bytes(),
+            k.name,
+            k.prefix,
+            k.secret_hash.0.as_slice(),
+            k.scopes.to_list(),
+            k.created_at.millis(),
+            k.expires_at.map(Timestamp::millis),
+        ],
+    )
+    .map_err(duplicate_or_internal)?;
+    Ok(())
+}
+
+pub fn insert_key(conn: &Connection, key: &ApiKey, event: &Event) -> StoreResult<()> {
+    write_key(conn, key)?;
+    insert_event(conn, event)
+}
+
+pub fn find_key(conn: &Connection, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS}, {FIRM_COLUMNS} FROM api_keys k JOIN firms f ON f.id = k.firm_id WHERE k.secret_hash = ?1"
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| {
+            st.query_row([hash.0.as_slice()], |r| Ok((rows::key(r)?, rows::firm(r, 10)?))).optional()
+        })
+        .map_err(internal)
+}
+
+pub fn get_key(conn: &Connection, firm: FirmId, id: KeyId) -> StoreResult<Option<ApiKey>> {
+    conn.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM api_keys k WHERE k.firm_id = ?1 AND k.id = ?2"))
+        .and_then(|mut st| st.query_row([firm.as_bytes(), id.as_bytes()], rows::key).optional())
+        .map_err(internal)
+}
+
+pub fn list_keys(conn: &Connection, firm: FirmId) -> StoreResult<Vec<ApiKey>> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys k WHERE k.firm_id = ?1 ORDER BY k.created_at, k.id");
+    let mut st = conn.prepare_cached(&sql).map_err(internal)?;
+    let keys = st.query_map([firm.as_bytes()], rows::key).map_err(internal)?;
+    keys.collect::<Result<_, _>>().map_err(internal)
+}
+
+pub fn revoke_key(conn: &Connection, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()> {
+    let changed = conn
+        .execute(
+            "UPDATE api_keys SET revoked_at = ?1 WHERE firm_id = ?2 AND id = ?3 AND revoked_at IS NULL",
+            params![at.millis(), firm.as_bytes(), id.as_bytes()],
+        )
+        .map_err(internal)?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    insert_event(conn, event)
+}
+
+pub fn touch_key(conn: &Connection, id: KeyId, at: Timestamp) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")
+        .and_then(|mut st| st.execute(params![at.millis(), id.as_bytes()]))
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// Values of the client columns a write sets, in `CLIENT_WRITE_COLUMNS` order.
+fn client_values(c: &Client) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value as V;
+    let f = &c.fields;
+    let text = |s: Option<&str>| s.map_or(V::Null, |s| V::Text(s.to_string()));
+    vec![
+        V::Text(f.kind.as_str().into()),
+        text(f.first_name.as_deref()),
+        text(f.last_name.as_deref()),
+        V::Text(f.display_name()),
+        text(f.email.as_ref().map(|e| e.as_str())),
+        f.email.as_ref().map_or(V::Null, |e| V::Text(e.key())),
+        text(f.phone.as_ref().map(|p| p.as_str())),
+        f.address.as_ref().map_or(V::Null, |a| V::Text(to_json(a))),
+        V::Text(to_json(&f.other_emails)),
+        V::Text(to_json(&f.other_phones)),
+        V::Text(to_json(&f.other_addresses)),
+        f.date_of_birth.map_or(V::Null, |d| V::Text(d.to_string())),
+        f.company_id.map_or(V::Null, |id| V::Blob(id.as_bytes().to_vec())),
+        V::Text(f.status.clone()),
+        V::Text(to_json(&f.tags)),
+        text(f.source.as_deref()),
+        text(f.notes.as_deref()),
+        V::Text(to_json(&f.custom_fields)),
+        V::Integer(c.version),
+        V::Integer(c.updated_at.millis()),
+        c.deleted_at.map_or(V::Null, |t| V::Integer(t.millis())),
+        V::Text(f.name_key()),
+        V::Text(f.last_name_key()),
+        V::Text(f.search_text()),
+    ]
+}
+
+const CLIENT_WRITE_COLUMNS: [&str; 24] = [
+    "kind", "first_name", "last_name", "name", "email", "email_key", "phone", "address", "other_emails",
+    "other_phones", "other_addresses", "date_of_birth", "company_id", "status", "tags", "source", "notes",
+    "custom_fields", "version", "updated_at", "deleted_at", "sort_name", "sort_last_name", "search_text",
+];
+
+pub fn insert_client(conn: &Connection, c: &Client, event: &Event) -> StoreResult<i64> {
+    let columns = CLIENT_WRITE_COLUMNS.join(", ");
+    let placeholders: Vec<String> = (1..=CLIENT_WRITE_COLUMNS.len() + 3).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "INSERT INTO clients ({columns}, id, firm_id, created_at) VALUES ({})",
+        placeholders.join(", ")
+    );
+    let mut values = client_values(c);
+    values.push(rusqlite::types::Value::Blob(c.id.as_bytes().to_vec()));
+    values.push(rusqlite::types::Value::Blob(c.firm_id.as_bytes().to_vec()));
+    values.push(rusqlite::types::Value::Integer(c.created_at.millis()));
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| st.execute(params_from_iter(values)))
+        .map_err(duplicate_or_internal)?;
+    let seq = conn.last_insert_rowid();
+    insert_event(conn, event)?;
+    Ok(seq)
+}
+
+pub fn get_client(conn: &Connection, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
+    conn.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.id = ?1 AND c.firm_id = ?2"))
+        .and_then(|mut st| st.query_row([id.as_bytes(), firm.as_bytes()], rows::client).optional())
+        .map_err(internal)
+}
+
+pub fn update_client(conn: &Connection, c: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
+    let n = CLIENT_WRITE_COLUMNS.len();
+    let sets: Vec<String> = CLIENT_WRITE_COLUMNS.iter().enumerate().map(|(i, col)| format!("{col} = ?{}", i + 1)).collect();
+    let sql = format!(
+        "UPDATE clients SET {} WHERE id = ?{} AND firm_id = ?{} AND version = ?{}",
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    );
+    let mut values = client_values(c);
+    values.push(rusqlite::types::Value::Blob(c.id.as_bytes().to_vec()));
+    values.push(rusqlite::types::Value::Blob(c.firm_id.as_bytes().to_vec()));
+    values.push(rusqlite::types::Value::Integer(expected_version));
+    let changed = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.execute(params_from_iter(values)))
+        .map_err(duplicate_or_internal)?;
+    if changed == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    insert_event(conn, event)
+}
+
+fn run_query<T>(
+    conn: &Connection,
+    sql: &Sql<'_>,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let mut st = conn.prepare_cached(&sql.text).map_err(internal)?;
+    let rows = st.query_map(params_from_iter(sql.params.iter()), map).map_err(internal)?;
+    rows.collect::<Result<_, _>>().map_err(internal)
+}
+
+pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
+    run_query(conn, &sql::list_clients(&Sqlite, firm, query), rows::client)
+}
+
+pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
+    let counts = run_query(conn, &sql::count_clients(&Sqlite, firm, filter), |r| r.get::<_, i64>(0))?;
+    Ok(counts.first().copied().unwrap_or(0) as u64)
+}
+
+pub fn list_events(conn: &Connection, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE firm_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+    let mut st = conn.prepare_cached(&sql).map_err(internal)?;
+    let events = st.query_map(params![firm.as_bytes(), after_seq, limit as i64], rows::event).map_err(internal)?;
+    events.collect::<Result<_, _>>().map_err(internal)
+}
