@@ -12,8 +12,9 @@ use crate::store::StoreError;
 
 /// Attempts at a read-modify-write that raced with another writer, when the
 /// caller didn't pin a version (with a pinned version a race is the caller's
-/// conflict to resolve).
-const MAX_ATTEMPTS: usize = 8;
+/// conflict to resolve). Every round has a winner, so N writers on one record
+/// need at most N rounds; this bounds the pile-up on a pathologically hot one.
+const MAX_ATTEMPTS: u32 = 64;
 pub const MAX_PAGE: usize = 100;
 pub const DEFAULT_PAGE: usize = 25;
 
@@ -206,7 +207,10 @@ impl Service {
         include_deleted: bool,
         change: impl Fn(&Client) -> ServiceResult<Option<Client>>,
     ) -> ServiceResult<Client> {
-        for _ in 0..MAX_ATTEMPTS {
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let current = match self.store.get_client(actor.firm.id, id).await? {
                 Some(c) if include_deleted || c.deleted_at.is_none() => c,
                 _ => return Err(ServiceError::NotFound("client")),
@@ -249,6 +253,14 @@ impl Service {
             _ => Err(ServiceError::invalid("company_id", "does not refer to a company client of this firm")),
         }
     }
+}
+
+/// A short random pause, so racing writers don't collide in lockstep again.
+async fn backoff(attempt: u32) {
+    use rand::Rng;
+    let max_micros = 200 * u64::from(attempt.min(10));
+    let pause = rand::rng().random_range(0..=max_micros);
+    tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
 }
 
 fn parse(actor: &Actor, doc: &Value) -> ServiceResult<ClientFields> {

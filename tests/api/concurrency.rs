@@ -1,0 +1,146 @@
+//! Behaviour under concurrent use: keyset walks while others write, and
+//! optimistic locking under contention.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{expect_status, TestApp};
+
+crate::store_tests!(
+    cursor_walk_visits_every_record_once_while_others_insert_and_delete,
+    fifty_patches_with_the_same_if_match_have_exactly_one_winner,
+    concurrent_patches_without_preconditions_lose_no_update,
+    concurrent_creates_with_one_email_make_exactly_one_client,
+);
+
+async fn cursor_walk_visits_every_record_once_while_others_insert_and_delete(app: TestApp) {
+    let app = Arc::new(app);
+    let mut original = Vec::new();
+    for i in 0..120 {
+        original.push(app.person("Walker", &format!("N{i:03}")).await["id"].as_str().unwrap().to_string());
+    }
+    // Deleted while the walk runs: those may or may not be seen, the rest must be.
+    let doomed: HashSet<String> = original.iter().step_by(10).cloned().collect();
+    let writer = {
+        let app = app.clone();
+        let doomed: Vec<String> = doomed.iter().cloned().collect();
+        tokio::spawn(async move {
+            for (i, id) in doomed.iter().enumerate() {
+                app.person("Inserted", &format!("During{i}")).await;
+                expect_status(app.delete(&format!("/v1/clients/{id}"), &app.admin_key).await, StatusCode::NO_CONTENT).await;
+                app.person("Inserted", &format!("After{i}")).await;
+            }
+        })
+    };
+    for sort in ["created_at", "-created_at", "last_name", "-updated_at"] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/clients?limit=7&sort={sort}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = expect_status(app.get(&path, &app.admin_key).await, StatusCode::OK).await;
+            seen.extend(page["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()));
+            match page["pagination"]["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        let unique: HashSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "sort={sort}: a record was returned twice");
+        // Updates move records under updated_at; only deletes do here, so every
+        // record that stayed alive must be there under every sort.
+        for id in original.iter().filter(|id| !doomed.contains(*id)) {
+            assert!(unique.contains(id), "sort={sort}: {id} was skipped");
+        }
+    }
+    writer.await.unwrap();
+}
+
+async fn fifty_patches_with_the_same_if_match_have_exactly_one_winner(app: TestApp) {
+    let app = Arc::new(app);
+    let client = app.person("Contested", "Record").await;
+    let path = format!("/v1/clients/{}", client["id"].as_str().unwrap());
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (app, path) = (app.clone(), path.clone());
+            tokio::spawn(async move {
+                let response = app
+                    .request(reqwest::Method::PATCH, &path, &app.admin_key)
+                    .header("If-Match", "\"1\"")
+                    .json(&json!({"notes": format!("writer {i}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status();
+                (status, response.json::<Value>().await.unwrap(), i)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (status, body, i) = task.await.unwrap();
+        match status {
+            StatusCode::OK => winners.push(i),
+            StatusCode::PRECONDITION_FAILED => assert_eq!(body["code"], "precondition_failed"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "winners: {winners:?}");
+    let stored = expect_status(app.get(&path, &app.admin_key).await, StatusCode::OK).await["data"].clone();
+    assert_eq!(stored["version"], 2);
+    assert_eq!(stored["notes"], format!("writer {}", winners[0]));
+}
+
+async fn concurrent_patches_without_preconditions_lose_no_update(app: TestApp) {
+    let app = Arc::new(app);
+    let client = app.person("Many", "Writers").await;
+    let path = format!("/v1/clients/{}", client["id"].as_str().unwrap());
+    // Each writer sets its own custom field; merge patches on one record must all survive.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (app, path) = (app.clone(), path.clone());
+            tokio::spawn(async move {
+                let body = json!({"custom_fields": {format!("writer_{i}"): i}});
+                expect_status(app.patch(&path, &app.admin_key, &body).await, StatusCode::OK).await;
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stored = expect_status(app.get(&path, &app.admin_key).await, StatusCode::OK).await["data"].clone();
+    assert_eq!(stored["version"], 21);
+    for i in 0..20 {
+        assert_eq!(stored["custom_fields"][format!("writer_{i}")], i, "update {i} was lost: {stored}");
+    }
+}
+
+async fn concurrent_creates_with_one_email_make_exactly_one_client(app: TestApp) {
+    let app = Arc::new(app);
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let email = if i % 2 == 0 { "same@example.com" } else { "SAME@example.com" };
+                let body = json!({"first_name": "Twin", "last_name": format!("{i}"), "email": email});
+                app.post("/v1/clients", &app.admin_key, &body).await.status()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(created, 1);
+    let list = expect_status(app.get("/v1/clients?q=same@example.com&include_total=true", &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(list["pagination"]["total"], 1);
+}
