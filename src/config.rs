@@ -12,6 +12,25 @@ pub struct StoreConfig {
     /// `sqlite://PATH` (the default, an embedded file) or `postgres://…`.
     #[arg(long, env = "CLIENTELE_DATABASE_URL", default_value = "sqlite://clientele.db")]
     pub database_url: String,
+    /// PostgreSQL: connections per node.
+    #[arg(long, env = "CLIENTELE_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+    /// PostgreSQL: limit on opening a connection or waiting for a free one, in ms.
+    #[arg(long, env = "CLIENTELE_DB_CONNECT_TIMEOUT_MS", default_value_t = 3000)]
+    pub db_connect_timeout_ms: u64,
+    /// PostgreSQL: limit on any one statement, in ms.
+    #[arg(long, env = "CLIENTELE_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub db_statement_timeout_ms: u64,
+}
+
+impl StoreConfig {
+    pub fn pg_settings(&self) -> crate::store::postgres::PgSettings {
+        crate::store::postgres::PgSettings {
+            pool_size: self.db_pool_size.max(1),
+            connect_timeout: std::time::Duration::from_millis(self.db_connect_timeout_ms),
+            statement_timeout: std::time::Duration::from_millis(self.db_statement_timeout_ms),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

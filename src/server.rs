@@ -6,20 +6,23 @@ use tokio::net::TcpListener;
 
 use crate::config::{redact, DatabaseUrl, ServeConfig, StoreConfig};
 use crate::service::Service;
+use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
 /// Opens the store a URL names, bringing its schema up to date.
-pub fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, String> {
+pub async fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, String> {
     match DatabaseUrl::parse(&config.database_url)? {
         DatabaseUrl::Sqlite(path) => {
             let store = SqliteStore::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(url) => Err(format!(
-            "{}: PostgreSQL is not supported by this build yet; use sqlite://PATH",
-            redact(&url)
-        )),
+        DatabaseUrl::Postgres(url) => {
+            let store = PgStore::open(&url, &config.pg_settings())
+                .await
+                .map_err(|e| format!("cannot open {}: {e}", redact(&url)))?;
+            Ok(Arc::new(store))
+        }
     }
 }
 
@@ -41,7 +44,7 @@ pub async fn bootstrap(service: &Service) -> Result<(), String> {
 
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
     crate::telemetry::init(&config.log);
-    let store = open_store(&config.store)?;
+    let store = open_store(&config.store).await?;
     let service = Service::new(store);
     bootstrap(&service).await?;
     let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;

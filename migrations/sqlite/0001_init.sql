@@ -6,7 +6,9 @@ CREATE TABLE firms (
     id         BLOB    NOT NULL UNIQUE,
     name       TEXT    NOT NULL,
     settings   TEXT    NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- Last event number handed out in this firm (events are numbered per firm).
+    event_seq  INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE api_keys (
@@ -89,6 +91,7 @@ CREATE TABLE events (
     seq           INTEGER PRIMARY KEY,
     id            BLOB    NOT NULL UNIQUE,
     firm_id       BLOB    NOT NULL,
+    firm_seq      INTEGER NOT NULL,
     kind          TEXT    NOT NULL,
     resource_type TEXT    NOT NULL,
     resource_id   TEXT    NOT NULL,
@@ -98,4 +101,4 @@ CREATE TABLE events (
     after         TEXT,
     created_at    INTEGER NOT NULL
 );
-CREATE INDEX events_firm ON events (firm_id, seq);
+CREATE UNIQUE INDEX events_firm ON events (firm_id, firm_seq);

@@ -88,7 +88,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(config) => serve(config).await,
         Command::Migrate(store) => {
-            open_store(&store)?;
+            open_store(&store).await?;
             print(json!({"migrated": true}));
             Ok(())
         }
@@ -97,8 +97,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn service(store: &StoreConfig) -> Result<Service, String> {
-    Ok(Service::new(open_store(store)?))
+async fn service(store: &StoreConfig) -> Result<Service, String> {
+    Ok(Service::new(open_store(store).await?))
 }
 
 fn print(value: serde_json::Value) {
@@ -134,11 +134,11 @@ fn new_key_json(new: &NewKey) -> serde_json::Value {
 async fn firms(cmd: FirmCommand) -> Result<(), String> {
     match cmd {
         FirmCommand::Create { name, store } => {
-            let new = service(&store)?.create_firm(&name).await.map_err(|e| describe(&e))?;
+            let new = service(&store).await?.create_firm(&name).await.map_err(|e| describe(&e))?;
             print(json!({"firm": firm_json(&new.firm), "admin_key": new_key_json(&new.admin_key)}));
         }
         FirmCommand::List { store } => {
-            let firms = service(&store)?.list_firms().await.map_err(|e| describe(&e))?;
+            let firms = service(&store).await?.list_firms().await.map_err(|e| describe(&e))?;
             print(json!(firms.iter().map(firm_json).collect::<Vec<_>>()));
         }
     }
@@ -148,7 +148,7 @@ async fn firms(cmd: FirmCommand) -> Result<(), String> {
 async fn keys(cmd: KeyCommand) -> Result<(), String> {
     match cmd {
         KeyCommand::Create { firm, scopes, name, expires_at, store } => {
-            let service = service(&store)?;
+            let service = service(&store).await?;
             let actor = service.operator(firm).await.map_err(|e| describe(&e))?;
             let scopes = Scopes::parse_list(&scopes)?;
             let expires_at = expires_at
@@ -158,13 +158,13 @@ async fn keys(cmd: KeyCommand) -> Result<(), String> {
             print(new_key_json(&new));
         }
         KeyCommand::List { firm, store } => {
-            let service = service(&store)?;
+            let service = service(&store).await?;
             let actor = service.operator(firm).await.map_err(|e| describe(&e))?;
             let keys = service.list_keys(&actor).await.map_err(|e| describe(&e))?;
             print(json!(keys.iter().map(|k| key_json(k, None)).collect::<Vec<_>>()));
         }
         KeyCommand::Revoke { firm, key, store } => {
-            let service = service(&store)?;
+            let service = service(&store).await?;
             let actor = service.operator(firm).await.map_err(|e| describe(&e))?;
             let key = service.revoke_key(&actor, key).await.map_err(|e| describe(&e))?;
             print(key_json(&key, None));

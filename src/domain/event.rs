@@ -8,7 +8,8 @@ use super::time::Timestamp;
 #[derive(Debug, Clone)]
 pub struct Event {
     pub id: EventId,
-    /// Position in the event log, assigned by the store when written (0 before).
+    /// Position in the firm's event log (1, 2, 3, … per firm, in commit order),
+    /// assigned by the store when written (0 before).
     pub seq: i64,
     pub firm_id: FirmId,
     /// `client.created`, `api_key.revoked`, …

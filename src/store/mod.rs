@@ -2,6 +2,7 @@
 //! PostgreSQL, for many stateless nodes). No SQL lives above this module, and
 //! every call that reads or changes a firm's records takes that firm's id.
 
+pub mod postgres;
 pub mod sql;
 pub mod sqlite;
 

@@ -16,7 +16,7 @@ pub enum SqlValue {
 }
 
 /// Where SQLite and PostgreSQL disagree.
-pub trait SqlDialect {
+pub trait SqlDialect: Sync {
     /// The n-th (1-based) placeholder.
     fn placeholder(&self, n: usize) -> String;
     /// A condition that `c` (the clients table) has `tag` in its tags.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use clientele::service::Service;
+use clientele::store::postgres::{PgSettings, PgStore};
 use clientele::store::sqlite::SqliteStore;
 use clientele::store::Store;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -13,6 +14,51 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
+    Postgres,
+}
+
+/// Where the PostgreSQL tests make their databases; each test gets its own.
+fn postgres_admin_url() -> String {
+    std::env::var("CLIENTELE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh, uniquely named PostgreSQL database; returns its URL and name.
+async fn fresh_postgres_database() -> (String, String) {
+    let admin = postgres_admin_url();
+    let name = format!("clientele_t_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("connect to PostgreSQL (is it running? see .ci/run)");
+    tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    (format!("{base}/{name}"), name)
+}
+
+/// Drops a test's database, even while its server still holds connections.
+fn drop_postgres_database(name: String) {
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            if let Ok((client, connection)) = tokio_postgres::connect(&postgres_admin_url(), tokio_postgres::NoTls).await {
+                tokio::spawn(connection);
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            }
+        });
+    })
+    .join();
+}
+
+/// Opens a fresh store of this kind; for PostgreSQL also the database's name.
+pub async fn fresh_store(backend: Backend, dir: &std::path::Path) -> (Arc<dyn Store>, Option<String>) {
+    match backend {
+        Backend::Sqlite => (Arc::new(SqliteStore::open(&dir.join("clientele.db")).expect("open SQLite store")), None),
+        Backend::Postgres => {
+            let (url, name) = fresh_postgres_database().await;
+            let store = PgStore::open(&url, &PgSettings::default()).await.expect("open PostgreSQL store");
+            (Arc::new(store), Some(name))
+        }
+    }
 }
 
 pub struct TestApp {
@@ -22,22 +68,28 @@ pub struct TestApp {
     pub admin_key: String,
     pub firm_id: String,
     pub backend: Backend,
-    pub db_path: std::path::PathBuf,
+    pub service: Service,
+    postgres_database: Option<String>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres_database.take() {
+            drop_postgres_database(name);
+        }
+    }
 }
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_path = dir.path().join("clientele.db");
-        let store: Arc<dyn Store> = match backend {
-            Backend::Sqlite => Arc::new(SqliteStore::open(&db_path).expect("open SQLite store")),
-        };
+        let (store, postgres_database) = fresh_store(backend, dir.path()).await;
         let service = Service::new(store);
         let firm = service.create_firm("Test Firm").await.expect("create firm");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = clientele::api::router(service);
+        let router = clientele::api::router(service.clone());
         tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });
@@ -47,7 +99,8 @@ impl TestApp {
             admin_key: firm.admin_key.secret.expose().to_string(),
             firm_id: firm.firm.id.to_string(),
             backend,
-            db_path,
+            service,
+            postgres_database,
             _dir: dir,
         }
     }
@@ -91,10 +144,7 @@ impl TestApp {
 
     /// Another firm in the same server: its admin key.
     pub async fn other_firm(&self) -> String {
-        let store: Arc<dyn Store> = match self.backend {
-            Backend::Sqlite => Arc::new(SqliteStore::open(&self.db_path).expect("open")),
-        };
-        let firm = Service::new(store).create_firm("Other Firm").await.expect("create firm");
+        let firm = self.service.create_firm("Other Firm").await.expect("create firm");
         firm.admin_key.secret.expose().to_string()
     }
 
@@ -151,6 +201,14 @@ macro_rules! store_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
                 }
             )*
         }

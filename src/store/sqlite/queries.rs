@@ -49,15 +49,21 @@ fn duplicate_or_internal(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Appends an event with the firm's next event number.
 pub fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
+    let firm_seq: i64 = conn
+        .prepare_cached("UPDATE firms SET event_seq = event_seq + 1 WHERE id = ?1 RETURNING event_seq")
+        .and_then(|mut st| st.query_row([e.firm_id.as_bytes()], |r| r.get(0)))
+        .map_err(internal)?;
     conn.prepare_cached(
-        "INSERT INTO events (id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO events (id, firm_id, firm_seq, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .and_then(|mut st| {
         st.execute(params![
             e.id.as_bytes(),
             e.firm_id.as_bytes(),
+            firm_seq,
             e.kind,
             e.resource_type,
             e.resource_id,
@@ -272,7 +278,7 @@ pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter) -> 
 }
 
 pub fn list_events(conn: &Connection, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE firm_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE firm_id = ?1 AND firm_seq > ?2 ORDER BY firm_seq LIMIT ?3");
     let mut st = conn.prepare_cached(&sql).map_err(internal)?;
     let events = st.query_map(params![firm.as_bytes(), after_seq, limit as i64], rows::event).map_err(internal)?;
     events.collect::<Result<_, _>>().map_err(internal)

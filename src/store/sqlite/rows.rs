@@ -131,7 +131,7 @@ pub fn key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
 }
 
 pub const EVENT_COLUMNS: &str =
-    "seq, id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at";
+    "firm_seq, id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at";
 
 pub fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {

@@ -1,0 +1,173 @@
+//! The PostgreSQL store: for many stateless nodes on one (managed, replicated)
+//! database. Each write is one transaction, its events included.
+
+mod migrations;
+mod queries;
+mod rows;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+use super::{Store, StoreError, StoreResult, Unique};
+use crate::domain::api_key::{ApiKey, SecretHash};
+use crate::domain::client::query::{ClientFilter, ClientQuery};
+use crate::domain::client::Client;
+use crate::domain::event::Event;
+use crate::domain::firm::Firm;
+use crate::domain::ids::{ClientId, FirmId, KeyId};
+use crate::domain::time::Timestamp;
+
+/// Connection pool and timeout settings.
+#[derive(Debug, Clone)]
+pub struct PgSettings {
+    pub pool_size: usize,
+    /// Limit on opening a connection, and on waiting for a free one.
+    pub connect_timeout: Duration,
+    /// Limit on any one statement, enforced by the server.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        Self { pool_size: 16, connect_timeout: Duration::from_secs(3), statement_timeout: Duration::from_secs(5) }
+    }
+}
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connects, and brings the schema up to date (under an advisory lock, so
+    /// nodes starting together don't race).
+    pub async fn open(url: &str, settings: &PgSettings) -> StoreResult<Self> {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Internal(format!("bad URL: {e}")))?;
+        config.connect_timeout(settings.connect_timeout);
+        config.options(format!("-c statement_timeout={}", settings.statement_timeout.as_millis()));
+        config.application_name("clientele");
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(settings.pool_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(settings.connect_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
+            .build()
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let store = Self { pool };
+        let mut conn = store.conn().await?;
+        migrations::apply(&mut conn).await?;
+        Ok(store)
+    }
+
+    async fn conn(&self) -> StoreResult<Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+fn pool_error(e: PoolError) -> StoreError {
+    StoreError::Unavailable(format!("no database connection: {e}"))
+}
+
+/// Maps a driver error: lost connections and cancelled (timed-out) statements
+/// are worth retrying; unique violations are the caller's conflicts.
+pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        return match *db.code() {
+            SqlState::UNIQUE_VIOLATION if db.constraint() == Some("clients_email") => StoreError::Duplicate(Unique::ClientEmail),
+            SqlState::UNIQUE_VIOLATION => StoreError::Duplicate(Unique::Other),
+            SqlState::QUERY_CANCELED | SqlState::ADMIN_SHUTDOWN | SqlState::CANNOT_CONNECT_NOW | SqlState::TOO_MANY_CONNECTIONS => {
+                StoreError::Unavailable(db.message().to_string())
+            }
+            SqlState::T_R_SERIALIZATION_FAILURE | SqlState::T_R_DEADLOCK_DETECTED => StoreError::Unavailable(db.message().to_string()),
+            _ => StoreError::Internal(format!("{}: {}", db.code().code(), db.message())),
+        };
+    }
+    // No server error: the connection broke or never opened.
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Runs `$body` in a transaction on a pooled connection and commits.
+macro_rules! in_transaction {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut conn = $store.conn().await?;
+        let $tx = conn.transaction().await.map_err(db_error)?;
+        let value = $body;
+        $tx.commit().await.map_err(db_error)?;
+        Ok(value)
+    }};
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.conn().await?.simple_query("SELECT 1").await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn create_firm(&self, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
+        in_transaction!(self, |tx| queries::create_firm(&tx, firm, keys, events).await?)
+    }
+
+    async fn get_firm(&self, id: FirmId) -> StoreResult<Option<Firm>> {
+        queries::get_firm(&self.conn().await?, id).await
+    }
+
+    async fn list_firms(&self) -> StoreResult<Vec<Firm>> {
+        queries::list_firms(&self.conn().await?).await
+    }
+
+    async fn insert_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()> {
+        in_transaction!(self, |tx| queries::insert_key(&tx, key, event).await?)
+    }
+
+    async fn find_key(&self, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>> {
+        queries::find_key(&self.conn().await?, hash).await
+    }
+
+    async fn get_key(&self, firm: FirmId, id: KeyId) -> StoreResult<Option<ApiKey>> {
+        queries::get_key(&self.conn().await?, firm, id).await
+    }
+
+    async fn list_keys(&self, firm: FirmId) -> StoreResult<Vec<ApiKey>> {
+        queries::list_keys(&self.conn().await?, firm).await
+    }
+
+    async fn revoke_key(&self, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()> {
+        in_transaction!(self, |tx| queries::revoke_key(&tx, firm, id, at, event).await?)
+    }
+
+    async fn touch_key(&self, id: KeyId, at: Timestamp) -> StoreResult<()> {
+        queries::touch_key(&self.conn().await?, id, at).await
+    }
+
+    async fn insert_client(&self, client: &Client, event: &Event) -> StoreResult<i64> {
+        in_transaction!(self, |tx| queries::insert_client(&tx, client, event).await?)
+    }
+
+    async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
+        queries::get_client(&self.conn().await?, firm, id).await
+    }
+
+    async fn update_client(&self, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
+        in_transaction!(self, |tx| queries::update_client(&tx, client, expected_version, event).await?)
+    }
+
+    async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
+        queries::list_clients(&self.conn().await?, firm, query).await
+    }
+
+    async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
+        queries::count_clients(&self.conn().await?, firm, filter).await
+    }
+
+    async fn list_events(&self, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
+        queries::list_events(&self.conn().await?, firm, after_seq, limit).await
+    }
+}

@@ -1,0 +1,141 @@
+//! Between PostgreSQL rows and domain values.
+
+use bytes::BytesMut;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use crate::domain::api_key::{ApiKey, Scopes, SecretHash};
+use crate::domain::client::{Client, ClientFields, ClientKind};
+use crate::domain::email::Email;
+use crate::domain::event::Event;
+use crate::domain::firm::Firm;
+use crate::domain::ids::{ClientId, EventId, FirmId, KeyId};
+use crate::domain::phone::Phone;
+use crate::domain::time::{CalendarDate, Timestamp};
+use crate::store::sql::SqlValue;
+use crate::store::{StoreError, StoreResult};
+
+impl ToSql for SqlValue {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            SqlValue::Int(i) => i.to_sql(ty, out),
+            SqlValue::Text(t) => t.to_sql(ty, out),
+            SqlValue::Id(u) => u.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <i64 as ToSql>::accepts(ty) || <String as ToSql>::accepts(ty) || <Uuid as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Internal(format!("stored {what} does not decode"))
+}
+
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> StoreResult<T> {
+    row.try_get(i).map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
+}
+
+fn json<T: DeserializeOwned>(row: &Row, i: usize) -> StoreResult<T> {
+    serde_json::from_value(get::<Value>(row, i)?).map_err(|_| corrupt("JSON"))
+}
+
+fn opt_json<T: DeserializeOwned>(row: &Row, i: usize) -> StoreResult<Option<T>> {
+    get::<Option<Value>>(row, i)?.map(|v| serde_json::from_value(v).map_err(|_| corrupt("JSON"))).transpose()
+}
+
+fn opt_time(row: &Row, i: usize) -> StoreResult<Option<Timestamp>> {
+    Ok(get::<Option<i64>>(row, i)?.map(Timestamp::from_millis))
+}
+
+/// Reads a row selected with [`crate::store::sql::CLIENT_COLUMNS`].
+pub fn client(row: &Row) -> StoreResult<Client> {
+    let kind = ClientKind::parse(get::<&str>(row, 3)?).ok_or_else(|| corrupt("kind"))?;
+    let email: Option<String> = get(row, 7)?;
+    let dob: Option<String> = get(row, 13)?;
+    let fields = ClientFields {
+        kind,
+        first_name: get(row, 4)?,
+        last_name: get(row, 5)?,
+        company_name: if kind == ClientKind::Company { Some(get(row, 6)?) } else { None },
+        email: email.map(|e| Email::parse(&e).map_err(|_| corrupt("email"))).transpose()?,
+        phone: get::<Option<String>>(row, 8)?.map(Phone::from_stored),
+        address: opt_json(row, 9)?,
+        other_emails: json(row, 10)?,
+        other_phones: json(row, 11)?,
+        other_addresses: json(row, 12)?,
+        date_of_birth: dob.map(|d| CalendarDate::parse(&d).ok_or_else(|| corrupt("date"))).transpose()?,
+        company_id: get::<Option<Uuid>>(row, 14)?.map(ClientId::from_uuid),
+        status: get(row, 15)?,
+        tags: json(row, 16)?,
+        source: get(row, 17)?,
+        notes: get(row, 18)?,
+        custom_fields: json(row, 19)?,
+    };
+    Ok(Client {
+        seq: get(row, 0)?,
+        id: ClientId::from_uuid(get(row, 1)?),
+        firm_id: FirmId::from_uuid(get(row, 2)?),
+        fields,
+        matters_count: get(row, 20)?,
+        version: get(row, 21)?,
+        created_at: Timestamp::from_millis(get(row, 22)?),
+        updated_at: Timestamp::from_millis(get(row, 23)?),
+        deleted_at: opt_time(row, 24)?,
+    })
+}
+
+pub const FIRM_COLUMNS: &str = "f.id, f.name, f.settings, f.created_at";
+
+pub fn firm(row: &Row, at: usize) -> StoreResult<Firm> {
+    Ok(Firm {
+        id: FirmId::from_uuid(get(row, at)?),
+        name: get(row, at + 1)?,
+        settings: json(row, at + 2)?,
+        created_at: Timestamp::from_millis(get(row, at + 3)?),
+    })
+}
+
+pub const KEY_COLUMNS: &str =
+    "k.id, k.firm_id, k.name, k.prefix, k.secret_hash, k.scopes, k.created_at, k.last_used_at, k.expires_at, k.revoked_at";
+
+pub fn key(row: &Row) -> StoreResult<ApiKey> {
+    let hash: Vec<u8> = get(row, 4)?;
+    Ok(ApiKey {
+        id: KeyId::from_uuid(get(row, 0)?),
+        firm_id: FirmId::from_uuid(get(row, 1)?),
+        name: get(row, 2)?,
+        prefix: get(row, 3)?,
+        secret_hash: SecretHash(hash.try_into().map_err(|_| corrupt("hash"))?),
+        scopes: Scopes::parse_list(get(row, 5)?).map_err(|_| corrupt("scopes"))?,
+        created_at: Timestamp::from_millis(get(row, 6)?),
+        last_used_at: opt_time(row, 7)?,
+        expires_at: opt_time(row, 8)?,
+        revoked_at: opt_time(row, 9)?,
+    })
+}
+
+pub const EVENT_COLUMNS: &str =
+    "firm_seq, id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at";
+
+pub fn event(row: &Row) -> StoreResult<Event> {
+    Ok(Event {
+        seq: get(row, 0)?,
+        id: EventId::from_uuid(get(row, 1)?),
+        firm_id: FirmId::from_uuid(get(row, 2)?),
+        kind: get(row, 3)?,
+        resource_type: get(row, 4)?,
+        resource_id: get(row, 5)?,
+        actor_key_id: get::<Option<Uuid>>(row, 6)?.map(KeyId::from_uuid),
+        request_id: get(row, 7)?,
+        before: get(row, 8)?,
+        after: get(row, 9)?,
+        created_at: Timestamp::from_millis(get(row, 10)?),
+    })
+}
