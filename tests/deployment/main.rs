@@ -1,0 +1,6 @@
+//! Clientele as a deployment: real server processes on PostgreSQL, several at
+//! once, and through a database outage.
+
+mod outage;
+mod process;
+mod two_nodes;
