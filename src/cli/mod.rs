@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::config::{ServeConfig, StoreConfig};
+use crate::config::{DatabaseUrl, ServeConfig, StoreConfig};
 use crate::domain::api_key::Scopes;
 use crate::domain::firm::Firm;
 use crate::domain::ids::{FirmId, KeyId};
@@ -26,6 +26,14 @@ pub enum Command {
     Serve(ServeConfig),
     /// Apply database migrations and exit.
     Migrate(StoreConfig),
+    /// Copy a live SQLite database to a new file (online, consistent).
+    Backup {
+        /// The file to create.
+        #[arg(long)]
+        to: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreConfig,
+    },
     /// Manage firms.
     #[command(subcommand)]
     Firms(FirmCommand),
@@ -92,6 +100,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             print(json!({"migrated": true}));
             Ok(())
         }
+        Command::Backup { to, store } => backup(&store, &to),
         Command::Firms(cmd) => firms(cmd).await,
         Command::Keys(cmd) => keys(cmd).await,
     }
@@ -99,6 +108,17 @@ pub async fn run(cli: Cli) -> Result<(), String> {
 
 async fn service(store: &StoreConfig) -> Result<Service, String> {
     Ok(Service::new(open_store(store).await?))
+}
+
+fn backup(store: &StoreConfig, to: &std::path::Path) -> Result<(), String> {
+    match DatabaseUrl::parse(&store.database_url)? {
+        DatabaseUrl::Sqlite(path) => {
+            crate::store::sqlite::backup(&path, to).map_err(|e| e.to_string())?;
+            print(json!({"backup": to.display().to_string()}));
+            Ok(())
+        }
+        DatabaseUrl::Postgres(_) => Err("for PostgreSQL use pg_dump or your provider's backups; see docs/deployment.md".into()),
+    }
 }
 
 fn print(value: serde_json::Value) {

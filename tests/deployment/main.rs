@@ -1,6 +1,7 @@
 //! Clientele as a deployment: real server processes on PostgreSQL, several at
 //! once, and through a database outage.
 
+mod backup;
 mod outage;
 mod process;
 mod two_nodes;

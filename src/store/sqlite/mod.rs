@@ -102,14 +102,19 @@ impl SqliteStore {
         }
     }
 
-    /// Online backup of the whole database to `dest`, consistent as of one
-    /// moment, while the server keeps serving.
-    pub fn backup_to(&self, dest: &Path) -> StoreResult<()> {
-        self.read(|conn| {
-            conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()]).map_err(internal)?;
-            Ok(())
-        })
+}
+
+/// Online backup of the database at `source` into the new file `dest`: a
+/// consistent copy as of one moment (`VACUUM INTO` reads in one transaction),
+/// taken while servers keep reading and writing.
+pub fn backup(source: &Path, dest: &Path) -> StoreResult<()> {
+    if dest.exists() {
+        return Err(StoreError::Internal(format!("{} already exists", dest.display())));
     }
+    let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(internal)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(internal)?;
+    conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()]).map_err(internal)?;
+    Ok(())
 }
 
 fn internal(e: rusqlite::Error) -> StoreError {
