@@ -2,6 +2,7 @@
 //! once, and through a database outage.
 
 mod backup;
+mod logs;
 mod outage;
 mod process;
 mod two_nodes;

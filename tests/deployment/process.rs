@@ -59,11 +59,21 @@ pub struct Node {
 
 impl Node {
     pub async fn start(database_url: &str, extra: &[&str]) -> Self {
+        Self::spawn(database_url, extra, "warn", Stdio::null()).await
+    }
+
+    /// A node logging at `info` into `log`.
+    pub async fn start_logging(database_url: &str, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn(database_url, &[], "info", Stdio::from(file)).await
+    }
+
+    async fn spawn(database_url: &str, extra: &[&str], level: &str, stdout: Stdio) -> Self {
         let port = free_port();
         let child = Command::new(BIN)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", database_url, "--log", "warn"])
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", database_url, "--log", level])
             .args(extra)
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::null())
             .spawn()
             .expect("start clientele");
