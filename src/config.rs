@@ -43,6 +43,9 @@ pub struct ServeConfig {
     /// Log filter (`info`, `debug`, `clientele=debug,info`, …).
     #[arg(long, env = "CLIENTELE_LOG", default_value = "info")]
     pub log: String,
+    /// Seconds between purges of deleted records past their firm's retention (0: never).
+    #[arg(long, env = "CLIENTELE_PURGE_INTERVAL_SECS", default_value_t = 3600)]
+    pub purge_interval_secs: u64,
 }
 
 /// A parsed `--database-url`.

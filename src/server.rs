@@ -47,6 +47,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     let store = open_store(&config.store).await?;
     let service = Service::new(store);
     bootstrap(&service).await?;
+    spawn_purger(service.clone(), config.purge_interval_secs);
     let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     tracing::info!(
         bind = %config.bind,
@@ -60,6 +61,24 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!("clientele stopped");
     Ok(())
+}
+
+/// Purges expired soft-deleted records now and then, in the background.
+fn spawn_purger(service: Service, every_secs: u64) {
+    if every_secs == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
+        loop {
+            tick.tick().await;
+            match service.purge_expired(crate::domain::time::Timestamp::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "purged expired deleted clients"),
+                Err(e) => tracing::warn!(error = %e, "purge failed; will retry"),
+            }
+        }
+    });
 }
 
 /// Resolves on SIGTERM or Ctrl-C; in-flight requests then finish before exit.

@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod events;
 pub mod firms;
 pub mod keys;
+pub mod retention;
 
 use std::sync::Arc;
 

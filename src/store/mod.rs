@@ -72,6 +72,10 @@ pub trait Store: Send + Sync + 'static {
     /// Writes `client` (its writable fields, version, timestamps and deletion
     /// mark) if the stored version is still `expected_version`.
     async fn update_client(&self, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()>;
+    /// Soft-deleted clients of a firm deleted before `before`, oldest first.
+    async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>>;
+    /// Erases a soft-deleted client for good if it is still at `version`.
+    async fn purge_client(&self, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()>;
     /// Live clients matching the query, in its order, at most `limit`.
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>>;
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64>;

@@ -5,3 +5,4 @@ mod helpers;
 
 mod clients_crud;
 mod concurrency;
+mod retention;

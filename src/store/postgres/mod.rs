@@ -159,6 +159,14 @@ impl Store for PgStore {
         in_transaction!(self, |tx| queries::update_client(&tx, client, expected_version, event).await?)
     }
 
+    async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
+        queries::deleted_clients(&self.conn().await?, firm, before, limit).await
+    }
+
+    async fn purge_client(&self, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+        in_transaction!(self, |tx| queries::purge_client(&tx, firm, id, version, event).await?)
+    }
+
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
         queries::list_clients(&self.conn().await?, firm, query).await
     }

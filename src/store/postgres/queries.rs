@@ -242,6 +242,29 @@ pub async fn update_client(c: &impl GenericClient, client: &Client, expected_ver
     insert_event(c, event).await
 }
 
+pub async fn deleted_clients(c: &impl GenericClient, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
+    let sql = format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.firm_id = $1 AND c.deleted_at IS NOT NULL AND c.deleted_at < $2 \
+         ORDER BY c.deleted_at LIMIT $3"
+    );
+    let rows = c.query(&sql, &[&firm.as_uuid(), &before.millis(), &(limit as i64)]).await.map_err(db_error)?;
+    rows.iter().map(rows::client).collect()
+}
+
+pub async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+    let gone = c
+        .execute(
+            "DELETE FROM clients WHERE firm_id = $1 AND id = $2 AND version = $3 AND deleted_at IS NOT NULL",
+            &[&firm.as_uuid(), &id.as_uuid(), &version],
+        )
+        .await
+        .map_err(db_error)?;
+    if gone == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    insert_event(c, event).await
+}
+
 async fn run_query<T>(c: &impl GenericClient, sql: &Sql<'_>, map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     let params: Vec<Param> = sql.params.iter().map(|p| p as Param).collect();
     let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;

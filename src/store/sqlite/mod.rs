@@ -188,6 +188,15 @@ impl Store for SqliteStore {
         self.inner.writer.run(move |tx| queries::update_client(tx, &client, expected_version, &event)).await
     }
 
+    async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
+        self.read_blocking(move |conn| queries::deleted_clients(conn, firm, before, limit)).await
+    }
+
+    async fn purge_client(&self, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+        let event = event.clone();
+        self.inner.writer.run(move |tx| queries::purge_client(tx, firm, id, version, &event)).await
+    }
+
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
         let query = query.clone();
         self.read_blocking(move |conn| queries::list_clients(conn, firm, &query)).await

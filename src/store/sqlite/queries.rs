@@ -258,6 +258,29 @@ pub fn update_client(conn: &Connection, c: &Client, expected_version: i64, event
     insert_event(conn, event)
 }
 
+pub fn deleted_clients(conn: &Connection, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
+    let sql = format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.firm_id = ?1 AND c.deleted_at IS NOT NULL AND c.deleted_at < ?2 \
+         ORDER BY c.deleted_at LIMIT ?3"
+    );
+    let mut st = conn.prepare_cached(&sql).map_err(internal)?;
+    let rows = st.query_map(params![firm.as_bytes(), before.millis(), limit as i64], rows::client).map_err(internal)?;
+    rows.collect::<Result<_, _>>().map_err(internal)
+}
+
+pub fn purge_client(conn: &Connection, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+    let gone = conn
+        .execute(
+            "DELETE FROM clients WHERE firm_id = ?1 AND id = ?2 AND version = ?3 AND deleted_at IS NOT NULL",
+            params![firm.as_bytes(), id.as_bytes(), version],
+        )
+        .map_err(internal)?;
+    if gone == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    insert_event(conn, event)
+}
+
 fn run_query<T>(
     conn: &Connection,
     sql: &Sql<'_>,
