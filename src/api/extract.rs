@@ -41,6 +41,21 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
+/// The single `{id}` segment of a path. A segment that doesn't even decode
+/// (invalid percent-encoding or UTF-8) names nothing: 404, as problem+json.
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(PathId(id)),
+            Err(_) => Err(ApiError::RouteNotFound),
+        }
+    }
+}
+
 /// A request body that must be a JSON object.
 pub struct JsonObject(pub Map<String, Value>);
 

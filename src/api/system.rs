@@ -1,7 +1,7 @@
 //! Operational routes: health, readiness, the OpenAPI document and the
 //! problem-type pages that `type` URIs point to.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::extract::PathId;
 use super::problem::{ApiError, Problem, CATALOG};
 use super::AppState;
 use crate::service::ServiceError;
@@ -63,7 +64,7 @@ pub struct ProblemType {
     params(("code" = String, Path, description = "A problem `code`")),
     responses((status = 200, description = "The problem type", body = ProblemType),
         (status = 404, description = "No such problem type", body = Problem, content_type = "application/problem+json")))]
-pub async fn problem_type(Path(code): Path<String>) -> Result<Response, ApiError> {
+pub async fn problem_type(PathId(code): PathId) -> Result<Response, ApiError> {
     let (code, status, title, description) = CATALOG
         .iter()
         .find(|(c, ..)| *c == code)

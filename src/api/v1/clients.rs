@@ -1,12 +1,12 @@
 //! `/v1/clients`: parse, call the service, render.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::views::{ClientEnvelope, ClientList, ClientView, ClientWrite, Pagination};
-use crate::api::extract::{etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
+use crate::api::extract::{PathId, etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
 use crate::api::problem::{ApiError, Problem};
 use crate::api::AppState;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm};
@@ -63,7 +63,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
         (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, headers: HeaderMap) -> Result<Response, ApiError> {
     let client = state.service.get_client(&actor, client_id(&id)?).await?;
     let tag = etag(client.version);
     let unchanged = headers
@@ -98,7 +98,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, Path(id): Pat
 pub async fn update(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     headers: HeaderMap,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, ApiError> {
@@ -125,7 +125,7 @@ pub async fn update(
 pub async fn replace(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     headers: HeaderMap,
     JsonObject(mut body): JsonObject,
 ) -> Result<Response, ApiError> {
@@ -148,7 +148,7 @@ pub async fn replace(
         (status = 412, description = "`If-Match` does not match", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, headers: HeaderMap) -> Result<StatusCode, ApiError> {
     let id = client_id(&id)?;
     let pre = precondition(&headers, None)?;
     state.service.delete_client(&actor, id, pre).await?;
@@ -166,7 +166,7 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, Path(id): 
         (status = 409, description = "A live client has taken its email meanwhile (`duplicate_email`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let client = state.service.restore_client(&actor, client_id(&id)?).await?;
     Ok(one(StatusCode::OK, &client))
 }

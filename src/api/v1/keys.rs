@@ -1,13 +1,13 @@
 //! `/v1/api-keys` and `/v1/me`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
 use super::views::{ApiKeyCreate, ApiKeyEnvelope, ApiKeyList, ApiKeyView, FirmView, MeEnvelope, MeView, Pagination};
-use crate::api::extract::{Auth, JsonObject};
+use crate::api::extract::{PathId, Auth, JsonObject};
 use crate::api::problem::{ApiError, Problem};
 use crate::api::AppState;
 use crate::domain::api_key::{Scope, Scopes};
@@ -83,7 +83,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth) -> Result<Js
         (status = 404, description = "No such key in this firm", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> Result<Json<ApiKeyEnvelope>, ApiError> {
+pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Json<ApiKeyEnvelope>, ApiError> {
     let key = state.service.get_key(&actor, key_id(&id)?).await?;
     Ok(Json(ApiKeyEnvelope { data: ApiKeyView::from(&key) }))
 }
@@ -98,7 +98,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, Path(id): Pat
         (status = 404, description = "No such key in this firm", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn revoke(State(state): State<AppState>, Auth(actor): Auth, Path(id): Path<String>) -> Result<Json<ApiKeyEnvelope>, ApiError> {
+pub async fn revoke(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Json<ApiKeyEnvelope>, ApiError> {
     let key = state.service.revoke_key(&actor, key_id(&id)?).await?;
     Ok(Json(ApiKeyEnvelope { data: ApiKeyView::from(&key) }))
 }
