@@ -23,6 +23,13 @@ pub trait SqlDialect: Sync {
     fn has_tag(&self, sql: &mut Sql, tag: &str);
     /// A condition that `c.search_text` contains `term`.
     fn contains(&self, sql: &mut Sql, term: &crate::domain::client::query::SearchTerm);
+    /// The `FROM` clause over `clients c`. A dialect may answer the search here
+    /// (by driving the query from a search index) and return true, so the
+    /// `WHERE` clause leaves it out.
+    fn from_clients(&self, sql: &mut Sql, _filter: &ClientFilter) -> bool {
+        sql.push(" FROM clients c");
+        false
+    }
 }
 
 /// SQL text with its parameters.
@@ -86,8 +93,9 @@ fn sort_value(value: &SortValue) -> SqlValue {
 
 /// `SELECT … FROM clients c WHERE … ORDER BY … LIMIT …` for one page.
 pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &ClientQuery) -> Sql<'d> {
-    let mut sql = Sql::new(dialect, &format!("SELECT {CLIENT_COLUMNS} FROM clients c"));
-    where_clause(&mut sql, firm, &query.filter);
+    let mut sql = Sql::new(dialect, &format!("SELECT {CLIENT_COLUMNS}"));
+    let searched = dialect.from_clients(&mut sql, &query.filter);
+    where_clause(&mut sql, firm, &query.filter, searched);
     let column = sort_column(query.sort.field);
     let (cmp, dir) = if query.sort.descending { ("<", "DESC") } else { (">", "ASC") };
     if let Some(after) = &query.after {
@@ -104,12 +112,13 @@ pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &Clien
 
 /// `SELECT count(*) …` over the same filter.
 pub fn count_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, filter: &ClientFilter) -> Sql<'d> {
-    let mut sql = Sql::new(dialect, "SELECT count(*) FROM clients c");
-    where_clause(&mut sql, firm, filter);
+    let mut sql = Sql::new(dialect, "SELECT count(*)");
+    let searched = dialect.from_clients(&mut sql, filter);
+    where_clause(&mut sql, firm, filter, searched);
     sql
 }
 
-fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter) {
+fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: bool) {
     // `deleted_at IS NULL` is spelled out so the partial indexes apply.
     sql.push(" WHERE c.firm_id = ").bind(SqlValue::Id(firm.as_uuid())).push(" AND c.deleted_at IS NULL");
     if !f.statuses.is_empty() {
@@ -142,7 +151,7 @@ fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter) {
         sql.push(" AND ");
         dialect.has_tag(sql, tag);
     }
-    if let Some(term) = &f.search {
+    if let Some(term) = f.search.as_ref().filter(|_| !searched) {
         sql.push(" AND ");
         dialect.contains(sql, term);
     }

@@ -14,7 +14,22 @@ use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS};
 use crate::store::{StoreError, StoreResult, Unique};
 
-struct Sqlite;
+/// SQLite's SQL. `search_first` drives a search from the trigram index: right
+/// when the term is rare, where walking the sort order would visit most rows
+/// before finding a page of matches.
+struct Sqlite {
+    search_first: bool,
+}
+
+/// Trigram hits below which a search is driven from the index and sorted;
+/// at or above it the term is common enough that walking the sort order finds
+/// a page of matches quickly.
+const SEARCH_FIRST_BELOW: i64 = 5_000;
+
+fn fts_phrase(term: &SearchTerm) -> String {
+    // A quoted FTS5 phrase over the trigram index is a substring match.
+    format!("\"{}\"", term.as_str().replace('"', "\"\""))
+}
 
 impl SqlDialect for Sqlite {
     fn placeholder(&self, n: usize) -> String {
@@ -28,14 +43,39 @@ impl SqlDialect for Sqlite {
 
     fn contains(&self, sql: &mut Sql, term: &SearchTerm) {
         if term.is_indexable() {
-            // A quoted FTS5 phrase over the trigram index is a substring match.
-            let phrase = format!("\"{}\"", term.as_str().replace('"', "\"\""));
             sql.push("c.seq IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ");
-            sql.bind(SqlValue::Text(phrase)).push(")");
+            sql.bind(SqlValue::Text(fts_phrase(term))).push(")");
         } else {
             sql.push("c.search_text LIKE ").bind(SqlValue::Text(like_pattern(term.as_str()))).push(" ESCAPE '\\'");
         }
     }
+
+    fn from_clients(&self, sql: &mut Sql, filter: &ClientFilter) -> bool {
+        match filter.search.as_ref().filter(|_| self.search_first) {
+            Some(term) => {
+                // CROSS JOIN makes SQLite loop over the index hits first.
+                sql.push(" FROM (SELECT rowid AS hit FROM clients_fts WHERE clients_fts MATCH ");
+                sql.bind(SqlValue::Text(fts_phrase(term)));
+                sql.push(") AS m CROSS JOIN clients c ON c.seq = m.hit");
+                true
+            }
+            None => {
+                sql.push(" FROM clients c");
+                false
+            }
+        }
+    }
+}
+
+/// Whether to drive this filter's search from the trigram index: when the
+/// term is indexable and has few hits (counting stops at the threshold).
+fn search_first(conn: &Connection, filter: &ClientFilter) -> StoreResult<bool> {
+    let Some(term) = filter.search.as_ref().filter(|t| t.is_indexable()) else { return Ok(false) };
+    let hits: i64 = conn
+        .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT ?2)")
+        .and_then(|mut st| st.query_row(params![fts_phrase(term), SEARCH_FIRST_BELOW], |r| r.get(0)))
+        .map_err(internal)?;
+    Ok(hits < SEARCH_FIRST_BELOW)
 }
 
 fn duplicate_or_internal(e: rusqlite::Error) -> StoreError {
@@ -292,11 +332,13 @@ fn run_query<T>(
 }
 
 pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
-    run_query(conn, &sql::list_clients(&Sqlite, firm, query), rows::client)
+    let dialect = Sqlite { search_first: search_first(conn, &query.filter)? };
+    run_query(conn, &sql::list_clients(&dialect, firm, query), rows::client)
 }
 
 pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
-    let counts = run_query(conn, &sql::count_clients(&Sqlite, firm, filter), |r| r.get::<_, i64>(0))?;
+    let dialect = Sqlite { search_first: search_first(conn, filter)? };
+    let counts = run_query(conn, &sql::count_clients(&dialect, firm, filter), |r| r.get::<_, i64>(0))?;
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
 
