@@ -21,6 +21,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(readyz))
         .routes(routes!(openapi_json))
         .routes(routes!(problem_type))
+        .routes(routes!(docs))
+}
+
+#[utoipa::path(get, path = "/docs", tag = "operations", summary = "Human-readable API reference",
+    description = "An HTML page rendering /openapi.json; self-contained, works offline.",
+    responses((status = 200, description = "The page", content_type = "text/html")))]
+pub async fn docs() -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("docs.html")).into_response()
 }
 
 #[derive(Serialize, ToSchema)]
