@@ -26,7 +26,7 @@ pub trait SqlDialect: Sync {
     /// The `FROM` clause over `clients c`. A dialect may answer the search here
     /// (by driving the query from a search index) and return true, so the
     /// `WHERE` clause leaves it out.
-    fn from_clients(&self, sql: &mut Sql, _filter: &ClientFilter) -> bool {
+    fn clients_source(&self, sql: &mut Sql, _filter: &ClientFilter) -> bool {
         sql.push(" FROM clients c");
         false
     }
@@ -94,7 +94,7 @@ fn sort_value(value: &SortValue) -> SqlValue {
 /// `SELECT … FROM clients c WHERE … ORDER BY … LIMIT …` for one page.
 pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &ClientQuery) -> Sql<'d> {
     let mut sql = Sql::new(dialect, &format!("SELECT {CLIENT_COLUMNS}"));
-    let searched = dialect.from_clients(&mut sql, &query.filter);
+    let searched = dialect.clients_source(&mut sql, &query.filter);
     where_clause(&mut sql, firm, &query.filter, searched);
     let column = sort_column(query.sort.field);
     let (cmp, dir) = if query.sort.descending { ("<", "DESC") } else { (">", "ASC") };
@@ -113,7 +113,7 @@ pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &Clien
 /// `SELECT count(*) …` over the same filter.
 pub fn count_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, filter: &ClientFilter) -> Sql<'d> {
     let mut sql = Sql::new(dialect, "SELECT count(*)");
-    let searched = dialect.from_clients(&mut sql, filter);
+    let searched = dialect.clients_source(&mut sql, filter);
     where_clause(&mut sql, firm, filter, searched);
     sql
 }

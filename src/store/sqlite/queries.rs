@@ -50,7 +50,7 @@ impl SqlDialect for Sqlite {
         }
     }
 
-    fn from_clients(&self, sql: &mut Sql, filter: &ClientFilter) -> bool {
+    fn clients_source(&self, sql: &mut Sql, filter: &ClientFilter) -> bool {
         match filter.search.as_ref().filter(|_| self.search_first) {
             Some(term) => {
                 // CROSS JOIN makes SQLite loop over the index hits first.
