@@ -24,7 +24,7 @@ impl SqlDialect for Postgres {
     }
 
     fn has_tag(&self, sql: &mut Sql, tag: &str) {
-        sql.push("c.tags @> ").bind(SqlValue::Text(Value::from(vec![tag]).to_string())).push("::jsonb");
+        sql.push("c.tags @> jsonb_build_array(").bind(SqlValue::Text(tag.to_string())).push("::text)");
     }
 
     fn contains(&self, sql: &mut Sql, term: &SearchTerm) {

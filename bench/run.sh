@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Clientele HTTP benchmark: build release, seed N clients (once per N), start
+# the server on a free 127.0.0.1 port, load it with wrk case by case, print a
+# table, stop the server.
+#
+#   bench/run.sh [N]          N clients (default 100000)
+#
+# Environment knobs (all optional):
+#   BENCH_DURATION=10      seconds per case
+#   BENCH_CONNECTIONS=64   concurrent connections
+#   BENCH_THREADS=2        wrk threads
+#   BENCH_FRESH=1          re-seed even if a seeded database for N exists
+#   BENCH_DATA_DIR=…       where seeded databases live (default target/bench/data)
+#   BENCH_LOG=info         the server's --log filter (its output goes to a file)
+#   BENCH_CASES="get_id list_first …"   run only these cases, in this order; all:
+#       get_id list_first list_deep search_rare search_mid search_common create
+#   BENCH_SEED=42          content seed for bench_seed
+#
+# Traffic goes to 127.0.0.1 only; every case runs for a fixed duration.
+set -euo pipefail
+
+N="${1:-100000}"
+case "$N" in '' | *[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+# A target dir of its own, so benchmarking never blocks other builds.
+export CARGO_TARGET_DIR="$ROOT/target/bench"
+DURATION="${BENCH_DURATION:-10}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+THREADS="${BENCH_THREADS:-2}"
+DATA="${BENCH_DATA_DIR:-$CARGO_TARGET_DIR/data}"
+SEED="${BENCH_SEED:-42}"
+CASES="${BENCH_CASES:-get_id list_first list_deep search_rare search_mid search_common create}"
+BIN="$CARGO_TARGET_DIR/release/clientele"
+SEEDER="$CARGO_TARGET_DIR/release/examples/bench_seed"
+
+log() { echo "[bench] $*" >&2; }
+
+# --- tools -------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+    log "wrk not found; installing it (apt-get install wrk)"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -qq >/dev/null
+    $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
+
+# --- (a) build ---------------------------------------------------------------
+log "building release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+(cd "$ROOT" && cargo build --release --quiet --bin clientele --example bench_seed)
+
+# --- (b) seed, once per N and seed --------------------------------------------
+mkdir -p "$DATA"
+SEEDED="$DATA/seed-$N-$SEED.db"   # pristine copy, never served
+META="$SEEDED.json"               # bench_seed's output; written last, so its presence means complete
+IDS="$SEEDED.ids"
+if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ] || [ ! -f "$SEEDED" ]; then
+    rm -f "$SEEDED" "$SEEDED-wal" "$SEEDED-shm" "$META" "$IDS"
+    log "seeding $N clients into $SEEDED"
+    "$SEEDER" --database-url "sqlite://$SEEDED" --count "$N" --seed "$SEED" --ids-file "$IDS" >"$META.tmp"
+    mv "$META.tmp" "$META"
+else
+    log "reusing $SEEDED (BENCH_FRESH=1 to re-seed)"
+fi
+json_field() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$META" | head -n1; }
+KEY="$(json_field admin_key)"
+RARE="$(json_field rare_term)"
+MID="$(json_field mid_term)"; MID="${MID:-smith}"
+COMMON="$(json_field common_term)"
+log "seeded: $(json_field count) clients in $(json_field seconds) s ($(json_field per_second)/s at concurrency $(json_field concurrency))"
+
+# Serve a copy, so the writes of the create case never leak into the next run.
+RUN_DB="$DATA/run.db"
+rm -f "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm"
+cp "$SEEDED" "$RUN_DB"
+[ -f "$SEEDED-wal" ] && cp "$SEEDED-wal" "$RUN_DB-wal"
+
+# --- (c) start the server ----------------------------------------------------
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=""
+for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 40000))
+    if port_free "$candidate"; then PORT="$candidate"; break; fi
+done
+[ -n "$PORT" ] || { echo "no free port found" >&2; exit 1; }
+BASE="http://127.0.0.1:$PORT"
+SERVER_LOG="$DATA/server.log"
+"$BIN" serve --database-url "sqlite://$RUN_DB" --bind "127.0.0.1:$PORT" \
+    --purge-interval-secs 0 --log "${BENCH_LOG:-info}" >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+stop_server() {
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+}
+trap stop_server EXIT
+for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; echo "server exited" >&2; exit 1; }
+    sleep 0.1
+done
+curl -fsS -o /dev/null "$BASE/readyz" || { echo "server not ready" >&2; exit 1; }
+log "server pid $SERVER_PID on $BASE (log: $SERVER_LOG)"
+
+api() { curl -fsS -H "X-Api-Key: $KEY" "$BASE$1"; }
+next_cursor() { sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p'; }
+total_of() { sed -n 's/.*"total":\([0-9]*\).*/\1/p'; }
+
+# A deep cursor: walk the default order (-created_at) 100 at a time to the
+# middle of the firm's clients, at most 1000 pages in.
+PAGES=$((N / 2 / 100)); [ "$PAGES" -gt 1000 ] && PAGES=1000; [ "$PAGES" -lt 1 ] && PAGES=1
+CURSOR=""
+walk_started=$(date +%s.%N)
+for _ in $(seq 1 "$PAGES"); do
+    CURSOR="$(api "/v1/clients?limit=100${CURSOR:+&cursor=$CURSOR}" | next_cursor)"
+    [ -n "$CURSOR" ] || break
+done
+walk_secs=$(awk -v a="$walk_started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+DEPTH=$((PAGES * 100))
+log "deep cursor: after $DEPTH clients ($PAGES pages of 100 in ${walk_secs}s)"
+
+RARE_HITS="$(api "/v1/clients?q=$RARE&limit=1&include_total=true" | total_of)"
+MID_HITS="$(api "/v1/clients?q=$MID&limit=1&include_total=true" | total_of)"
+COMMON_HITS="$(api "/v1/clients?q=$COMMON&limit=1&include_total=true" | total_of)"
+log "q=$RARE matches $RARE_HITS clients; q=$MID $MID_HITS; q=$COMMON $COMMON_HITS"
+
+# --- (d) measure -------------------------------------------------------------
+# Slow requests go on running in the server after wrk stops; wait until the
+# server is idle (under 5% of a core over 0.5 s, at most 30 s) so they don't
+# spill into the next case.
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+wait_idle() {
+    [ -r "/proc/$SERVER_PID/stat" ] || { sleep 2; return; }
+    local hz before after
+    hz="$(getconf CLK_TCK)"
+    for _ in $(seq 1 60); do
+        before="$(server_ticks)"; sleep 0.5; after="$(server_ticks)"
+        [ $(((after - before) * 100)) -le $((hz * 5 / 2)) ] && return
+    done
+    log "server still busy after 30 s"
+}
+declare -a ROWS=()
+run_case() {
+    local name="$1" label="$2"
+    shift 2
+    wait_idle
+    log "case $name: $label (${DURATION}s, $CONNECTIONS connections)"
+    local out
+    out="$(BENCH_NONCE="$$-$(date +%s%N)" wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --timeout 10s \
+        -H "X-Api-Key: $KEY" -s "$HERE/clientele.lua" "$BASE" -- "$@" 2>&1)" || true
+    local line
+    line="$(printf '%s\n' "$out" | grep '^RESULT ' | tail -n1)"
+    if [ -z "$line" ]; then
+        printf '%s\n' "$out" >&2
+        ROWS+=("$(printf '%-44s %10s %9s %9s %9s %10s' "$label" "-" "-" "-" "-" "wrk failed")")
+        return
+    fi
+    local -A r=()
+    local kv
+    for kv in ${line#RESULT }; do r[${kv%%=*}]="${kv#*=}"; done
+    local errors=$((r[connect] + r[read] + r[write] + r[timeout]))
+    ROWS+=("$(awk -v l="$label" -v rps="${r[rps]}" -v p50="${r[p50_us]}" -v p99="${r[p99_us]}" \
+        -v max="${r[max_us]}" -v e="$errors/${r[status]}" \
+        'BEGIN { printf "%-44s %10.0f %9.2f %9.2f %9.2f %10s", l, rps, p50 / 1000, p99 / 1000, max / 1000, e }')")
+}
+
+for c in $CASES; do
+    case "$c" in
+        get_id) run_case get_id "GET /v1/clients/{id} (random of $(wc -l <"$IDS"))" ids "$IDS" ;;
+        list_first) run_case list_first "GET /v1/clients (first page)" path "/v1/clients" ;;
+        list_deep) run_case list_deep "GET /v1/clients?cursor= (after $DEPTH)" path "/v1/clients?cursor=$CURSOR" ;;
+        search_rare) run_case search_rare "GET /v1/clients?q=$RARE ($RARE_HITS hits)" path "/v1/clients?q=$RARE" ;;
+        search_mid) run_case search_mid "GET /v1/clients?q=$MID ($MID_HITS hits)" path "/v1/clients?q=$MID" ;;
+        search_common) run_case search_common "GET /v1/clients?q=$COMMON ($COMMON_HITS hits)" path "/v1/clients?q=$COMMON" ;;
+        create) run_case create "POST /v1/clients (unique emails)" post ;;
+        *) echo "unknown case $c" >&2; exit 2 ;;
+    esac
+done
+
+# --- report ------------------------------------------------------------------
+echo
+echo "Clientele benchmark: N=$N clients, ${DURATION}s per case, $CONNECTIONS connections, wrk -t$THREADS, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf '%-44s %10s %9s %9s %9s %10s\n' "case" "req/s" "p50 ms" "p99 ms" "max ms" "err/non2xx"
+printf '%-44s %10s %9s %9s %9s %10s\n' "----" "-----" "------" "------" "------" "----------"
+for row in "${ROWS[@]}"; do echo "$row"; done
+echo
+echo "err = socket errors and timeouts (10 s); non2xx = responses with status >= 400."

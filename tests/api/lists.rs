@@ -1,0 +1,339 @@
+//! Listing clients: page size, sorts, filters, search, totals, keyset cursors
+//! and the `Link` header.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
+use crate::support::{header, id, ids, instant, list, list_ids, list_raw, path_of, walk};
+
+crate::store_tests!(
+    the_default_page_is_25_newest_first,
+    limit_sets_the_page_size,
+    each_sort_orders_the_list,
+    status_filter_matches_any_listed_status,
+    tags_filter_matches_clients_with_all_tags,
+    kind_and_company_id_filters,
+    created_since_and_before_accept_instants_and_dates,
+    updated_since_and_before_accept_instants_and_dates,
+    ids_filter_takes_at_most_100_ids,
+    q_searches_name_email_and_phone_case_insensitively,
+    include_total_counts_every_match_and_is_absent_otherwise,
+    next_cursor_walks_every_sort_without_duplicates_or_gaps,
+    a_cursor_is_refused_with_another_sort,
+    the_link_header_points_at_the_next_page,
+    deleted_clients_never_appear_in_lists_or_totals,
+);
+
+async fn pause() {
+    tokio::time::sleep(Duration::from_millis(3)).await;
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// Asserts a 400 whose only bad parameter is `field`.
+async fn refused(app: &TestApp, params: &[(&str, &str)], field: &str) {
+    let problem = expect_problem(list_raw(app, &app.admin_key, params).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert_eq!(error_fields(&problem), [field], "{params:?}");
+}
+
+async fn the_default_page_is_25_newest_first(app: TestApp) {
+    let mut created = Vec::new();
+    for i in 0..30 {
+        created.push(id(&app.person("Page", &format!("N{i:02}")).await));
+    }
+    let page = list(&app, &[]).await;
+    let newest_first: Vec<String> = created.iter().rev().take(25).cloned().collect();
+    assert_eq!(ids(&page), newest_first);
+    assert_eq!(page["pagination"]["limit"], 25);
+    assert_eq!(page["pagination"]["has_more"], true);
+    assert!(page["pagination"]["next_cursor"].is_string());
+}
+
+async fn limit_sets_the_page_size(app: TestApp) {
+    for i in 0..5 {
+        app.person("Lim", &format!("N{i}")).await;
+    }
+    let page = list(&app, &[("limit", "2")]).await;
+    assert_eq!(ids(&page).len(), 2);
+    assert_eq!(page["pagination"]["has_more"], true);
+    let page = list(&app, &[("limit", "5")]).await;
+    assert_eq!(ids(&page).len(), 5);
+    assert_eq!(page["pagination"]["has_more"], false, "exactly one full page has no next");
+    assert!(page["pagination"]["next_cursor"].is_null());
+}
+
+/// The key a sort orders by, as the API user sees it.
+fn sort_key(client: &Value, field: &str) -> String {
+    let folded = |v: &Value| v.as_str().unwrap_or_default().to_lowercase();
+    match field {
+        "created_at" | "updated_at" => client[field].as_str().unwrap().to_string(),
+        "last_name" if client["kind"] == "company" => folded(&client["name"]),
+        "last_name" => folded(&client["last_name"]),
+        "name" => folded(&client["name"]),
+        other => panic!("no sort {other}"),
+    }
+}
+
+async fn each_sort_orders_the_list(app: TestApp) {
+    let people = [("Zed", "adams"), ("amy", "Young"), ("Bob", "Baker"), ("carl", "baker"), ("Dee", "Xu"), ("Eve", "Mills")];
+    let mut created = Vec::new();
+    for (first, last) in people {
+        created.push(app.create_client(json!({"first_name": first, "last_name": last})).await);
+        pause().await;
+    }
+    for name in ["Nimbus Corp", "acme ltd"] {
+        created.push(app.create_client(json!({"kind": "company", "name": name})).await);
+        pause().await;
+    }
+    // Touch them in another order, so updated_at differs from created_at.
+    for client in created.iter().rev().step_by(2) {
+        expect_status(app.patch(&path_of(client), &app.admin_key, &json!({"notes": "touched"})).await, StatusCode::OK).await;
+        pause().await;
+    }
+    for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "last_name", "-last_name", "name", "-name"] {
+        let field = sort.trim_start_matches('-');
+        let page = list(&app, &[("sort", sort), ("limit", "100")]).await;
+        let keys: Vec<String> = page["data"].as_array().unwrap().iter().map(|c| sort_key(c, field)).collect();
+        let mut expected = keys.clone();
+        expected.sort();
+        if sort.starts_with('-') {
+            expected.reverse();
+        }
+        assert_eq!(keys, expected, "sort={sort}");
+        assert_eq!(keys.len(), created.len());
+    }
+    let oldest_first = ids(&list(&app, &[("sort", "created_at")]).await);
+    assert_eq!(oldest_first, created.iter().map(id).collect::<Vec<_>>());
+    refused(&app, &[("sort", "email")], "sort").await;
+    refused(&app, &[("sort", "--name")], "sort").await;
+}
+
+async fn status_filter_matches_any_listed_status(app: TestApp) {
+    let mut by_status = std::collections::HashMap::new();
+    for status in ["active", "inactive", "closed"] {
+        let c = app.create_client(json!({"first_name": "S", "last_name": status, "status": status})).await;
+        by_status.insert(status, id(&c));
+    }
+    assert_eq!(list_ids(&app, &[("status", "inactive")]).await, [by_status["inactive"].clone()]);
+    let both = sorted(list_ids(&app, &[("status", "inactive,closed")]).await);
+    assert_eq!(both, sorted(vec![by_status["inactive"].clone(), by_status["closed"].clone()]));
+    assert_eq!(list_ids(&app, &[("status", "vip")]).await, Vec::<String>::new());
+}
+
+async fn tags_filter_matches_clients_with_all_tags(app: TestApp) {
+    let mk = |tags: Value| json!({"first_name": "T", "last_name": "Tagged", "tags": tags});
+    let xy = id(&app.create_client(mk(json!(["x", "y"]))).await);
+    let x = id(&app.create_client(mk(json!(["x"]))).await);
+    let yxz = id(&app.create_client(mk(json!(["y", "x", "z"]))).await);
+    app.create_client(mk(json!([]))).await;
+    app.create_client(mk(json!(["xy", "yx"]))).await;
+    assert_eq!(sorted(list_ids(&app, &[("tags", "x,y")]).await), sorted(vec![xy.clone(), yxz.clone()]));
+    assert_eq!(sorted(list_ids(&app, &[("tags", "x")]).await), sorted(vec![xy.clone(), x, yxz.clone()]));
+    assert_eq!(list_ids(&app, &[("tags", "x,y,z")]).await, [yxz]);
+    assert_eq!(list_ids(&app, &[("tags", "x,nope")]).await, Vec::<String>::new());
+}
+
+async fn kind_and_company_id_filters(app: TestApp) {
+    let acme = app.create_client(json!({"kind": "company", "name": "Acme"})).await;
+    let ann = app.create_client(json!({"first_name": "Ann", "last_name": "Lee", "company_id": acme["id"]})).await;
+    let bo = app.person("Bo", "Ek").await;
+    assert_eq!(list_ids(&app, &[("kind", "company")]).await, [id(&acme)]);
+    assert_eq!(sorted(list_ids(&app, &[("kind", "person")]).await), sorted(vec![id(&ann), id(&bo)]));
+    assert_eq!(list_ids(&app, &[("company_id", acme["id"].as_str().unwrap())]).await, [id(&ann)]);
+    refused(&app, &[("kind", "robot")], "kind").await;
+    refused(&app, &[("company_id", "acme")], "company_id").await;
+}
+
+/// Three clients created a few milliseconds apart.
+async fn three_in_a_row(app: &TestApp) -> [Value; 3] {
+    let a = app.person("Time", "A").await;
+    pause().await;
+    let b = app.person("Time", "B").await;
+    pause().await;
+    let c = app.person("Time", "C").await;
+    [a, b, c]
+}
+
+fn today_and_tomorrow() -> (String, String) {
+    let today = time::OffsetDateTime::now_utc().date();
+    (today.to_string(), today.next_day().unwrap().to_string())
+}
+
+async fn created_since_and_before_accept_instants_and_dates(app: TestApp) {
+    let [a, b, c] = three_in_a_row(&app).await;
+    let all = sorted(vec![id(&a), id(&b), id(&c)]);
+    let at_b = b["created_at"].as_str().unwrap();
+    assert_eq!(sorted(list_ids(&app, &[("created_since", at_b)]).await), sorted(vec![id(&b), id(&c)]), "since is inclusive");
+    assert_eq!(list_ids(&app, &[("created_before", at_b)]).await, [id(&a)], "before is exclusive");
+    // The same instant written with another offset.
+    let offset = instant(at_b).to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap());
+    let plus_two = offset.format(&time::format_description::well_known::Rfc3339).unwrap();
+    assert_eq!(list_ids(&app, &[("created_before", &plus_two)]).await, [id(&a)], "{plus_two}");
+    let (today, tomorrow) = today_and_tomorrow();
+    assert_eq!(sorted(list_ids(&app, &[("created_since", &today)]).await), all);
+    assert_eq!(sorted(list_ids(&app, &[("created_before", &tomorrow)]).await), all);
+    assert_eq!(list_ids(&app, &[("created_since", &tomorrow)]).await, Vec::<String>::new());
+    assert_eq!(list_ids(&app, &[("created_before", &today)]).await, Vec::<String>::new());
+    assert_eq!(list_ids(&app, &[("created_since", at_b), ("created_before", c["created_at"].as_str().unwrap())]).await, [id(&b)]);
+    refused(&app, &[("created_since", "yesterday")], "created_since").await;
+    refused(&app, &[("created_before", "2024-02-30")], "created_before").await;
+}
+
+async fn updated_since_and_before_accept_instants_and_dates(app: TestApp) {
+    let [a, b, c] = three_in_a_row(&app).await;
+    pause().await;
+    let touched = expect_status(app.patch(&path_of(&a), &app.admin_key, &json!({"notes": "later"})).await, StatusCode::OK).await["data"].clone();
+    let at = touched["updated_at"].as_str().unwrap();
+    assert_eq!(list_ids(&app, &[("updated_since", at)]).await, [id(&a)]);
+    assert_eq!(sorted(list_ids(&app, &[("updated_before", at)]).await), sorted(vec![id(&b), id(&c)]));
+    let (today, tomorrow) = today_and_tomorrow();
+    assert_eq!(list_ids(&app, &[("updated_since", &today)]).await.len(), 3);
+    assert_eq!(list_ids(&app, &[("updated_since", &tomorrow)]).await, Vec::<String>::new());
+    assert_eq!(list_ids(&app, &[("updated_before", &today)]).await, Vec::<String>::new());
+    refused(&app, &[("updated_since", "1 hour ago")], "updated_since").await;
+}
+
+async fn ids_filter_takes_at_most_100_ids(app: TestApp) {
+    let a = app.person("Id", "A").await;
+    app.person("Id", "B").await;
+    let c = app.person("Id", "C").await;
+    let pair = format!("{},{}", id(&a), id(&c));
+    assert_eq!(sorted(list_ids(&app, &[("ids", &pair)]).await), sorted(vec![id(&a), id(&c)]));
+    // 100 ids (98 of them unknown) are fine; 101 are not.
+    let mut hundred: Vec<String> = (0..98).map(|_| clientele::domain::ids::ClientId::generate().to_string()).collect();
+    hundred.extend([id(&a), id(&c)]);
+    assert_eq!(sorted(list_ids(&app, &[("ids", &hundred.join(","))]).await), sorted(vec![id(&a), id(&c)]));
+    hundred.push(clientele::domain::ids::ClientId::generate().to_string());
+    refused(&app, &[("ids", &hundred.join(","))], "ids").await;
+    refused(&app, &[("ids", "not-an-id")], "ids").await;
+}
+
+async fn q_searches_name_email_and_phone_case_insensitively(app: TestApp) {
+    let mary = id(&app.create_client(json!({"first_name": "Mary", "last_name": "Johnson", "email": "mj@alpha.example.com"})).await);
+    let bob = id(&app.create_client(json!({"first_name": "Bob", "last_name": "Smith", "email": "bob@example.org"})).await);
+    let ann = id(&app.create_client(json!({"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com", "phone": "(661) 555-0142"})).await);
+    let acme = id(&app.create_client(json!({"kind": "company", "name": "Acme Widgets"})).await);
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("JOHN", vec![mary.clone()]),
+        ("johnson", vec![mary.clone()]),
+        ("example.org", vec![bob.clone()]),
+        ("BOB@EXAMPLE", vec![bob.clone()]),
+        ("ee", vec![ann.clone()]),
+        ("ann lee", vec![ann.clone()]),
+        ("widget", vec![acme.clone()]),
+        ("555-0142", vec![ann.clone()]),
+        ("(661) 555", vec![ann.clone()]),
+        ("+1 661 555 0142", vec![ann.clone()]),
+        ("nobody", vec![]),
+    ];
+    for (q, expected) in cases {
+        assert_eq!(list_ids(&app, &[("q", q)]).await, expected, "q={q}");
+    }
+    assert_eq!(sorted(list_ids(&app, &[("q", "example")]).await), sorted(vec![mary, bob, ann]));
+    refused(&app, &[("q", &"a".repeat(201))], "q").await;
+}
+
+async fn include_total_counts_every_match_and_is_absent_otherwise(app: TestApp) {
+    for i in 0..30 {
+        let status = if i % 3 == 0 { "closed" } else { "active" };
+        app.create_client(json!({"first_name": "Tot", "last_name": format!("N{i}"), "status": status})).await;
+    }
+    let page = list(&app, &[("include_total", "true"), ("limit", "10")]).await;
+    assert_eq!(ids(&page).len(), 10);
+    assert_eq!(page["pagination"]["total"], 30);
+    let closed = list(&app, &[("include_total", "true"), ("limit", "3"), ("status", "closed")]).await;
+    assert_eq!(closed["pagination"]["total"], 10);
+    for params in [vec![], vec![("include_total", "false")]] {
+        let page = list(&app, &params).await;
+        assert!(page["pagination"].get("total").is_none(), "{params:?}: {}", page["pagination"]);
+    }
+    refused(&app, &[("include_total", "maybe")], "include_total").await;
+}
+
+async fn next_cursor_walks_every_sort_without_duplicates_or_gaps(app: TestApp) {
+    // Repeated names and same-millisecond creations make ties every sort must break.
+    let lasts = ["Adams", "baker", "Baker", "adams", "Clark"];
+    let mut everyone = HashSet::new();
+    for i in 0..23 {
+        let client = app.create_client(json!({"first_name": "W", "last_name": lasts[i % lasts.len()]})).await;
+        everyone.insert(id(&client));
+    }
+    for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "last_name", "-last_name", "name", "-name"] {
+        let walked = walk(&app, &[("sort", sort), ("limit", "4")]).await;
+        let unique: HashSet<String> = walked.iter().cloned().collect();
+        assert_eq!(unique.len(), walked.len(), "sort={sort}: duplicates in {walked:?}");
+        assert_eq!(unique, everyone, "sort={sort}: gaps");
+        assert_eq!(walked, list_ids(&app, &[("sort", sort)]).await, "sort={sort}: pages differ from one big page");
+    }
+    // A filter is kept across pages.
+    let bakers = walk(&app, &[("q", "baker"), ("limit", "2"), ("sort", "name")]).await;
+    assert_eq!(bakers.len(), 10);
+}
+
+async fn a_cursor_is_refused_with_another_sort(app: TestApp) {
+    for i in 0..3 {
+        app.person("Cur", &format!("N{i}")).await;
+    }
+    let page = list(&app, &[("sort", "last_name"), ("limit", "1")]).await;
+    let cursor = page["pagination"]["next_cursor"].as_str().unwrap();
+    refused(&app, &[("sort", "name"), ("limit", "1"), ("cursor", cursor)], "cursor").await;
+    refused(&app, &[("sort", "-last_name"), ("cursor", cursor)], "cursor").await;
+    refused(&app, &[("cursor", cursor)], "cursor").await;
+    let next = list(&app, &[("sort", "last_name"), ("limit", "1"), ("cursor", cursor)]).await;
+    assert_eq!(ids(&next).len(), 1);
+}
+
+async fn the_link_header_points_at_the_next_page(app: TestApp) {
+    for i in 0..5 {
+        app.person("Link", &format!("N{i}")).await;
+    }
+    let response = list_raw(&app, &app.admin_key, &[("sort", "name"), ("limit", "2"), ("q", "link n")]).await;
+    let link = header(&response, "link");
+    let page = expect_status(response, StatusCode::OK).await;
+    let cursor = page["pagination"]["next_cursor"].as_str().unwrap();
+    assert!(link.ends_with("rel=\"next\""), "{link}");
+    let target = link.trim_start_matches('<').split('>').next().unwrap().to_string();
+    let encoded: String = form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+    assert!(target.contains(&format!("cursor={encoded}")), "{link}");
+    let followed = expect_status(app.get(&target, &app.admin_key).await, StatusCode::OK).await;
+    let by_cursor = list(&app, &[("sort", "name"), ("limit", "2"), ("q", "link n"), ("cursor", cursor)]).await;
+    assert_eq!(ids(&followed), ids(&by_cursor));
+    let last = list_raw(&app, &app.admin_key, &[("sort", "name"), ("limit", "5")]).await;
+    assert_eq!(header(&last, "link"), "", "the last page has no next link");
+}
+
+async fn deleted_clients_never_appear_in_lists_or_totals(app: TestApp) {
+    let mut live = Vec::new();
+    let mut gone = Vec::new();
+    for i in 0..6 {
+        let client = app.create_client(json!({"first_name": "Del", "last_name": format!("N{i}"), "tags": ["t"], "status": "closed"})).await;
+        if i % 3 == 0 {
+            expect_status(app.delete(&path_of(&client), &app.admin_key).await, StatusCode::NO_CONTENT).await;
+            gone.push(id(&client));
+        } else {
+            live.push(id(&client));
+        }
+    }
+    let all_ids = [live.clone(), gone.clone()].concat().join(",");
+    let queries: Vec<Vec<(&str, &str)>> = vec![
+        vec![("include_total", "true")],
+        vec![("include_total", "true"), ("q", "del")],
+        vec![("include_total", "true"), ("tags", "t"), ("status", "closed")],
+        vec![("include_total", "true"), ("ids", all_ids.as_str())],
+        vec![("include_total", "true"), ("sort", "-updated_at")],
+    ];
+    for query in queries {
+        let page = list(&app, &query).await;
+        assert_eq!(sorted(ids(&page)), sorted(live.clone()), "{query:?}");
+        assert_eq!(page["pagination"]["total"], live.len(), "{query:?}");
+    }
+    let walked = walk(&app, &[("limit", "1"), ("sort", "name")]).await;
+    assert_eq!(sorted(walked), sorted(live));
+}
