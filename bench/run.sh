@@ -87,7 +87,8 @@ done
 BASE="http://127.0.0.1:$PORT"
 SERVER_LOG="$DATA/server.log"
 "$BIN" serve --database-url "sqlite://$RUN_DB" --bind "127.0.0.1:$PORT" \
-    --purge-interval-secs 0 --log "${BENCH_LOG:-info}" >"$SERVER_LOG" 2>&1 &
+    --purge-interval-secs 0 --log "${BENCH_LOG:-info}" \
+    --rate-limit-per-minute 1000000000 --max-concurrent-requests 100000 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 stop_server() {
     if kill -0 "$SERVER_PID" 2>/dev/null; then

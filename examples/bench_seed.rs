@@ -468,6 +468,8 @@ async fn main() -> Result<(), String> {
                 name: Some("benchmark admin key".into()),
                 scopes: Scopes::new(vec![Scope::Admin]),
                 expires_at: None,
+                user_id: None,
+                rate_limit_per_minute: None,
             };
             let key = service.create_key(&operator, request).await.map_err(|e| e.to_string())?;
             (id, key.secret.expose().to_string(), false)

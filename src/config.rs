@@ -46,6 +46,43 @@ pub struct ServeConfig {
     /// Seconds between purges of deleted records past their firm's retention (0: never).
     #[arg(long, env = "CLIENTELE_PURGE_INTERVAL_SECS", default_value_t = 3600)]
     pub purge_interval_secs: u64,
+    /// Redis (`redis://host:6379`) to share rate limits across nodes; without
+    /// it each node limits on its own. If Redis fails, nodes limit locally.
+    #[arg(long, env = "CLIENTELE_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Requests a minute per API key, unless the key or its firm has its own limit.
+    #[arg(long, env = "CLIENTELE_RATE_LIMIT_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_per_minute: u32,
+    /// Failed authentications a minute per client address before 429s.
+    #[arg(long, env = "CLIENTELE_FAILED_AUTH_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub failed_auth_per_minute: u32,
+    /// Seconds a request may take before it is answered 503 `request_timeout`.
+    #[arg(long, env = "CLIENTELE_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more are answered 503 at once rather than queued.
+    #[arg(long, env = "CLIENTELE_MAX_CONCURRENT_REQUESTS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_concurrent_requests: u64,
+}
+
+impl ServeConfig {
+    pub fn limits(&self) -> Result<crate::service::Limits, String> {
+        let limiter = match &self.redis_url {
+            Some(url) => crate::service::rate_limit::RateLimiter::with_redis(url)?,
+            None => crate::service::rate_limit::RateLimiter::local(),
+        };
+        Ok(crate::service::Limits {
+            limiter,
+            per_key_per_minute: self.rate_limit_per_minute,
+            failed_auth_per_minute: self.failed_auth_per_minute,
+        })
+    }
+
+    pub fn http(&self) -> crate::api::HttpLimits {
+        crate::api::HttpLimits {
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+            max_concurrent_requests: usize::try_from(self.max_concurrent_requests).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 /// A parsed `--database-url`.

@@ -45,7 +45,7 @@ pub async fn bootstrap(service: &Service) -> Result<(), String> {
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
     crate::telemetry::init(&config.log);
     let store = open_store(&config.store).await?;
-    let service = Service::new(store);
+    let service = Service::with_limits(store, config.limits()?);
     bootstrap(&service).await?;
     spawn_purger(service.clone(), config.purge_interval_secs);
     let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
@@ -55,7 +55,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         version = env!("CARGO_PKG_VERSION"),
         "clientele listening"
     );
-    axum::serve(listener, crate::api::router(service))
+    let app = crate::api::router_with(service, config.http());
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
@@ -72,10 +73,14 @@ fn spawn_purger(service: Service, every_secs: u64) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
         loop {
             tick.tick().await;
-            match service.purge_expired(crate::domain::time::Timestamp::now()).await {
+            let now = crate::domain::time::Timestamp::now();
+            match service.purge_expired(now).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(purged = n, "purged expired deleted clients"),
+                Ok(n) => tracing::info!(purged = n, "purged expired deleted records"),
                 Err(e) => tracing::warn!(error = %e, "purge failed; will retry"),
+            }
+            if let Err(e) = service.purge_idempotency_keys(now).await {
+                tracing::warn!(error = %e, "idempotency key purge failed; will retry");
             }
         }
     });

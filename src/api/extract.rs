@@ -2,6 +2,7 @@
 //! problem responses: the API key's actor, a JSON object body, query parameters.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -14,6 +15,7 @@ use super::problem::ApiError;
 use super::AppState;
 use crate::domain::field::FieldError;
 use crate::service::clients::{IfMatch, Precondition};
+use crate::service::rate_limit::Decision;
 use crate::service::{Actor, ServiceError};
 
 /// Request bodies larger than this are refused with 413.
@@ -26,13 +28,73 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = presented_key(&parts.headers).ok_or(ServiceError::Unauthenticated)?;
-        let actor = state.service.authenticate(presented, current_request_id()).await?;
+        let authenticated = match presented_key(&parts.headers) {
+            Some(presented) => state.service.authenticate(presented, current_request_id()).await,
+            None => Err(ServiceError::Unauthenticated),
+        };
+        let actor = match authenticated {
+            Ok(actor) => actor,
+            Err(ServiceError::Unauthenticated) => {
+                let decision = state.service.record_failed_auth(&client_address(parts)).await;
+                return Err(if decision.allowed { ServiceError::Unauthenticated.into() } else { rate_limited(parts, decision) });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(decision) = state.service.check_rate(&actor).await {
+            RateSlot::fill(parts, decision);
+            if !decision.allowed {
+                return Err(ServiceError::RateLimited { retry_after_secs: decision.retry_after_secs }.into());
+            }
+        }
+        // A custom action's nonce, wherever it is presented, is checked and
+        // used up before the request does anything.
+        if let Some(nonce) = query_value(parts.uri.query(), NONCE_PARAM) {
+            state.service.consume_nonce(&actor, &nonce).await?;
+        }
         Ok(Auth(actor))
     }
 }
 
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
+/// The client's address, for limiting failed authentication. Behind a proxy
+/// every client shares the proxy's address; see docs/security.md.
+fn client_address(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn rate_limited(parts: &Parts, decision: Decision) -> ApiError {
+    RateSlot::fill(parts, decision);
+    ServiceError::RateLimited { retry_after_secs: decision.retry_after_secs }.into()
+}
+
+/// Where the request's rate-limit decision waits for the response headers
+/// (see [`crate::api::middleware::rate_limit_headers`]).
+#[derive(Clone, Default)]
+pub struct RateSlot(Arc<Mutex<Option<Decision>>>);
+
+impl RateSlot {
+    fn fill(parts: &Parts, decision: Decision) {
+        if let Some(slot) = parts.extensions.get::<RateSlot>() {
+            *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(decision);
+        }
+    }
+
+    pub fn take(&self) -> Option<Decision> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// The query parameter that carries a custom action nonce (Clio Grow's name).
+pub const NONCE_PARAM: &str = "custom_action_nonce";
+
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(key) = headers.get("x-api-key") {
         return key.to_str().ok();
     }
@@ -71,17 +133,78 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY) {
+        if declared.is_some_and(|n| n > DRAIN_LIMIT) {
             return Err(ApiError::PayloadTooLarge(MAX_BODY));
         }
-        let limited = axum::body::to_bytes(request.into_body(), MAX_BODY);
-        let bytes: Bytes = limited.await.map_err(|_| ApiError::PayloadTooLarge(MAX_BODY))?;
+        let bytes = read_body(request.into_body(), MAX_BODY).await?;
         let _ = state;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(JsonObject(map)),
             Ok(_) => Err(ApiError::NotAnObject),
             Err(e) => Err(ApiError::MalformedJson(e.to_string())),
         }
+    }
+}
+
+/// Bodies up to this size are read to the end even when refused, so the
+/// client (still sending) gets the 413 instead of a connection reset; larger
+/// ones are refused unread.
+const DRAIN_LIMIT: usize = 8 * MAX_BODY;
+
+/// The body if it is at most `limit` bytes, else `PayloadTooLarge`.
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut kept = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::MalformedJson(format!("the body could not be read: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len();
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    Ok(kept.freeze())
+}
+
+/// A small body from a public web form: JSON, or an HTML form's
+/// `application/x-www-form-urlencoded` (every value a string; a name given
+/// twice is refused rather than silently merged).
+pub struct FormOrJson(pub Map<String, Value>);
+
+/// Public forms are short; a larger body is refused before it is read.
+pub const MAX_FORM_BODY: usize = 64 * 1024;
+
+impl<S: Send + Sync> FromRequest<S> for FormOrJson {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if is_json(request.headers()) {
+            return JsonObject::from_request(request, state).await.map(|JsonObject(map)| FormOrJson(map));
+        }
+        let essence = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        if essence.as_deref() != Some("application/x-www-form-urlencoded") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = read_body(request.into_body(), MAX_FORM_BODY).await?;
+        let mut map = Map::new();
+        for (key, value) in form_urlencoded::parse(&bytes) {
+            if map.insert(key.to_string(), Value::String(value.into_owned())).is_some() {
+                return Err(ServiceError::invalid(&key, "must be given once").into());
+            }
+        }
+        Ok(FormOrJson(map))
     }
 }
 
@@ -102,7 +225,18 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        Ok(QueryPairs(form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        // No filter, search or id ever holds a control character (and
+        // PostgreSQL refuses a NUL in text): refuse them up front.
+        let bad: Vec<FieldError> = pairs
+            .iter()
+            .filter(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+            .map(|(k, _)| FieldError::new(k.chars().filter(|c| !c.is_control()).take(64).collect::<String>(), "must not contain control characters"))
+            .collect();
+        if !bad.is_empty() {
+            return Err(ServiceError::Invalid(bad).into());
+        }
+        Ok(QueryPairs(pairs))
     }
 }
 
@@ -116,7 +250,22 @@ pub struct ParamReader<'a> {
 
 impl<'a> ParamReader<'a> {
     pub fn new(pairs: &'a [(String, String)]) -> Self {
-        Self { pairs, seen: HashSet::new(), errors: Vec::new() }
+        // Checked by [`Auth`] on every route.
+        let seen = HashSet::from([NONCE_PARAM]);
+        Self { pairs, seen, errors: Vec::new() }
+    }
+
+    /// Every `prefix<name>=value` pair, as `(name, value)`.
+    pub fn prefixed(&mut self, prefix: &str) -> Vec<(&'a str, &'a str)> {
+        let found: Vec<(&'a str, &'a str)> = self
+            .pairs
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(prefix).map(|name| (name, v.as_str())))
+            .collect();
+        for (k, _) in self.pairs.iter().filter(|(k, _)| k.starts_with(prefix)) {
+            self.seen.insert(k.as_str());
+        }
+        found
     }
 
     /// A single-valued parameter; given twice is an error.
@@ -140,6 +289,10 @@ impl<'a> ParamReader<'a> {
                 None
             }
         }
+    }
+
+    pub fn is_present(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == name)
     }
 
     /// A comma-separated list; repeats of the parameter add to it.

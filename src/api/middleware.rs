@@ -1,12 +1,18 @@
 //! Per-request plumbing: request ids, the access log, and panic containment.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use tokio::sync::Semaphore;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::extract::RateSlot;
 use super::problem::{problem_response, ApiError};
 use crate::service::ServiceError;
 
@@ -50,6 +56,7 @@ pub async fn request_context(request: Request, next: Next) -> Response {
     }
     // Responses hold personal data: no shared cache may keep them.
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    super::metrics::observe(method.as_str(), &route, response.status().as_u16(), started.elapsed());
     tracing::info!(
         request_id = %id,
         method = %method,
@@ -90,4 +97,47 @@ pub async fn route_not_found() -> ApiError {
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+/// Announces the caller's rate limit on every response, with the IETF
+/// httpapi rate-limit draft's structured fields:
+/// `RateLimit-Policy: "default";q=600;w=60` and `RateLimit: "default";r=599;t=1`.
+pub async fn rate_limit_headers(mut request: Request, next: Next) -> Response {
+    let slot = RateSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    if let Some(decision) = slot.take() {
+        let policy = format!("\"default\";q={};w=60", decision.quota.per_minute);
+        let state = format!("\"default\";r={};t={}", decision.remaining, decision.reset_secs);
+        let headers = response.headers_mut();
+        for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        if !decision.allowed {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(decision.retry_after_secs.max(1)));
+        }
+    }
+    response
+}
+
+/// Answers 503 `request_timeout` when a request runs longer than allowed.
+/// The work is dropped at its next await; a write already handed to the store
+/// still commits (and its event with it), so a client that sees this must
+/// re-read before retrying, or retry with its `Idempotency-Key`.
+pub async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// Refuses requests beyond the concurrency limit at once (503 + `Retry-After`)
+/// instead of queueing them until every one of them is late.
+pub async fn shed_load(State(permits): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
+    match permits.try_acquire() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => ApiError::Overloaded.into_response(),
+    }
 }

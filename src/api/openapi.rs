@@ -2,13 +2,16 @@
 //! annotations; this adds what every operation shares (security, the error
 //! responses every route can give).
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required};
 use utoipa::OpenApi as _;
 
 use super::problem::{FieldErrorView, Problem};
+use super::v1::views::SparseRecord;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -18,11 +21,17 @@ use super::problem::{FieldErrorView, Problem};
             (`application/problem+json`) with a stable `code`.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldErrorView)),
+    components(schemas(Problem, FieldErrorView, SparseRecord)),
     tags(
         (name = "clients", description = "People and companies a firm serves"),
         (name = "api keys", description = "Keys and the caller's identity"),
         (name = "events", description = "The audit log"),
+        (name = "matters", description = "Clients' cases and deals"),
+        (name = "notes", description = "Notes on clients and matters"),
+        (name = "leads", description = "The intake inbox, lead conversion and public intake forms"),
+        (name = "users", description = "Staff users"),
+        (name = "custom fields", description = "Typed custom field definitions for clients and matters"),
+        (name = "custom actions", description = "UI links with single-use nonces (Clio Grow)"),
         (name = "operations", description = "Health, readiness and documentation"),
     )
 )]
@@ -32,31 +41,82 @@ pub fn base() -> OpenApi {
     Base::openapi()
 }
 
-/// Adds security schemes and the shared error responses.
+/// Adds security schemes and the shared error responses, and makes operation
+/// ids unique (utoipa names an operation after its handler, and many modules
+/// have a `list` or a `get`).
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
     for (path, item) in doc.paths.paths.iter_mut() {
-        let authenticated = path.starts_with("/v1/");
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
-            add_shared_responses(op, authenticated);
+        // The public intake endpoint's token is in its path, not a key.
+        let authenticated = path.starts_with("/v1/") && !path.starts_with("/v1/intake/");
+        let operations = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Delete, &mut item.delete),
+        ];
+        for (method, op) in operations {
+            if let Some(op) = op {
+                add_shared_responses(op, &method, authenticated);
+                qualify_operation_id(op);
+            }
         }
     }
     doc
 }
 
-fn add_shared_responses(op: &mut Operation, authenticated: bool) {
+/// `clients_list`, `matters_get`, `api_keys_me`, …: the tag, then the handler.
+fn qualify_operation_id(op: &mut Operation) {
+    let tag = op.tags.as_ref().and_then(|t| t.first()).map(|t| t.replace(' ', "_"));
+    if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+        if !id.starts_with(&tag) {
+            *id = format!("{tag}_{id}");
+        }
+    }
+}
+
+fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Any unique string (a UUID) of 1-255 visible ASCII characters. A retry with the same key and request \
+             gets the first response again (`Idempotent-Replayed: true`); kept 24 hours.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+        .build()
+}
+
+fn retry_after() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+        .description(Some("Seconds to wait before retrying"))
+        .build()
+}
+
+fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: bool) {
     let has_body = op.request_body.is_some();
-    let mut shared = vec![("500", "Internal error (`internal_error`)"), ("503", "Database unavailable (`service_unavailable`)")];
+    let mut shared = vec![("500", "Internal error (`internal_error`)"), ("503", "Database unavailable (`service_unavailable`), \
+        at the concurrency limit (`overloaded`) or over the time limit (`request_timeout`)")];
     if authenticated {
         shared.push(("400", "Invalid fields or parameters (`invalid_request`, `malformed_json`); `errors` lists each"));
         shared.push(("401", "Missing or invalid API key (`unauthorized`)"));
         shared.push(("403", "The key lacks the scope (`insufficient_scope`)"));
+        shared.push(("429", "Over the key's rate limit, or too many failed authentications (`rate_limited`)"));
         op.security = Some(vec![
             SecurityRequirement::new("api_key", Vec::<String>::new()),
             SecurityRequirement::new("bearer", Vec::<String>::new()),
         ]);
+    }
+    if *method == HttpMethod::Post {
+        // The Idempotency-Key middleware reads this and answers these for any POST.
+        op.parameters.get_or_insert_with(Vec::new).push(idempotency_key().into());
+        shared.push(("409", "A request with this `Idempotency-Key` is still running (`idempotency_in_progress`)"));
+        shared.push(("422", "This `Idempotency-Key` was used with another request (`idempotency_key_reused`)"));
     }
     if has_body {
         shared.push(("413", "Body over 1 MiB (`payload_too_large`)"));
@@ -67,7 +127,10 @@ fn add_shared_responses(op: &mut Operation, authenticated: bool) {
             continue;
         }
         let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
-        let response = ResponseBuilder::new().description(description).content("application/problem+json", content).build();
-        op.responses.responses.insert(status.to_string(), response.into());
+        let mut response = ResponseBuilder::new().description(description).content("application/problem+json", content);
+        if matches!(status, "429" | "503") {
+            response = response.header("Retry-After", retry_after());
+        }
+        op.responses.responses.insert(status.to_string(), response.build().into());
     }
 }

@@ -61,6 +61,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the request took too long")]
     Timeout,
+    #[error("the server is handling as many requests as it can")]
+    Overloaded,
 }
 
 /// The catalog of problem types: code, status and title.
@@ -71,12 +73,20 @@ pub const CATALOG: &[(&str, u16, &str, &str)] = &[
     ("insufficient_scope", 403, "Insufficient scope", "The API key is valid but lacks the scope this operation needs."),
     ("not_found", 404, "Not found", "No such resource in this firm (or no such route)."),
     ("method_not_allowed", 405, "Method not allowed", "The route exists but not with this HTTP method."),
-    ("duplicate_email", 409, "Duplicate email", "Another live client of this firm already has this primary email."),
+    ("invalid_nonce", 403, "Invalid nonce", "The `custom_action_nonce` is unknown, already used, expired or not this firm's."),
+    ("duplicate_email", 409, "Duplicate email", "Another live client (or user) of this firm already has this email."),
+    ("duplicate_key", 409, "Duplicate key", "A custom field with this key already exists for this entity."),
+    ("client_has_open_matters", 409, "Client has open matters", "A client with open or pending matters cannot be deleted; close or move them first."),
+    ("lead_already_converted", 409, "Lead already converted", "This lead has already been converted into a client."),
     ("version_conflict", 409, "Version conflict", "The `version` sent is not the record's current version; re-read and retry."),
     ("precondition_failed", 412, "Precondition failed", "The `If-Match` entity tag does not match the record's current ETag."),
+    ("idempotency_key_reused", 422, "Idempotency key reused", "This `Idempotency-Key` was already used with a different request (method, path or body); use a new key."),
+    ("idempotency_in_progress", 409, "Idempotent request in progress", "The first request with this `Idempotency-Key` is still running; retry shortly to get its response."),
+    ("rate_limited", 429, "Too many requests", "The rate limit was exceeded; retry after the `Retry-After` seconds."),
     ("payload_too_large", 413, "Payload too large", "The request body exceeds the size limit."),
     ("unsupported_media_type", 415, "Unsupported media type", "The request body must be JSON (`application/json`)."),
     ("service_unavailable", 503, "Service unavailable", "The server cannot reach its database or is overloaded; retry shortly."),
+    ("overloaded", 503, "Overloaded", "The server is at its concurrency limit; retry after `Retry-After` seconds."),
     ("request_timeout", 503, "Request timed out", "The request did not finish within the server's time limit; retry shortly."),
     ("internal_error", 500, "Internal error", "Something failed inside the server; quote the request_id when reporting it."),
 ];
@@ -90,6 +100,13 @@ impl ApiError {
                 ServiceError::InsufficientScope(_) => "insufficient_scope",
                 ServiceError::NotFound(_) => "not_found",
                 ServiceError::DuplicateEmail => "duplicate_email",
+                ServiceError::DuplicateKey => "duplicate_key",
+                ServiceError::ClientHasOpenMatters => "client_has_open_matters",
+                ServiceError::LeadAlreadyConverted => "lead_already_converted",
+                ServiceError::InvalidNonce => "invalid_nonce",
+                ServiceError::RateLimited { .. } => "rate_limited",
+                ServiceError::IdempotencyKeyReused => "idempotency_key_reused",
+                ServiceError::IdempotencyInProgress => "idempotency_in_progress",
                 ServiceError::VersionConflict { .. } => "version_conflict",
                 ServiceError::PreconditionFailed => "precondition_failed",
                 ServiceError::Unavailable(_) => "service_unavailable",
@@ -101,6 +118,7 @@ impl ApiError {
             ApiError::RouteNotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Timeout => "request_timeout",
+            ApiError::Overloaded => "overloaded",
         }
     }
 
@@ -163,8 +181,11 @@ impl IntoResponse for ApiError {
             ApiError::Service(ServiceError::Unauthenticated) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"clientele\""));
             }
-            ApiError::Service(ServiceError::Unavailable(_)) | ApiError::Timeout => {
+            ApiError::Service(ServiceError::Unavailable(_) | ServiceError::IdempotencyInProgress) | ApiError::Timeout | ApiError::Overloaded => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::Service(ServiceError::RateLimited { retry_after_secs }) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             }
             _ => {}
         }

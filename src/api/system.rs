@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json))
         .routes(routes!(problem_type))
         .routes(routes!(docs))
+        .routes(routes!(metrics))
 }
 
 #[utoipa::path(get, path = "/docs", tag = "operations", summary = "Human-readable API reference",
@@ -79,4 +80,14 @@ pub async fn problem_type(PathId(code): PathId) -> Result<Response, ApiError> {
         .copied()
         .ok_or(ApiError::Service(ServiceError::NotFound("problem type")))?;
     Ok((StatusCode::OK, Json(ProblemType { code, status, title, description })).into_response())
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus metrics",
+    description = "Requests by route template and status, latency histograms, rate-limit rejections and the \
+        database pool, in the Prometheus text format. No personal data: routes are templates. Unauthenticated, \
+        like /healthz; expose it only to your monitoring network.",
+    responses((status = 200, description = "Metrics", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let body = super::metrics::render(state.service.pool_status());
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

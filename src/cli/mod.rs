@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::config::{DatabaseUrl, ServeConfig, StoreConfig};
 use crate::domain::api_key::Scopes;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{FirmId, KeyId};
+use crate::domain::ids::{FirmId, KeyId, UserId};
 use crate::domain::time::Timestamp;
 use crate::server::{open_store, serve};
 use crate::service::keys::{KeyRequest, NewKey};
@@ -56,6 +56,17 @@ pub enum FirmCommand {
         #[command(flatten)]
         store: StoreConfig,
     },
+    /// Change a firm's settings.
+    Update {
+        #[arg(long)]
+        firm: FirmId,
+        /// Requests a minute per key of this firm (keys with their own limit
+        /// keep it); `default` returns to the server's `--rate-limit-per-minute`.
+        #[arg(long)]
+        rate_limit_per_minute: String,
+        #[command(flatten)]
+        store: StoreConfig,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +83,12 @@ pub enum KeyCommand {
         /// RFC 3339 instant after which the key stops working.
         #[arg(long)]
         expires_at: Option<String>,
+        /// The staff user (`usr_…`) the key acts for.
+        #[arg(long)]
+        user: Option<String>,
+        /// Requests a minute for this key (default: the firm's, else the server's).
+        #[arg(long)]
+        rate_limit: Option<u32>,
         #[command(flatten)]
         store: StoreConfig,
     },
@@ -140,6 +157,8 @@ fn key_json(key: &crate::domain::api_key::ApiKey, secret: Option<&str>) -> serde
         "last_used_at": key.last_used_at,
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
+        "user_id": key.user_id,
+        "rate_limit_per_minute": key.rate_limit_per_minute,
     });
     if let Some(secret) = secret {
         value["secret"] = json!(secret);
@@ -157,6 +176,14 @@ async fn firms(cmd: FirmCommand) -> Result<(), String> {
             let new = service(&store).await?.create_firm(&name).await.map_err(|e| describe(&e))?;
             print(json!({"firm": firm_json(&new.firm), "admin_key": new_key_json(&new.admin_key)}));
         }
+        FirmCommand::Update { firm, rate_limit_per_minute, store } => {
+            let limit = match rate_limit_per_minute.as_str() {
+                "default" => None,
+                n => Some(n.parse::<u32>().map_err(|_| format!("--rate-limit-per-minute `{n}` is not a number or `default`"))?),
+            };
+            let firm = service(&store).await?.set_firm_rate_limit(firm, limit).await.map_err(|e| describe(&e))?;
+            print(firm_json(&firm));
+        }
         FirmCommand::List { store } => {
             let firms = service(&store).await?.list_firms().await.map_err(|e| describe(&e))?;
             print(json!(firms.iter().map(firm_json).collect::<Vec<_>>()));
@@ -167,14 +194,15 @@ async fn firms(cmd: FirmCommand) -> Result<(), String> {
 
 async fn keys(cmd: KeyCommand) -> Result<(), String> {
     match cmd {
-        KeyCommand::Create { firm, scopes, name, expires_at, store } => {
+        KeyCommand::Create { firm, scopes, name, expires_at, user, rate_limit, store } => {
             let service = service(&store).await?;
             let actor = service.operator(firm).await.map_err(|e| describe(&e))?;
             let scopes = Scopes::parse_list(&scopes)?;
             let expires_at = expires_at
                 .map(|t| Timestamp::parse(&t).ok_or_else(|| format!("--expires-at `{t}` is not an RFC 3339 timestamp")))
                 .transpose()?;
-            let new = service.create_key(&actor, KeyRequest { name, scopes, expires_at }).await.map_err(|e| describe(&e))?;
+            let user_id = user.map(|u| u.parse::<UserId>().map_err(|e| format!("--user: {e}"))).transpose()?;
+            let new = service.create_key(&actor, KeyRequest { name, scopes, expires_at, user_id, rate_limit_per_minute: rate_limit }).await.map_err(|e| describe(&e))?;
             print(new_key_json(&new));
         }
         KeyCommand::List { firm, store } => {

@@ -12,7 +12,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::ids::{FirmId, KeyId};
+use super::ids::{FirmId, KeyId, UserId};
 use super::time::Timestamp;
 
 pub const SECRET_PREFIX: &str = "clt_";
@@ -137,6 +137,10 @@ pub struct ApiKey {
     pub last_used_at: Option<Timestamp>,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// The staff user this key acts for, if any.
+    pub user_id: Option<UserId>,
+    /// Requests a minute this key may make; `None`: the firm's or the server's limit.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 impl ApiKey {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::ids::{EventId, FirmId, KeyId};
+use super::ids::{EventId, FirmId, KeyId, UserId};
 use super::time::Timestamp;
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,8 @@ pub struct Event {
     pub resource_id: String,
     /// The key that made the change; `None` for the CLI and the server itself.
     pub actor_key_id: Option<KeyId>,
+    /// The staff user the key belongs to, if any.
+    pub actor_user_id: Option<UserId>,
     pub request_id: Option<String>,
     pub before: Option<Value>,
     pub after: Option<Value>,

@@ -23,6 +23,10 @@ pub struct FirmSettings {
     pub client_statuses: Vec<String>,
     /// Days a soft-deleted record stays restorable before it is purged.
     pub retention_days: u32,
+    /// Requests a minute each of the firm's keys may make, unless the key
+    /// has its own limit; `None` means the server's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 impl Default for FirmSettings {
@@ -31,6 +35,7 @@ impl Default for FirmSettings {
             default_phone_region: "US".into(),
             client_statuses: vec!["active".into(), "inactive".into(), "closed".into()],
             retention_days: 30,
+            rate_limit_per_minute: None,
         }
     }
 }

@@ -16,6 +16,13 @@ pub struct IdParseError {
     pub prefix: &'static str,
 }
 
+/// What every typed id offers, for code generic over record kinds.
+pub trait TypedId: Copy + Eq + fmt::Display + fmt::Debug + FromStr<Err = IdParseError> + Send + Sync + 'static {
+    const PREFIX: &'static str;
+    fn from_uuid(uuid: Uuid) -> Self;
+    fn as_uuid(&self) -> Uuid;
+}
+
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -44,6 +51,18 @@ macro_rules! typed_id {
 
             pub fn as_bytes(&self) -> &[u8; 16] {
                 self.0.as_bytes()
+            }
+        }
+
+        impl TypedId for $name {
+            const PREFIX: &'static str = $prefix;
+
+            fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            fn as_uuid(&self) -> Uuid {
+                self.0
             }
         }
 
@@ -103,6 +122,30 @@ typed_id!(
 typed_id!(
     /// An audit event.
     EventId, "evt");
+typed_id!(
+    /// A matter (case, deal) of a client.
+    MatterId, "mat");
+typed_id!(
+    /// A note on a client or a matter.
+    NoteId, "note");
+typed_id!(
+    /// An intake lead.
+    LeadId, "lead");
+typed_id!(
+    /// A staff user.
+    UserId, "usr");
+typed_id!(
+    /// A custom field definition.
+    CustomFieldId, "cfd");
+typed_id!(
+    /// A custom action (a link in a UI that calls back with a nonce).
+    CustomActionId, "cact");
+typed_id!(
+    /// A public intake token (the capability to post leads).
+    IntakeTokenId, "itk");
+typed_id!(
+    /// A single-use custom action nonce.
+    NonceId, "non");
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! Authenticating API keys.
 
+use super::rate_limit::{Decision, Quota};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Secret;
 use crate::domain::time::Timestamp;
@@ -27,6 +28,27 @@ impl Service {
                 }
             });
         }
-        Ok(Actor { firm, key_id: Some(key.id), scopes: key.scopes, request_id })
+        Ok(Actor { firm, key_id: Some(key.id), user_id: key.user_id, scopes: key.scopes, rate_limit: key.rate_limit_per_minute, request_id })
+    }
+}
+
+impl Service {
+    /// Takes one request from the actor's key's budget: the key's own limit,
+    /// else its firm's, else the server's. The operator is never limited.
+    pub async fn check_rate(&self, actor: &Actor) -> Option<Decision> {
+        let key = actor.key_id?;
+        let per_minute = actor.rate_limit.or(actor.firm.settings.rate_limit_per_minute).unwrap_or(self.limits.per_key_per_minute);
+        Some(self.limits.limiter.check(&format!("key:{key}"), Quota::per_minute(per_minute)).await)
+    }
+
+    /// Counts a failed authentication from a client address; past the quota
+    /// the caller answers 429 instead of 401. Valid keys from the same address
+    /// are not held back (an office behind one NAT shares an address).
+    pub async fn record_failed_auth(&self, address: &str) -> Decision {
+        self.limits.limiter.check(&format!("auth:{address}"), self.failed_auth_quota()).await
+    }
+
+    fn failed_auth_quota(&self) -> Quota {
+        Quota::per_minute(self.limits.failed_auth_per_minute)
     }
 }

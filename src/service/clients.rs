@@ -8,13 +8,19 @@ use crate::domain::client::query::{ClientFilter, ClientQuery, ClientSort};
 use crate::domain::client::{merge_patch, parse_document, to_document, Client, ClientFields, ClientKind};
 use crate::domain::ids::ClientId;
 use crate::domain::time::Timestamp;
-use crate::store::StoreError;
+use super::matters::{is_open, MAX_CASCADE};
+use super::custom_fields::apply_definitions;
+use crate::domain::custom_field::{CustomFieldFields, Entity};
+use crate::domain::field::FieldError;
+use crate::domain::matter::MatterFields;
+use crate::domain::record::{RecordFilter, Stored};
+use crate::store::{StoreError, Write};
 
 /// Attempts at a read-modify-write that raced with another writer, when the
 /// caller didn't pin a version (with a pinned version a race is the caller's
 /// conflict to resolve). Every round has a winner, so N writers on one record
 /// need at most N rounds; this bounds the pile-up on a pathologically hot one.
-const MAX_ATTEMPTS: u32 = 64;
+pub(crate) const MAX_ATTEMPTS: u32 = 64;
 pub const MAX_PAGE: usize = 100;
 pub const DEFAULT_PAGE: usize = 25;
 
@@ -34,11 +40,19 @@ pub enum IfMatch {
 }
 
 impl Precondition {
-    fn is_pinned(&self) -> bool {
+    pub(crate) fn is_pinned(&self) -> bool {
         self.if_match.is_some() || self.version.is_some()
     }
 
-    fn check(&self, current: i64) -> ServiceResult<()> {
+    /// The error for a pinned write that lost a race to another writer.
+    pub(crate) fn lost_race(&self, next_version: i64) -> ServiceError {
+        match self.if_match {
+            Some(_) => ServiceError::PreconditionFailed,
+            None => ServiceError::VersionConflict { sent: self.version.unwrap_or_default(), current: next_version },
+        }
+    }
+
+    pub(crate) fn check(&self, current: i64) -> ServiceResult<()> {
         if let Some(IfMatch::Versions(versions)) = &self.if_match {
             if !versions.contains(&current) {
                 return Err(ServiceError::PreconditionFailed);
@@ -78,7 +92,9 @@ impl Page {
 impl Service {
     pub async fn create_client(&self, actor: &Actor, doc: &Map<String, Value>) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
-        let fields = parse_document(doc, &actor.firm.settings).map_err(ServiceError::Invalid)?;
+        let mut fields = parse_document(doc, &actor.firm.settings).map_err(ServiceError::Invalid)?;
+        let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
+        apply_definitions(&definitions, &mut fields.custom_fields)?;
         self.check_company(actor, None, &fields).await?;
         let now = Timestamp::now();
         let mut client = Client {
@@ -106,10 +122,13 @@ impl Service {
     pub async fn update_client(&self, actor: &Actor, id: ClientId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
         let patch = Value::Object(patch.clone());
+        let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
         self.write_client(actor, id, &pre, "client.updated", |current| {
             let mut doc = Value::Object(to_document(&current.fields));
             merge_patch(&mut doc, &patch);
-            parse(actor, &doc)
+            let mut fields = parse(actor, &doc)?;
+            apply_definitions(&definitions, &mut fields.custom_fields)?;
+            Ok(fields)
         })
         .await
     }
@@ -118,32 +137,98 @@ impl Service {
     pub async fn replace_client(&self, actor: &Actor, id: ClientId, doc: &Map<String, Value>, pre: Precondition) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
         let doc = Value::Object(doc.clone());
-        self.write_client(actor, id, &pre, "client.replaced", |_| parse(actor, &doc)).await
+        let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
+        self.write_client(actor, id, &pre, "client.replaced", |_| {
+            let mut fields = parse(actor, &doc)?;
+            apply_definitions(&definitions, &mut fields.custom_fields)?;
+            Ok(fields)
+        })
+        .await
     }
 
     /// Soft delete: the client disappears from reads and lists, restorable
-    /// until the firm's retention period purges it.
+    /// until the firm's retention period purges it. A client with open or
+    /// pending matters can't be deleted; its closed matters are deleted with
+    /// it, in the same transaction.
     pub async fn delete_client(&self, actor: &Actor, id: ClientId, pre: Precondition) -> ServiceResult<()> {
         actor.require(Scope::ClientsWrite)?;
-        let now = Timestamp::now();
-        self.change_client(actor, id, &pre, "client.deleted", false, |current| {
-            Ok(Some(Client { deleted_at: Some(now), ..current.clone() }))
-        })
-        .await
-        .map(|_| ())
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            let current = self.live_client(actor, id).await?;
+            pre.check(current.version)?;
+            let filter = RecordFilter { parent_id: Some(id.as_uuid()), ..RecordFilter::default() };
+            let matters = self.all::<MatterFields>(actor, filter, MAX_CASCADE + 1).await?;
+            if matters.iter().any(is_open) {
+                return Err(ServiceError::ClientHasOpenMatters);
+            }
+            if matters.len() > MAX_CASCADE {
+                return Err(ServiceError::invalid("id", format!("the client has more than {MAX_CASCADE} matters; delete them first")));
+            }
+            let now = Timestamp::now().max(current.updated_at);
+            let next = Client { deleted_at: Some(now), version: current.version + 1, updated_at: now, ..current.clone() };
+            let mut writes = vec![Write::UpdateClient { client: next.clone(), expected_version: current.version }];
+            for matter in &matters {
+                let gone = Stored { deleted_at: Some(now), version: matter.version + 1, updated_at: now.max(matter.updated_at), ..matter.clone() };
+                writes.push(Write::UpdateRecord { record: gone.to_record(), expected_version: matter.version });
+                writes.push(Write::Event(self.changed_event(actor, "deleted", matter, &gone)));
+            }
+            // After the client's own update and the cascade, so a matter opened
+            // (or moved here) meanwhile is seen, and the delete is retried.
+            writes.push(Write::RequireNoLiveMatters { firm: actor.firm.id, client: id });
+            writes.push(Write::Event(actor.event("client.deleted", "client", id.to_string(), Some(current.snapshot()), Some(next.snapshot()))));
+            match self.store.apply(writes).await {
+                Ok(_) => return Ok(()),
+                Err(StoreError::VersionMismatch) if pre.is_pinned() && self.live_client(actor, id).await?.version != current.version => {
+                    return Err(pre.lost_race(next.version));
+                }
+                Err(StoreError::VersionMismatch) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Unavailable("the client is being changed too often to delete; retry".into()))
     }
 
-    /// Undoes a soft delete. Restoring a live client changes nothing.
+    /// Undoes a soft delete, with the matters deleted together with the
+    /// client. Restoring a live client changes nothing.
     pub async fn restore_client(&self, actor: &Actor, id: ClientId) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
-        self.change_client(actor, id, &Precondition::default(), "client.restored", true, |current| {
-            Ok(current.deleted_at.is_some().then(|| Client { deleted_at: None, ..current.clone() }))
-        })
-        .await
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            let current = self.store.get_client(actor.firm.id, id).await?.ok_or(ServiceError::NotFound("client"))?;
+            let Some(deleted_at) = current.deleted_at else { return Ok(current) };
+            let filter = RecordFilter { parent_id: Some(id.as_uuid()), deleted_at: Some(deleted_at), ..RecordFilter::default() };
+            let matters = self.all::<MatterFields>(actor, filter, MAX_CASCADE).await?;
+            let now = Timestamp::now().max(current.updated_at);
+            let mut next = Client { deleted_at: None, version: current.version + 1, updated_at: now, ..current.clone() };
+            let mut writes = vec![Write::UpdateClient { client: next.clone(), expected_version: current.version }];
+            writes.push(Write::Event(actor.event("client.restored", "client", id.to_string(), Some(current.snapshot()), Some(next.snapshot()))));
+            for matter in &matters {
+                let back = Stored { deleted_at: None, version: matter.version + 1, updated_at: now.max(matter.updated_at), ..matter.clone() };
+                writes.push(Write::UpdateRecord { record: back.to_record(), expected_version: matter.version });
+                writes.push(Write::Event(self.changed_event(actor, "restored", matter, &back)));
+            }
+            match self.store.apply(writes).await {
+                Ok(_) => {
+                    next.matters_count = matters.len() as i64;
+                    return Ok(next);
+                }
+                Err(StoreError::VersionMismatch) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Unavailable("the client is being changed too often to restore; retry".into()))
     }
 
-    pub async fn list_clients(&self, actor: &Actor, request: ListRequest) -> ServiceResult<Page> {
+    pub async fn list_clients(&self, actor: &Actor, mut request: ListRequest) -> ServiceResult<Page> {
         actor.require(Scope::ClientsRead)?;
+        if !request.filter.custom.is_empty() {
+            let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
+            request.filter.custom_values = typed_custom_filters(&definitions, &request.filter.custom)?;
+        }
         let limit = request.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(ServiceError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
@@ -226,12 +311,7 @@ impl Service {
             let event = actor.event(kind, "client", id.to_string(), Some(current.snapshot()), Some(next.snapshot()));
             match self.store.update_client(&next, current.version, &event).await {
                 Ok(()) => return Ok(next),
-                Err(StoreError::VersionMismatch) if pre.is_pinned() => {
-                    return Err(match pre.if_match {
-                        Some(_) => ServiceError::PreconditionFailed,
-                        None => ServiceError::VersionConflict { sent: pre.version.unwrap_or_default(), current: next.version },
-                    });
-                }
+                Err(StoreError::VersionMismatch) if pre.is_pinned() => return Err(pre.lost_race(next.version)),
                 Err(StoreError::VersionMismatch) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -256,11 +336,37 @@ impl Service {
 }
 
 /// A short random pause, so racing writers don't collide in lockstep again.
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     use rand::Rng;
     let max_micros = 200 * u64::from(attempt.min(10));
     let pause = rand::rng().random_range(0..=max_micros);
     tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
+}
+
+/// `cf.<key>=value` filters as JSON values: typed by the key's definition,
+/// or a string when the key has none.
+fn typed_custom_filters(definitions: &[CustomFieldFields], raw: &[(String, String)]) -> ServiceResult<Vec<(String, Value)>> {
+    let mut errors = Vec::new();
+    let mut typed = Vec::new();
+    for (key, value) in raw {
+        let param = format!("cf.{key}");
+        if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+            errors.push(FieldError::new(param, "must name a custom field key (letters, digits, `_`, `-`, `.`)"));
+            continue;
+        }
+        match definitions.iter().find(|d| d.key == *key) {
+            Some(def) => match def.query_value(value) {
+                Ok(v) => typed.push((key.clone(), v)),
+                Err(message) => errors.push(FieldError::new(param, message)),
+            },
+            None => typed.push((key.clone(), Value::String(value.clone()))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(typed)
+    } else {
+        Err(ServiceError::Invalid(errors))
+    }
 }
 
 fn parse(actor: &Actor, doc: &Value) -> ServiceResult<ClientFields> {

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::ServiceError;
 use crate::domain::client::query::{ClientSort, Position, SortValue};
 use crate::domain::ids::ClientId;
+use crate::domain::record::RecordSort;
+use crate::domain::time::Timestamp;
 
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -53,6 +55,35 @@ pub fn decode(cursor: &str, sort: &ClientSort) -> Result<Position, ServiceError>
         _ => return Err(bad()),
     };
     Ok(Position { value, id: wire.id })
+}
+
+/// A record cursor: the sort, the sort key in milliseconds and the id.
+#[derive(Serialize, Deserialize)]
+struct RecordWire {
+    s: String,
+    v: i64,
+    id: uuid::Uuid,
+}
+
+pub fn encode_record(sort: RecordSort, key: Timestamp, id: uuid::Uuid) -> String {
+    let wire = RecordWire { s: sort.to_param(), v: key.millis(), id };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&wire).unwrap_or_default())
+}
+
+pub fn decode_record(cursor: &str, sort: RecordSort) -> Result<(Timestamp, uuid::Uuid), ServiceError> {
+    let bad = || ServiceError::invalid("cursor", "is not a cursor this server issued");
+    if cursor.len() > MAX_CURSOR_LEN {
+        return Err(bad());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let wire: RecordWire = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if wire.s != sort.to_param() {
+        return Err(ServiceError::invalid(
+            "cursor",
+            format!("was issued for sort={}; send the same sort with it", wire.s),
+        ));
+    }
+    Ok((Timestamp::from_millis(wire.v), wire.id))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Firms: created by the operator (CLI, or the first start of the server).
 
 use super::{Actor, Service, ServiceError, ServiceResult};
-use crate::domain::api_key::{Scope, Scopes, Secret};
+use crate::domain::api_key::Secret;
 use crate::domain::firm::{Firm, FirmSettings};
 use crate::domain::ids::FirmId;
 use crate::domain::text;
@@ -18,9 +18,9 @@ impl Service {
     pub async fn create_firm(&self, name: &str) -> ServiceResult<NewFirm> {
         let name = text::required(name, 200).map_err(|m| ServiceError::invalid("name", m))?;
         let firm = Firm { id: FirmId::generate(), name, settings: FirmSettings::default(), created_at: Timestamp::now() };
-        let operator = Actor { firm: firm.clone(), key_id: None, scopes: Scopes::new(vec![Scope::Admin]), request_id: None };
+        let operator = Actor::operator(firm.clone());
         let secret = Secret::generate();
-        let key = super::keys::new_key(&firm, Some("initial admin key".into()), operator.scopes.clone(), None, &secret);
+        let key = super::keys::new_key(&firm, Some("initial admin key".into()), operator.scopes.clone(), None, None, &secret);
         let events = [
             operator.event("firm.created", "firm", firm.id.to_string(), None, Some(firm_snapshot(&firm))),
             operator.event("api_key.created", "api_key", key.id.to_string(), None, Some(super::keys::snapshot(&key))),
@@ -37,10 +37,25 @@ impl Service {
         self.store.get_firm(id).await?.ok_or(ServiceError::NotFound("firm"))
     }
 
+    /// Sets the requests a minute each of a firm's keys may make (unless a
+    /// key has its own limit); `None` returns the firm to the server default.
+    pub async fn set_firm_rate_limit(&self, id: FirmId, per_minute: Option<u32>) -> ServiceResult<Firm> {
+        if per_minute.is_some_and(|n| !(1..=super::keys::MAX_RATE_LIMIT).contains(&n)) {
+            return Err(ServiceError::invalid("rate_limit_per_minute", format!("must be from 1 to {}", super::keys::MAX_RATE_LIMIT)));
+        }
+        let before = self.get_firm(id).await?;
+        let mut after = before.clone();
+        after.settings.rate_limit_per_minute = per_minute;
+        let operator = Actor::operator(after.clone());
+        let event = operator.event("firm.updated", "firm", id.to_string(), Some(firm_snapshot(&before)), Some(firm_snapshot(&after)));
+        self.store.update_firm_settings(id, &after.settings, &event).await?;
+        Ok(after)
+    }
+
     /// The operator acting on a firm from the command line, with every scope.
     pub async fn operator(&self, firm: FirmId) -> ServiceResult<Actor> {
         let firm = self.get_firm(firm).await?;
-        Ok(Actor { firm, key_id: None, scopes: Scopes::new(vec![Scope::Admin]), request_id: None })
+        Ok(Actor::operator(firm))
     }
 }
 

@@ -3,8 +3,13 @@
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::{ApiKey, Scope, Scopes, Secret};
 use crate::domain::firm::Firm;
-use crate::domain::ids::KeyId;
+use crate::domain::ids::{KeyId, UserId};
+use crate::domain::record::RecordKind;
 use crate::domain::time::Timestamp;
+use crate::store::{StoreError, Write};
+
+/// The highest per-key or per-firm rate limit one may set (requests a minute).
+pub const MAX_RATE_LIMIT: u32 = 1_000_000;
 
 /// A key just made, with the secret that exists only in this value.
 pub struct NewKey {
@@ -17,9 +22,20 @@ pub struct KeyRequest {
     pub name: Option<String>,
     pub scopes: Scopes,
     pub expires_at: Option<Timestamp>,
+    /// The staff user the key acts for.
+    pub user_id: Option<UserId>,
+    /// Requests a minute; `None`: the firm's or the server's limit.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
-pub(super) fn new_key(firm: &Firm, name: Option<String>, scopes: Scopes, expires_at: Option<Timestamp>, secret: &Secret) -> ApiKey {
+pub(super) fn new_key(
+    firm: &Firm,
+    name: Option<String>,
+    scopes: Scopes,
+    expires_at: Option<Timestamp>,
+    user_id: Option<UserId>,
+    secret: &Secret,
+) -> ApiKey {
     ApiKey {
         id: KeyId::generate(),
         firm_id: firm.id,
@@ -31,6 +47,8 @@ pub(super) fn new_key(firm: &Firm, name: Option<String>, scopes: Scopes, expires
         last_used_at: None,
         expires_at,
         revoked_at: None,
+        user_id,
+        rate_limit_per_minute: None,
     }
 }
 
@@ -43,6 +61,8 @@ pub(super) fn snapshot(key: &ApiKey) -> serde_json::Value {
         "scopes": key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "expires_at": key.expires_at,
         "revoked_at": key.revoked_at,
+        "user_id": key.user_id,
+        "rate_limit_per_minute": key.rate_limit_per_minute,
     })
 }
 
@@ -55,10 +75,33 @@ impl Service {
         if request.expires_at.is_some_and(|t| t <= Timestamp::now()) {
             return Err(ServiceError::invalid("expires_at", "must be in the future"));
         }
+        let no_such_user = || ServiceError::invalid("user_id", "is not a live user of this firm");
+        if let Some(user) = request.user_id {
+            self.live_user(actor, user).await.map_err(|e| match e {
+                ServiceError::NotFound(_) => no_such_user(),
+                other => other,
+            })?;
+        }
         let secret = Secret::generate();
-        let key = new_key(&actor.firm, request.name, request.scopes, request.expires_at, &secret);
+        if request.rate_limit_per_minute.is_some_and(|n| !(1..=MAX_RATE_LIMIT).contains(&n)) {
+            return Err(ServiceError::invalid("rate_limit_per_minute", format!("must be from 1 to {MAX_RATE_LIMIT}")));
+        }
+        let mut key = new_key(&actor.firm, request.name, request.scopes, request.expires_at, request.user_id, &secret);
+        key.rate_limit_per_minute = request.rate_limit_per_minute;
         let event = actor.event("api_key.created", "api_key", key.id.to_string(), None, Some(snapshot(&key)));
-        self.store.insert_key(&key, &event).await?;
+        // The user must still be live when the key commits: a user deleted
+        // meanwhile would otherwise keep a working key.
+        let mut writes: Vec<Write> = key
+            .user_id
+            .map(|user| Write::RequireLiveRecord { firm: actor.firm.id, kind: RecordKind::User, id: user.as_uuid(), field: "user_id" })
+            .into_iter()
+            .collect();
+        writes.push(Write::InsertKey(key.clone()));
+        writes.push(Write::Event(event));
+        self.store.apply(writes).await.map_err(|e| match e {
+            StoreError::MissingReference(_) => no_such_user(),
+            other => other.into(),
+        })?;
         Ok(NewKey { key, secret })
     }
 

@@ -6,10 +6,20 @@
 pub mod auth;
 pub mod clients;
 pub mod cursor;
+pub mod custom_actions;
+pub mod custom_fields;
 pub mod events;
 pub mod firms;
+pub mod idempotency;
+pub mod intake;
 pub mod keys;
+pub mod leads;
+pub mod matters;
+pub mod notes;
+pub mod rate_limit;
+pub mod records;
 pub mod retention;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -19,7 +29,7 @@ use crate::domain::api_key::{Scope, Scopes};
 use crate::domain::event::Event;
 use crate::domain::field::FieldError;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{EventId, KeyId};
+use crate::domain::ids::{EventId, KeyId, UserId};
 use crate::domain::time::Timestamp;
 use crate::store::{Store, StoreError};
 
@@ -34,8 +44,26 @@ pub enum ServiceError {
     InsufficientScope(Scope),
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("another client of this firm already has this email")]
+    #[error("another record of this firm already has this email")]
     DuplicateEmail,
+    #[error("a custom field with this key already exists for this entity")]
+    DuplicateKey,
+    /// The client still has open or pending matters.
+    #[error("the client has open or pending matters; close or move them first")]
+    ClientHasOpenMatters,
+    #[error("the lead has already been converted")]
+    LeadAlreadyConverted,
+    /// A `custom_action_nonce` that is unknown, used, expired or another firm's.
+    #[error("the custom action nonce is invalid, used or expired")]
+    InvalidNonce,
+    /// The idempotency key was used before with a different request.
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    /// The first request with this idempotency key is still running.
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyInProgress,
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// A `version` sent in the body is not the current one.
     #[error("version {sent} is not the current version {current}")]
     VersionConflict { sent: i64, current: i64 },
@@ -71,12 +99,21 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub struct Actor {
     pub firm: Firm,
     pub key_id: Option<KeyId>,
+    /// The staff user the key belongs to, if any.
+    pub user_id: Option<UserId>,
     pub scopes: Scopes,
+    /// The key's own rate limit (requests a minute), if it has one.
+    pub rate_limit: Option<u32>,
     /// Carried into audit events so a change can be traced to its request.
     pub request_id: Option<String>,
 }
 
 impl Actor {
+    /// The operator at the CLI, or the server itself: admin of one firm, no key.
+    pub fn operator(firm: Firm) -> Self {
+        Actor { firm, key_id: None, user_id: None, scopes: Scopes::new(vec![Scope::Admin]), rate_limit: None, request_id: None }
+    }
+
     pub fn require(&self, scope: Scope) -> ServiceResult<()> {
         if self.scopes.allows(scope) {
             Ok(())
@@ -95,6 +132,7 @@ impl Actor {
             resource_type: resource_type.to_string(),
             resource_id,
             actor_key_id: self.key_id,
+            actor_user_id: self.user_id,
             request_id: self.request_id.clone(),
             before,
             after,
@@ -107,11 +145,40 @@ impl Actor {
 #[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
+    limits: Arc<Limits>,
+}
+
+/// Rate limits: the limiter and the server-wide defaults.
+pub struct Limits {
+    pub limiter: rate_limit::RateLimiter,
+    /// Requests a minute per API key unless the key or its firm says otherwise.
+    pub per_key_per_minute: u32,
+    /// Failed authentications a minute per client address.
+    pub failed_auth_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { limiter: rate_limit::RateLimiter::local(), per_key_per_minute: 600, failed_auth_per_minute: 30 }
+    }
 }
 
 impl Service {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        Self::with_limits(store, Limits::default())
+    }
+
+    pub fn with_limits(store: Arc<dyn Store>, limits: Limits) -> Self {
+        Self { store, limits: Arc::new(limits) }
+    }
+
+    /// The store this service runs on (for a second node in tests and tools).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    pub fn pool_status(&self) -> crate::store::PoolStatus {
+        self.store.pool_status()
     }
 
     pub async fn ready(&self) -> ServiceResult<()> {

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::client::query::{ClientFilter, ClientQuery, SortField, SortValue};
 use crate::domain::ids::FirmId;
+use crate::domain::record::{RecordFilter, RecordKind, RecordQuery};
 
 /// A bound parameter.
 #[derive(Debug, Clone)]
@@ -30,6 +31,12 @@ pub trait SqlDialect: Sync {
         sql.push(" FROM clients c");
         false
     }
+    /// A condition that custom field `key` of `c` equals `value`. `key` has
+    /// been checked to be a plain custom field key.
+    fn custom_field_equals(&self, sql: &mut Sql, key: &str, value: &serde_json::Value);
+    /// A top-level field of `r.doc` (a record's document) as text. `field` is
+    /// a name from code, never from a request.
+    fn doc_field(&self, field: &str) -> String;
 }
 
 /// SQL text with its parameters.
@@ -72,7 +79,8 @@ impl<'d> Sql<'d> {
 /// Columns of `clients`, in the order row readers expect.
 pub const CLIENT_COLUMNS: &str = "c.seq, c.id, c.firm_id, c.kind, c.first_name, c.last_name, c.name, \
     c.email, c.phone, c.address, c.other_emails, c.other_phones, c.other_addresses, c.date_of_birth, \
-    c.company_id, c.status, c.tags, c.source, c.notes, c.custom_fields, c.matters_count, c.version, \
+    c.company_id, c.status, c.tags, c.source, c.notes, c.custom_fields, \
+    (SELECT count(*) FROM records m WHERE m.parent_id = c.id AND m.kind = 'matter' AND m.deleted_at IS NULL), c.version, \
     c.created_at, c.updated_at, c.deleted_at";
 
 fn sort_column(field: SortField) -> &'static str {
@@ -151,6 +159,10 @@ fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: boo
         sql.push(" AND ");
         dialect.has_tag(sql, tag);
     }
+    for (key, value) in &f.custom_values {
+        sql.push(" AND ");
+        dialect.custom_field_equals(sql, key, value);
+    }
     if let Some(term) = f.search.as_ref().filter(|_| !searched) {
         sql.push(" AND ");
         dialect.contains(sql, term);
@@ -169,4 +181,64 @@ pub fn like_pattern(term: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// Columns of `records`, in the order row readers expect.
+pub const RECORD_COLUMNS: &str = "r.seq, r.id, r.firm_id, r.kind, r.parent_id, r.unique_key, r.doc, r.search_text, \
+    r.version, r.created_at, r.updated_at, r.deleted_at";
+
+/// One page of a firm's live records of one kind.
+pub fn list_records<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, kind: RecordKind, query: &RecordQuery) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, &format!("SELECT {RECORD_COLUMNS} FROM records r"));
+    record_where(&mut sql, firm, kind, &query.filter);
+    let column = if query.sort.by_updated { "r.updated_at" } else { "r.created_at" };
+    let (cmp, dir) = if query.sort.descending { ("<", "DESC") } else { (">", "ASC") };
+    if let Some((at, id)) = &query.after {
+        sql.push(&format!(" AND ({column}, r.id) {cmp} ("));
+        sql.bind(SqlValue::Int(at.millis())).push(", ").bind(SqlValue::Id(*id)).push(")");
+    }
+    sql.push(&format!(" ORDER BY {column} {dir}, r.id {dir} LIMIT "));
+    sql.bind(SqlValue::Int(query.limit as i64));
+    sql
+}
+
+pub fn count_records<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, "SELECT count(*) FROM records r");
+    record_where(&mut sql, firm, kind, filter);
+    sql
+}
+
+fn record_where(sql: &mut Sql<'_>, firm: FirmId, kind: RecordKind, f: &RecordFilter) {
+    sql.push(" WHERE r.firm_id = ").bind(SqlValue::Id(firm.as_uuid()));
+    sql.push(" AND r.kind = ").bind(SqlValue::Text(kind.as_str().into()));
+    match f.deleted_at {
+        Some(t) => sql.push(" AND r.deleted_at = ").bind(SqlValue::Int(t.millis())),
+        None => sql.push(" AND r.deleted_at IS NULL"),
+    };
+    if let Some(parent) = f.parent_id {
+        sql.push(" AND r.parent_id = ").bind(SqlValue::Id(parent));
+    }
+    if !f.ids.is_empty() {
+        sql.push(" AND r.id IN ");
+        sql.bind_list(f.ids.iter().map(|id| SqlValue::Id(*id)));
+    }
+    let dialect = sql.dialect;
+    for (field, values) in &f.equals {
+        sql.push(" AND ").push(&dialect.doc_field(field)).push(" IN ");
+        sql.bind_list(values.iter().map(|v| SqlValue::Text(v.clone())));
+    }
+    let ranges = [
+        ("r.created_at >= ", f.created_since),
+        ("r.created_at < ", f.created_before),
+        ("r.updated_at >= ", f.updated_since),
+        ("r.updated_at < ", f.updated_before),
+    ];
+    for (condition, bound) in ranges {
+        if let Some(t) = bound {
+            sql.push(" AND ").push(condition).bind(SqlValue::Int(t.millis()));
+        }
+    }
+    if let Some(term) = &f.search {
+        sql.push(" AND r.search_text LIKE ").bind(SqlValue::Text(like_pattern(term.as_str()))).push(" ESCAPE '\\'");
+    }
 }

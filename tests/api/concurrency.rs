@@ -14,6 +14,8 @@ crate::store_tests!(
     fifty_patches_with_the_same_if_match_have_exactly_one_winner,
     concurrent_patches_without_preconditions_lose_no_update,
     concurrent_creates_with_one_email_make_exactly_one_client,
+    a_client_deleted_while_matters_are_opened_never_keeps_an_open_matter,
+    a_lead_converted_twice_at_once_converts_once_and_the_loser_hears_so,
 );
 
 async fn cursor_walk_visits_every_record_once_while_others_insert_and_delete(app: TestApp) {
@@ -143,4 +145,87 @@ async fn concurrent_creates_with_one_email_make_exactly_one_client(app: TestApp)
     assert_eq!(created, 1);
     let list = expect_status(app.get("/v1/clients?q=same@example.com&include_total=true", &app.admin_key).await, StatusCode::OK).await;
     assert_eq!(list["pagination"]["total"], 1);
+}
+
+/// Deleting a client and opening matters on it race: whichever order they
+/// commit in, a deleted client never ends up with a live matter, and every
+/// matter acknowledged with 201 exists.
+async fn a_client_deleted_while_matters_are_opened_never_keeps_an_open_matter(app: TestApp) {
+    let app = Arc::new(app);
+    for round in 0..8 {
+        let client = app.person("Race", &format!("R{round}")).await;
+        let client_id = client["id"].as_str().unwrap().to_string();
+        let openers: Vec<_> = (0..6)
+            .map(|i| {
+                let (app, client_id) = (app.clone(), client_id.clone());
+                tokio::spawn(async move {
+                    // Closed matters too: one made during the delete must not stay live on it.
+                    let status = if i % 2 == 0 { "open" } else { "closed" };
+                    let body = json!({"client_id": client_id, "title": format!("Matter {i}"), "status": status});
+                    let response = app.post("/v1/matters", &app.admin_key, &body).await;
+                    let status = response.status();
+                    let body: Value = response.json().await.unwrap();
+                    (status, body)
+                })
+            })
+            .collect();
+        let deleter = {
+            let (app, client_id) = (app.clone(), client_id.clone());
+            tokio::spawn(async move { app.delete(&format!("/v1/clients/{client_id}"), &app.admin_key).await.status() })
+        };
+        let mut acknowledged = Vec::new();
+        for opener in openers {
+            let (status, body) = opener.await.unwrap();
+            match status {
+                StatusCode::CREATED => acknowledged.push(body["data"]["id"].as_str().unwrap().to_string()),
+                StatusCode::BAD_REQUEST => assert_eq!(body["errors"][0]["field"], "client_id", "{body}"),
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        let deleted = deleter.await.unwrap();
+        assert!(matches!(deleted, StatusCode::NO_CONTENT | StatusCode::CONFLICT), "delete answered {deleted}");
+        for id in &acknowledged {
+            let status = app.get(&format!("/v1/matters/{id}"), &app.admin_key).await.status();
+            // Acknowledged: live, or (closed and) deleted with its client.
+            assert!(matches!(status, StatusCode::OK | StatusCode::NOT_FOUND), "{id}: {status}");
+        }
+        let client_status = app.get(&format!("/v1/clients/{client_id}"), &app.admin_key).await.status();
+        let live: Value = app.get(&format!("/v1/matters?client_id={client_id}"), &app.admin_key).await.json().await.unwrap();
+        if deleted == StatusCode::NO_CONTENT {
+            assert_eq!(client_status, StatusCode::NOT_FOUND);
+            assert_eq!(live["data"], json!([]), "a deleted client keeps live matters");
+        } else {
+            assert_eq!(client_status, StatusCode::OK);
+            assert!(!acknowledged.is_empty(), "409 although no matter was opened");
+        }
+    }
+}
+
+async fn a_lead_converted_twice_at_once_converts_once_and_the_loser_hears_so(app: TestApp) {
+    let app = Arc::new(app);
+    for round in 0..5 {
+        let body = json!({"first_name": "Twice", "last_name": format!("R{round}"), "email": format!("twice{round}@example.com")});
+        let lead = expect_status(app.post("/v1/leads", &app.admin_key, &body).await, StatusCode::CREATED).await;
+        let path = format!("/v1/leads/{}/convert", lead["data"]["id"].as_str().unwrap());
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (app, path) = (app.clone(), path.clone());
+                tokio::spawn(async move {
+                    let response = app.post(&path, &app.admin_key, &json!({})).await;
+                    let status = response.status();
+                    (status, response.json::<Value>().await.unwrap())
+                })
+            })
+            .collect();
+        let mut converted = 0;
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            match status {
+                StatusCode::CREATED => converted += 1,
+                StatusCode::CONFLICT => assert_eq!(body["code"], "lead_already_converted", "{body}"),
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!(converted, 1, "exactly one conversion wins");
+    }
 }

@@ -67,7 +67,6 @@ pub struct TestApp {
     /// Admin key of the test's main firm.
     pub admin_key: String,
     pub firm_id: String,
-    pub backend: Backend,
     pub service: Service,
     postgres_database: Option<String>,
     _dir: tempfile::TempDir,
@@ -91,14 +90,14 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let router = clientele::api::router(service.clone());
         tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serve");
+            let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.expect("serve");
         });
         Self {
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
             admin_key: firm.admin_key.secret.expose().to_string(),
             firm_id: firm.firm.id.to_string(),
-            backend,
             service,
             postgres_database,
             _dir: dir,

@@ -3,14 +3,24 @@
 
 mod helpers;
 mod support;
+mod records;
 
 mod auth;
 mod clients_crud;
 mod concurrency;
+mod custom_actions;
+mod custom_fields;
 mod events;
 mod http_errors;
+mod idempotency;
+mod leads;
 mod lists;
+mod matters;
+mod notes;
+mod operations;
+mod rate_limits;
 mod retention;
 mod tenancy;
 mod updates;
+mod users;
 mod validation;

@@ -5,4 +5,5 @@ mod backup;
 mod logs;
 mod outage;
 mod process;
+mod shutdown;
 mod two_nodes;

@@ -5,7 +5,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::views::{ClientEnvelope, ClientList, ClientView, ClientWrite, Pagination};
+use super::record_views::MatterView;
+use super::select::{Fields, CLIENT_FIELDS};
+use super::views::{ClientEnvelope, ClientList, ClientReadEnvelope, ClientReadList, ClientView, ClientWrite, Pagination};
 use crate::api::extract::{PathId, etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
 use crate::api::problem::{ApiError, Problem};
 use crate::api::AppState;
@@ -56,14 +58,33 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     get, path = "/v1/clients/{id}", tag = "clients",
     summary = "Get a client",
     description = "Requires `clients:read`. Honours `If-None-Match` with 304.",
-    params(("id" = String, Path, description = "Client id (`cli_…`)")),
+    params(("id" = String, Path, description = "Client id (`cli_…`)"),
+        ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
+        ("expand" = Option<String>, Query, description = "`matters`: embed the client's live matters (needs `matters:read`)")),
     responses(
-        (status = 200, description = "The client", body = ClientEnvelope, headers(("ETag" = String))),
+        (status = 200, description = "The client", body = ClientReadEnvelope, headers(("ETag" = String))),
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
         (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    QueryPairs(pairs): QueryPairs,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut p = ParamReader::new(&pairs);
+    let fields = Fields::parse(&mut p, CLIENT_FIELDS);
+    let expand_matters = match p.get("expand") {
+        None => false,
+        Some("matters") => true,
+        Some(_) => {
+            p.error("expand", "must be `matters`");
+            false
+        }
+    };
+    p.finish()?;
     let client = state.service.get_client(&actor, client_id(&id)?).await?;
     let tag = etag(client.version);
     let unchanged = headers
@@ -77,7 +98,16 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
         }
         return Ok(response);
     }
-    Ok(one(StatusCode::OK, &client))
+    let mut data = fields.render(&ClientView::from(&client));
+    if expand_matters && fields.includes("matters") {
+        let matters = state.service.client_matters(&actor, client.id).await?;
+        data["matters"] = serde_json::to_value(matters.iter().map(MatterView::from).collect::<Vec<_>>()).unwrap_or_default();
+    }
+    let mut response = Json(serde_json::json!({ "data": data })).into_response();
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    Ok(response)
 }
 
 #[utoipa::path(
@@ -145,6 +175,7 @@ pub async fn replace(
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client has open or pending matters (`client_has_open_matters`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not match", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -191,15 +222,23 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("updated_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
         ("ids" = Option<String>, Query, description = "Comma-separated client ids, at most 100"),
         ("include_total" = Option<bool>, Query, description = "Also count all matching clients"),
+        ("cf.{key}" = Option<String>, Query, description = "Clients whose custom field `key` equals this value (typed by its definition)"),
+        ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
     ),
-    responses((status = 200, description = "One page of clients", body = ClientList,
+    responses((status = 200, description = "One page of clients", body = ClientReadList,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))))
 )]
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
-    let request = list_request(&pairs)?;
-    let page = state.service.list_clients(&actor, request.clone()).await?;
-    let link = page.next_cursor.as_ref().map(|c| next_link(&pairs, c));
-    let mut response = Json(render_page(&page)).into_response();
+    let (request, fields) = list_request(&pairs)?;
+    let page = state.service.list_clients(&actor, request).await?;
+    let link = page.next_cursor.as_ref().map(|c| next_link("/v1/clients", &pairs, c));
+    let mut list = serde_json::to_value(render_page(&page)).unwrap_or_default();
+    if let Some(items) = list["data"].as_array_mut() {
+        for item in items.iter_mut() {
+            *item = fields.render(item);
+        }
+    }
+    let mut response = Json(list).into_response();
     if let Some(Ok(link)) = link.map(|l| HeaderValue::from_str(&l)) {
         response.headers_mut().insert(header::LINK, link);
     }
@@ -219,16 +258,16 @@ fn render_page(page: &Page) -> ClientList {
 }
 
 /// The same query with the next cursor, as a relative `Link`.
-fn next_link(pairs: &[(String, String)], cursor: &str) -> String {
+pub fn next_link(path: &str, pairs: &[(String, String)], cursor: &str) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs.iter().filter(|(k, _)| k != "cursor") {
         query.append_pair(k, v);
     }
     query.append_pair("cursor", cursor);
-    format!("</v1/clients?{}>; rel=\"next\"", query.finish())
+    format!("<{path}?{}>; rel=\"next\"", query.finish())
 }
 
-fn list_request(pairs: &[(String, String)]) -> Result<ListRequest, ServiceError> {
+fn list_request(pairs: &[(String, String)]) -> Result<(ListRequest, Fields), ServiceError> {
     let mut p = ParamReader::new(pairs);
     let limit = p.parsed("limit", |s| {
         s.parse::<usize>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or(format!("must be an integer from 1 to {MAX_PAGE}"))
@@ -255,8 +294,10 @@ fn list_request(pairs: &[(String, String)]) -> Result<ListRequest, ServiceError>
     let statuses: Vec<String> = p.list("status").into_iter().map(str::to_string).collect();
     let tags: Vec<String> = p.list("tags").into_iter().map(str::to_string).collect();
     let ids = parse_ids(&mut p);
+    let fields = Fields::parse(&mut p, CLIENT_FIELDS);
+    let custom = p.prefixed("cf.").into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     p.finish()?;
-    Ok(ListRequest {
+    let request = ListRequest {
         filter: ClientFilter {
             statuses,
             tags,
@@ -268,13 +309,16 @@ fn list_request(pairs: &[(String, String)]) -> Result<ListRequest, ServiceError>
             updated_before,
             ids,
             search: search.flatten(),
+            custom,
+            custom_values: Vec::new(),
         },
         sort: sort.unwrap_or_default(),
         cursor,
         offset: 0,
         limit,
         include_total,
-    })
+    };
+    Ok((request, fields))
 }
 
 fn parse_ids<'a>(p: &mut ParamReader<'a>) -> Vec<ClientId> {

@@ -9,9 +9,10 @@ use serde_json::Value;
 use super::views::{ApiKeyCreate, ApiKeyEnvelope, ApiKeyList, ApiKeyView, FirmView, MeEnvelope, MeView, Pagination};
 use crate::api::extract::{PathId, Auth, JsonObject};
 use crate::api::problem::{ApiError, Problem};
+use crate::api::idempotency::Secrets;
 use crate::api::AppState;
 use crate::domain::api_key::{Scope, Scopes};
-use crate::domain::ids::KeyId;
+use crate::domain::ids::{KeyId, UserId};
 use crate::domain::input::Reader;
 use crate::domain::time::Timestamp;
 use crate::service::keys::KeyRequest;
@@ -35,6 +36,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     let mut view = ApiKeyView::from(&new.key);
     view.secret = Some(new.secret.expose().to_string());
     let mut response = (StatusCode::CREATED, Json(ApiKeyEnvelope { data: view })).into_response();
+    response.extensions_mut().insert(Secrets(&["/data/secret"]));
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/api-keys/{}", new.key.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -45,6 +47,8 @@ fn key_request(body: &serde_json::Map<String, Value>) -> Result<KeyRequest, Serv
     let mut r = Reader::new(body).with_read_only(&["id", "prefix", "created_at", "last_used_at", "revoked_at", "secret"]);
     let name = r.text("name", 100);
     let expires_at = r.parsed("expires_at", |s| Timestamp::parse(s).ok_or("must be an RFC 3339 timestamp".into()));
+    let user_id = r.parsed("user_id", |s| s.parse::<UserId>().map_err(|e| e.to_string()));
+    let rate_limit_per_minute = r.integer("rate_limit_per_minute").map(|n| u32::try_from(n).unwrap_or(0));
     let mut scopes = Vec::new();
     if !r.is_present("scopes") {
         r.error("scopes", "is required");
@@ -57,7 +61,7 @@ fn key_request(body: &serde_json::Map<String, Value>) -> Result<KeyRequest, Serv
         }
     }
     r.finish().map_err(ServiceError::Invalid)?;
-    Ok(KeyRequest { name, scopes: Scopes::new(scopes), expires_at })
+    Ok(KeyRequest { name, scopes: Scopes::new(scopes), expires_at, user_id, rate_limit_per_minute })
 }
 
 #[utoipa::path(

@@ -1,8 +1,17 @@
 //! The canonical API, `/v1`.
 
 pub mod clients;
+pub mod custom_actions;
+pub mod custom_fields;
 pub mod events;
 pub mod keys;
+pub mod leads;
+pub mod matters;
+pub mod notes;
+pub mod record_views;
+pub mod records;
+pub mod select;
+pub mod users;
 pub mod views;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -19,4 +28,25 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::get, keys::revoke))
         .routes(routes!(keys::me))
         .routes(routes!(events::list))
+        .routes(routes!(matters::list, matters::create))
+        .routes(routes!(matters::get, matters::update, matters::replace, matters::delete))
+        .routes(routes!(matters::restore))
+        .routes(routes!(notes::list_for_client, notes::create_for_client))
+        .routes(routes!(notes::list_for_matter, notes::create_for_matter))
+        .routes(routes!(notes::get, notes::update, notes::delete))
+        .routes(routes!(notes::restore))
+        .routes(routes!(leads::list, leads::create))
+        .routes(routes!(leads::get, leads::update))
+        .routes(routes!(leads::convert))
+        .routes(routes!(leads::list_tokens, leads::create_token))
+        .routes(routes!(leads::revoke_token))
+        .routes(routes!(leads::intake))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::me))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(custom_fields::list, custom_fields::create))
+        .routes(routes!(custom_fields::get, custom_fields::update, custom_fields::delete))
+        .routes(routes!(custom_actions::list, custom_actions::create))
+        .routes(routes!(custom_actions::get, custom_actions::update, custom_actions::delete))
+        .routes(routes!(custom_actions::issue_nonce))
 }

@@ -222,6 +222,10 @@ pub struct ApiKeyView {
     pub last_used_at: Option<String>,
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// The staff user this key acts for, if any.
+    pub user_id: Option<String>,
+    /// The key's own rate limit (requests a minute), if it has one.
+    pub rate_limit_per_minute: Option<u32>,
     /// Only in the response that creates the key: store it now, it is never shown again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -238,6 +242,8 @@ impl From<&ApiKey> for ApiKeyView {
             last_used_at: k.last_used_at.map(|t| t.to_string()),
             expires_at: k.expires_at.map(|t| t.to_string()),
             revoked_at: k.revoked_at.map(|t| t.to_string()),
+            user_id: k.user_id.map(|u| u.to_string()),
+            rate_limit_per_minute: k.rate_limit_per_minute,
             secret: None,
         }
     }
@@ -266,6 +272,11 @@ pub struct ApiKeyCreate {
     scopes: Vec<String>,
     /// RFC 3339; the key stops working at this instant.
     expires_at: Option<String>,
+    /// A staff user (`usr_…`) the key acts for; events then name the user.
+    user_id: Option<String>,
+    /// Requests a minute for this key (default: the firm's, else the server's limit).
+    #[schema(minimum = 1, maximum = 1000000)]
+    rate_limit_per_minute: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -301,6 +312,8 @@ pub struct EventView {
     pub resource_id: String,
     /// The key that made the change; null for the operator's CLI.
     pub actor_key_id: Option<String>,
+    /// The staff user the key belongs to, if any.
+    pub actor_user_id: Option<String>,
     pub request_id: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
@@ -318,6 +331,7 @@ impl From<&Event> for EventView {
             resource_type: e.resource_type.clone(),
             resource_id: e.resource_id.clone(),
             actor_key_id: e.actor_key_id.map(|k| k.to_string()),
+            actor_user_id: e.actor_user_id.map(|u| u.to_string()),
             request_id: e.request_id.clone(),
             before: e.before.clone(),
             after: e.after.clone(),
@@ -338,4 +352,76 @@ pub struct EventPagination {
     pub has_more: bool,
     /// Pass as `after` for the next page.
     pub next_after: Option<i64>,
+}
+
+/// A record as `fields=` chose it: `id` and the fields named, nothing else.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents responses; handlers render the chosen fields as JSON
+pub struct SparseRecord {
+    #[schema(example = "cli_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
+    id: String,
+}
+
+/// The whole record, or with `fields=` only the chosen ones.
+fn full_or_sparse(full: &str) -> utoipa::openapi::schema::AnyOfBuilder {
+    use utoipa::openapi::schema::AnyOfBuilder;
+    use utoipa::openapi::Ref;
+    AnyOfBuilder::new()
+        .item(Ref::from_schema_name(full))
+        .item(Ref::from_schema_name("SparseRecord"))
+        .description(Some("The whole record; with `fields=`, only `id` and the fields named."))
+}
+
+fn list_of(item: utoipa::openapi::schema::AnyOfBuilder) -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new().items(item).build()
+}
+
+fn client_or_sparse() -> utoipa::openapi::schema::AnyOfBuilder {
+    full_or_sparse("ClientView")
+}
+
+fn clients_or_sparse() -> utoipa::openapi::schema::Array {
+    list_of(client_or_sparse())
+}
+
+fn matter_or_sparse() -> utoipa::openapi::schema::AnyOfBuilder {
+    full_or_sparse("MatterView")
+}
+
+fn matters_or_sparse() -> utoipa::openapi::schema::Array {
+    list_of(matter_or_sparse())
+}
+
+/// A client read with optional `fields=` (and `expand=matters`).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents responses
+pub struct ClientReadEnvelope {
+    #[schema(schema_with = client_or_sparse)]
+    data: serde_json::Value,
+}
+
+/// A page of clients read with optional `fields=`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents responses
+pub struct ClientReadList {
+    #[schema(schema_with = clients_or_sparse)]
+    data: serde_json::Value,
+    pagination: Pagination,
+}
+
+/// A matter read with optional `fields=`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents responses
+pub struct MatterReadEnvelope {
+    #[schema(schema_with = matter_or_sparse)]
+    data: serde_json::Value,
+}
+
+/// A page of matters read with optional `fields=`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents responses
+pub struct MatterReadList {
+    #[schema(schema_with = matters_or_sparse)]
+    data: serde_json::Value,
+    pagination: Pagination,
 }

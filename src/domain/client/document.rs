@@ -228,7 +228,7 @@ fn read_tags(r: &mut Reader<'_>) -> Vec<String> {
     tags
 }
 
-fn read_custom_fields(r: &mut Reader<'_>) -> Map<String, Value> {
+pub fn read_custom_fields(r: &mut Reader<'_>) -> Map<String, Value> {
     let Some(obj) = r.object("custom_fields") else {
         return Map::new();
     };
@@ -270,7 +270,11 @@ fn check_json_value(value: &Value, depth: usize) -> Result<(), String> {
     match value {
         Value::String(s) => text::clean(s, MAX_NOTES, true).map(|_| ()),
         Value::Array(items) => items.iter().try_for_each(|v| check_json_value(v, depth + 1)),
-        Value::Object(map) => map.values().try_for_each(|v| check_json_value(v, depth + 1)),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            // Keys are text too (and PostgreSQL's jsonb refuses a NUL in one).
+            text::clean(k, MAX_CUSTOM_KEY, false).map_err(|m| format!("has a key that {m}"))?;
+            check_json_value(v, depth + 1)
+        }),
         _ => Ok(()),
     }
 }

@@ -3,7 +3,7 @@
 mod document;
 pub mod query;
 
-pub use document::{merge_patch, parse_document, to_document, READ_ONLY};
+pub use document::{merge_patch, parse_document, read_custom_fields, to_document, READ_ONLY};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -21,6 +21,11 @@ pub struct ClientFilter {
     /// Any of these ids.
     pub ids: Vec<ClientId>,
     pub search: Option<SearchTerm>,
+    /// Custom fields that must equal these values (`cf.<key>=value`), as the
+    /// request gave them; the service types them by their definitions.
+    pub custom: Vec<(String, String)>,
+    /// `custom`, typed: each key must hold exactly this JSON value.
+    pub custom_values: Vec<(String, serde_json::Value)>,
 }
 
 /// A case-insensitive substring to find in a client's name or email, or, when

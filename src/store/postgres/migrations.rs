@@ -6,7 +6,11 @@ use deadpool_postgres::Object;
 use super::db_error;
 use crate::store::StoreResult;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../../migrations/postgres/0002_records.sql")),
+    (3, include_str!("../../../migrations/postgres/0003_idempotency.sql")),
+];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;
 

@@ -13,7 +13,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, Recycli
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
-use super::{Store, StoreError, StoreResult, Unique};
+use super::{Claim, PoolStatus, Store, StoreError, StoreResult, StoredResponse, Unique, Write};
+use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
@@ -81,6 +82,7 @@ pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
         return match *db.code() {
             SqlState::UNIQUE_VIOLATION if db.constraint() == Some("clients_email") => StoreError::Duplicate(Unique::ClientEmail),
+            SqlState::UNIQUE_VIOLATION if db.constraint() == Some("records_unique") => StoreError::Duplicate(Unique::RecordKey),
             SqlState::UNIQUE_VIOLATION => StoreError::Duplicate(Unique::Other),
             SqlState::QUERY_CANCELED | SqlState::ADMIN_SHUTDOWN | SqlState::CANNOT_CONNECT_NOW | SqlState::TOO_MANY_CONNECTIONS => {
                 StoreError::Unavailable(db.message().to_string())
@@ -106,6 +108,11 @@ macro_rules! in_transaction {
 
 #[async_trait]
 impl Store for PgStore {
+    fn pool_status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus { open: status.size, idle: status.available, max: status.max_size }
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.conn().await?.simple_query("SELECT 1").await.map_err(db_error)?;
         Ok(())
@@ -121,6 +128,10 @@ impl Store for PgStore {
 
     async fn list_firms(&self) -> StoreResult<Vec<Firm>> {
         queries::list_firms(&self.conn().await?).await
+    }
+
+    async fn update_firm_settings(&self, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()> {
+        in_transaction!(self, |tx| queries::update_firm_settings(&tx, id, settings, event).await?)
     }
 
     async fn insert_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()> {
@@ -173,6 +184,53 @@ impl Store for PgStore {
 
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
         queries::count_clients(&self.conn().await?, firm, filter).await
+    }
+
+    async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {
+        in_transaction!(self, |tx| queries::apply(&tx, &writes).await?)
+    }
+
+    async fn get_record(&self, firm: FirmId, kind: RecordKind, id: uuid::Uuid) -> StoreResult<Option<Record>> {
+        queries::get_record(&self.conn().await?, firm, kind, id).await
+    }
+
+    async fn find_record(&self, kind: RecordKind, unique_key: &str) -> StoreResult<Option<Record>> {
+        queries::find_record(&self.conn().await?, kind, unique_key).await
+    }
+
+    async fn list_records(&self, firm: FirmId, kind: RecordKind, query: &RecordQuery) -> StoreResult<Vec<Record>> {
+        queries::list_records(&self.conn().await?, firm, kind, query).await
+    }
+
+    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
+        queries::count_records(&self.conn().await?, firm, kind, filter).await
+    }
+
+    async fn deleted_records(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>> {
+        queries::deleted_records(&self.conn().await?, firm, before, limit).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        scope: [u8; 32],
+        key: &str,
+        request_hash: [u8; 32],
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<Claim> {
+        in_transaction!(self, |tx| queries::claim_idempotency_key(&tx, scope, key, request_hash, now, stale_before).await?)
+    }
+
+    async fn complete_idempotency_key(&self, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
+        queries::complete_idempotency_key(&self.conn().await?, scope, key, response).await
+    }
+
+    async fn release_idempotency_key(&self, scope: [u8; 32], key: &str) -> StoreResult<()> {
+        queries::release_idempotency_key(&self.conn().await?, scope, key).await
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        queries::purge_idempotency_keys(&self.conn().await?, before).await
     }
 
     async fn list_events(&self, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {

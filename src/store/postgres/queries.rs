@@ -11,10 +11,11 @@ use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, FirmId, KeyId};
+use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
+use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::time::Timestamp;
-use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS};
-use crate::store::{StoreError, StoreResult};
+use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
+use crate::store::{Claim, StoreError, StoreResult, StoredResponse, Write};
 
 struct Postgres;
 
@@ -30,6 +31,15 @@ impl SqlDialect for Postgres {
     fn contains(&self, sql: &mut Sql, term: &SearchTerm) {
         // The pg_trgm GIN index answers this for terms of 3+ characters.
         sql.push("c.search_text LIKE ").bind(SqlValue::Text(like_pattern(term.as_str()))).push(" ESCAPE '\\'");
+    }
+
+    fn custom_field_equals(&self, sql: &mut Sql, key: &str, value: &Value) {
+        sql.push("(c.custom_fields -> (").bind(SqlValue::Text(key.to_string())).push("::text)) = (");
+        sql.bind(SqlValue::Text(value.to_string())).push("::text)::jsonb");
+    }
+
+    fn doc_field(&self, field: &str) -> String {
+        format!("(r.doc ->> '{field}')")
     }
 }
 
@@ -50,14 +60,15 @@ async fn insert_event(c: &impl GenericClient, e: &Event) -> StoreResult<()> {
         .map_err(db_error)?
         .get(0);
     let actor = e.actor_key_id.map(|k| k.as_uuid());
-    let params: [Param; 11] = [
+    let user = e.actor_user_id.map(|u| u.as_uuid());
+    let params: [Param; 12] = [
         &e.id.as_uuid(), &e.firm_id.as_uuid(), &firm_seq, &e.kind, &e.resource_type, &e.resource_id,
-        &actor, &e.request_id, &e.before, &e.after, &e.created_at.millis(),
+        &actor, &e.request_id, &e.before, &e.after, &e.created_at.millis(), &user,
     ];
     let st = c
         .prepare_cached(
-            "INSERT INTO events (id, firm_id, firm_seq, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO events (id, firm_id, firm_seq, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .await
         .map_err(db_error)?;
@@ -94,10 +105,12 @@ pub async fn list_firms(c: &impl GenericClient) -> StoreResult<Vec<Firm>> {
 async fn write_key(c: &impl GenericClient, k: &ApiKey) -> StoreResult<()> {
     let hash = k.secret_hash.0.to_vec();
     let expires = k.expires_at.map(Timestamp::millis);
+    let user = k.user_id.map(|u| u.as_uuid());
+    let rate = k.rate_limit_per_minute.and_then(|n| i32::try_from(n).ok());
     c.execute(
-        "INSERT INTO api_keys (id, firm_id, name, prefix, secret_hash, scopes, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &[&k.id.as_uuid(), &k.firm_id.as_uuid(), &k.name, &k.prefix, &hash, &k.scopes.to_list(), &k.created_at.millis(), &expires],
+        "INSERT INTO api_keys (id, firm_id, name, prefix, secret_hash, scopes, created_at, expires_at, user_id, rate_limit_per_minute)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[&k.id.as_uuid(), &k.firm_id.as_uuid(), &k.name, &k.prefix, &hash, &k.scopes.to_list(), &k.created_at.millis(), &expires, &user, &rate],
     )
     .await
     .map_err(db_error)?;
@@ -117,7 +130,7 @@ pub async fn find_key(c: &impl GenericClient, hash: &SecretHash) -> StoreResult<
         .await
         .map_err(db_error)?;
     let row = c.query_opt(&st, &[&hash.0.as_slice()]).await.map_err(db_error)?;
-    row.map(|r| Ok((rows::key(&r)?, rows::firm(&r, 10)?))).transpose()
+    row.map(|r| Ok((rows::key(&r)?, rows::firm(&r, rows::KEY_COLUMN_COUNT)?))).transpose()
 }
 
 pub async fn get_key(c: &impl GenericClient, firm: FirmId, id: KeyId) -> StoreResult<Option<ApiKey>> {
@@ -196,6 +209,12 @@ fn as_params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<Param<'_>> {
 }
 
 pub async fn insert_client(c: &impl GenericClient, client: &Client, event: &Event) -> StoreResult<i64> {
+    let seq = write_new_client(c, client).await?;
+    insert_event(c, event).await?;
+    Ok(seq)
+}
+
+async fn write_new_client(c: &impl GenericClient, client: &Client) -> StoreResult<i64> {
     let n = CLIENT_WRITE_COLUMNS.len();
     let placeholders: Vec<String> = (1..=n + 3).map(|i| format!("${i}")).collect();
     let sql = format!(
@@ -208,9 +227,7 @@ pub async fn insert_client(c: &impl GenericClient, client: &Client, event: &Even
     values.push(Box::new(client.firm_id.as_uuid()));
     values.push(Box::new(client.created_at.millis()));
     let st = c.prepare_cached(&sql).await.map_err(db_error)?;
-    let seq: i64 = c.query_one(&st, &as_params(&values)).await.map_err(db_error)?.get(0);
-    insert_event(c, event).await?;
-    Ok(seq)
+    Ok(c.query_one(&st, &as_params(&values)).await.map_err(db_error)?.get(0))
 }
 
 pub async fn get_client(c: &impl GenericClient, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
@@ -222,6 +239,11 @@ pub async fn get_client(c: &impl GenericClient, firm: FirmId, id: ClientId) -> S
 }
 
 pub async fn update_client(c: &impl GenericClient, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
+    write_client_update(c, client, expected_version).await?;
+    insert_event(c, event).await
+}
+
+async fn write_client_update(c: &impl GenericClient, client: &Client, expected_version: i64) -> StoreResult<()> {
     let n = CLIENT_WRITE_COLUMNS.len();
     let sets: Vec<String> = CLIENT_WRITE_COLUMNS.iter().enumerate().map(|(i, col)| format!("{col} = ${}", i + 1)).collect();
     let sql = format!(
@@ -239,7 +261,7 @@ pub async fn update_client(c: &impl GenericClient, client: &Client, expected_ver
     if c.execute(&st, &as_params(&values)).await.map_err(db_error)? == 0 {
         return Err(StoreError::VersionMismatch);
     }
-    insert_event(c, event).await
+    Ok(())
 }
 
 pub async fn deleted_clients(c: &impl GenericClient, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
@@ -252,6 +274,7 @@ pub async fn deleted_clients(c: &impl GenericClient, firm: FirmId, before: Times
 }
 
 pub async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+    purge_children(c, firm, id.as_uuid()).await?;
     let gone = c
         .execute(
             "DELETE FROM clients WHERE firm_id = $1 AND id = $2 AND version = $3 AND deleted_at IS NOT NULL",
@@ -286,4 +309,261 @@ pub async fn list_events(c: &impl GenericClient, firm: FirmId, after_seq: i64, l
     let st = c.prepare_cached(&sql).await.map_err(db_error)?;
     let rows = c.query(&st, &[&firm.as_uuid(), &after_seq, &(limit as i64)]).await.map_err(db_error)?;
     rows.iter().map(rows::event).collect()
+}
+
+/// Runs a transaction's writes in order, then its events: taking an event
+/// number locks the firm's counter, which must happen last (see `insert_event`).
+pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<i64>> {
+    let mut seqs = Vec::new();
+    for write in writes {
+        match write {
+            Write::InsertClient(client) => seqs.push(write_new_client(c, client).await?),
+            Write::UpdateClient { client, expected_version } => write_client_update(c, client, *expected_version).await?,
+            Write::InsertRecord(record) => seqs.push(insert_record(c, record).await?),
+            Write::UpdateRecord { record, expected_version } => update_record(c, record, *expected_version).await?,
+            Write::PurgeRecord { firm, id, version } => purge_record(c, *firm, *id, *version).await?,
+            Write::RequireLiveClient { firm, id, field } => require_live_client(c, *firm, *id, field).await?,
+            Write::RequireLiveRecord { firm, kind, id, field } => require_live_record(c, *firm, *kind, *id, field).await?,
+            Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(c, *firm, *client).await?,
+            Write::InsertKey(key) => write_key(c, key).await?,
+            Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(c, *firm, *user, *at).await?,
+            Write::Event(_) => {}
+        }
+    }
+    for write in writes {
+        if let Write::Event(event) = write {
+            insert_event(c, event).await?;
+        }
+    }
+    Ok(seqs)
+}
+
+async fn insert_record(c: &impl GenericClient, r: &Record) -> StoreResult<i64> {
+    let st = c
+        .prepare_cached(
+            "INSERT INTO records (id, firm_id, kind, parent_id, unique_key, doc, search_text, version, created_at, updated_at, deleted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
+        )
+        .await
+        .map_err(db_error)?;
+    let deleted = r.deleted_at.map(Timestamp::millis);
+    let params: [Param; 11] = [
+        &r.id, &r.firm_id.as_uuid(), &r.kind.as_str(), &r.parent_id, &r.unique_key, &r.doc, &r.search_text,
+        &r.version, &r.created_at.millis(), &r.updated_at.millis(), &deleted,
+    ];
+    Ok(c.query_one(&st, &params).await.map_err(db_error)?.get(0))
+}
+
+async fn update_record(c: &impl GenericClient, r: &Record, expected_version: i64) -> StoreResult<()> {
+    let st = c
+        .prepare_cached(
+            "UPDATE records SET parent_id = $1, unique_key = $2, doc = $3, search_text = $4, version = $5,
+                 updated_at = $6, deleted_at = $7
+             WHERE id = $8 AND firm_id = $9 AND kind = $10 AND version = $11",
+        )
+        .await
+        .map_err(db_error)?;
+    let deleted = r.deleted_at.map(Timestamp::millis);
+    let params: [Param; 11] = [
+        &r.parent_id, &r.unique_key, &r.doc, &r.search_text, &r.version, &r.updated_at.millis(), &deleted,
+        &r.id, &r.firm_id.as_uuid(), &r.kind.as_str(), &expected_version,
+    ];
+    if c.execute(&st, &params).await.map_err(db_error)? == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
+/// Erases the records whose parent is `parent`, and theirs (notes on a matter).
+async fn purge_children(c: &impl GenericClient, firm: FirmId, parent: uuid::Uuid) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM records WHERE firm_id = $1 AND parent_id IN (SELECT id FROM records WHERE firm_id = $1 AND parent_id = $2)",
+        &[&firm.as_uuid(), &parent],
+    )
+    .await
+    .map_err(db_error)?;
+    c.execute("DELETE FROM records WHERE firm_id = $1 AND parent_id = $2", &[&firm.as_uuid(), &parent])
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn purge_record(c: &impl GenericClient, firm: FirmId, id: uuid::Uuid, version: i64) -> StoreResult<()> {
+    purge_children(c, firm, id).await?;
+    let gone = c
+        .execute("DELETE FROM records WHERE firm_id = $1 AND id = $2 AND version = $3", &[&firm.as_uuid(), &id, &version])
+        .await
+        .map_err(db_error)?;
+    if gone == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
+async fn require_live_client(c: &impl GenericClient, firm: FirmId, id: ClientId, field: &'static str) -> StoreResult<()> {
+    // FOR SHARE holds off a concurrent delete (an UPDATE of the row) until we
+    // commit, and re-checks the row if such a delete committed first.
+    let row = c
+        .query_opt(
+            "SELECT 1 FROM clients WHERE firm_id = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
+            &[&firm.as_uuid(), &id.as_uuid()],
+        )
+        .await
+        .map_err(db_error)?;
+    row.map(|_| ()).ok_or(StoreError::MissingReference(field))
+}
+
+async fn require_live_record(c: &impl GenericClient, firm: FirmId, kind: RecordKind, id: uuid::Uuid, field: &'static str) -> StoreResult<()> {
+    // FOR SHARE, as for clients: the record can't be deleted until we commit.
+    let row = c
+        .query_opt(
+            "SELECT 1 FROM records WHERE firm_id = $1 AND id = $2 AND kind = $3 AND deleted_at IS NULL FOR SHARE",
+            &[&firm.as_uuid(), &id, &kind.as_str()],
+        )
+        .await
+        .map_err(db_error)?;
+    row.map(|_| ()).ok_or(StoreError::MissingReference(field))
+}
+
+async fn require_no_live_matters(c: &impl GenericClient, firm: FirmId, client: ClientId) -> StoreResult<()> {
+    // Runs after the client's own UPDATE, which waited for any writer holding
+    // the client FOR SHARE; this statement's snapshot then sees its matter.
+    let open = c
+        .query_opt(
+            "SELECT 1 FROM records WHERE firm_id = $1 AND parent_id = $2 AND kind = 'matter' AND deleted_at IS NULL LIMIT 1",
+            &[&firm.as_uuid(), &client.as_uuid()],
+        )
+        .await
+        .map_err(db_error)?;
+    match open {
+        Some(_) => Err(StoreError::VersionMismatch),
+        None => Ok(()),
+    }
+}
+
+async fn revoke_user_keys(c: &impl GenericClient, firm: FirmId, user: UserId, at: Timestamp) -> StoreResult<()> {
+    c.execute(
+        "UPDATE api_keys SET revoked_at = $1 WHERE firm_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        &[&at.millis(), &firm.as_uuid(), &user.as_uuid()],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub async fn get_record(c: &impl GenericClient, firm: FirmId, kind: RecordKind, id: uuid::Uuid) -> StoreResult<Option<Record>> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = $1 AND r.firm_id = $2 AND r.kind = $3");
+    let st = c.prepare_cached(&sql).await.map_err(db_error)?;
+    let row = c.query_opt(&st, &[&id, &firm.as_uuid(), &kind.as_str()]).await.map_err(db_error)?;
+    row.map(|r| rows::record(&r)).transpose()
+}
+
+pub async fn find_record(c: &impl GenericClient, kind: RecordKind, unique_key: &str) -> StoreResult<Option<Record>> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM records r WHERE r.kind = $1 AND r.unique_key = $2 AND r.deleted_at IS NULL"
+    );
+    let st = c.prepare_cached(&sql).await.map_err(db_error)?;
+    let row = c.query_opt(&st, &[&kind.as_str(), &unique_key]).await.map_err(db_error)?;
+    row.map(|r| rows::record(&r)).transpose()
+}
+
+pub async fn list_records(c: &impl GenericClient, firm: FirmId, kind: RecordKind, query: &RecordQuery) -> StoreResult<Vec<Record>> {
+    run_query(c, &sql::list_records(&Postgres, firm, kind, query), rows::record).await
+}
+
+pub async fn count_records(c: &impl GenericClient, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
+    let counts = run_query(c, &sql::count_records(&Postgres, firm, kind, filter), |r| Ok(r.get::<_, i64>(0))).await?;
+    Ok(counts.first().copied().unwrap_or(0) as u64)
+}
+
+pub async fn deleted_records(c: &impl GenericClient, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM records r WHERE r.firm_id = $1 AND r.deleted_at IS NOT NULL AND r.deleted_at < $2 \
+         ORDER BY r.deleted_at LIMIT $3"
+    );
+    let rows = c.query(&sql, &[&firm.as_uuid(), &before.millis(), &(limit as i64)]).await.map_err(db_error)?;
+    rows.iter().map(rows::record).collect()
+}
+
+pub async fn claim_idempotency_key(
+    c: &impl GenericClient,
+    scope: [u8; 32],
+    key: &str,
+    hash: [u8; 32],
+    now: Timestamp,
+    stale_before: Timestamp,
+) -> StoreResult<Claim> {
+    let inserted = c
+        .execute(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&scope.as_slice(), &key, &hash.as_slice(), &now.millis()],
+        )
+        .await
+        .map_err(db_error)?;
+    if inserted == 1 {
+        return Ok(Claim::Claimed);
+    }
+    // FOR UPDATE: two retries of an abandoned request can't both take it over.
+    let row = c
+        .query_opt(
+            "SELECT request_hash, status, headers, body, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE",
+            &[&scope.as_slice(), &key],
+        )
+        .await
+        .map_err(db_error)?;
+    // Released by its first request between our insert and this read: that
+    // request failed; the retry can come again.
+    let Some(row) = row else { return Ok(Claim::InProgress { request_hash: hash }) };
+    let stored_hash: Vec<u8> = row.get(0);
+    let status: Option<i32> = row.get(1);
+    let headers: Option<Value> = row.get(2);
+    let body: Option<Vec<u8>> = row.get(3);
+    let created_at: i64 = row.get(4);
+    let request_hash: [u8; 32] = stored_hash.try_into().map_err(|_| StoreError::Internal("stored request hash is not 32 bytes".into()))?;
+    match status {
+        Some(status) => {
+            let headers = headers.map(serde_json::from_value).transpose().map_err(|e| StoreError::Internal(e.to_string()))?;
+            let status = u16::try_from(status).map_err(|_| StoreError::Internal("stored status out of range".into()))?;
+            let response = StoredResponse { status, headers: headers.unwrap_or_default(), body: body.unwrap_or_default() };
+            Ok(Claim::Completed { request_hash, response })
+        }
+        // Only the same request may take over an abandoned claim.
+        None if created_at < stale_before.millis() && request_hash == hash => {
+            c.execute(
+                "UPDATE idempotency_keys SET request_hash = $3, created_at = $4 WHERE scope = $1 AND key = $2",
+                &[&scope.as_slice(), &key, &hash.as_slice(), &now.millis()],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(Claim::Claimed)
+        }
+        None => Ok(Claim::InProgress { request_hash }),
+    }
+}
+
+pub async fn complete_idempotency_key(c: &impl GenericClient, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
+    let headers = json(&response.headers);
+    c.execute(
+        "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 WHERE scope = $1 AND key = $2",
+        &[&scope.as_slice(), &key, &i32::from(response.status), &headers, &response.body],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+pub async fn release_idempotency_key(c: &impl GenericClient, scope: [u8; 32], key: &str) -> StoreResult<()> {
+    c.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL", &[&scope.as_slice(), &key])
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+pub async fn purge_idempotency_keys(c: &impl GenericClient, before: Timestamp) -> StoreResult<u64> {
+    c.execute("DELETE FROM idempotency_keys WHERE created_at < $1", &[&before.millis()]).await.map_err(db_error)
+}
+
+pub async fn update_firm_settings(c: &impl GenericClient, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()> {
+    c.execute("UPDATE firms SET settings = $1 WHERE id = $2", &[&json(settings), &id.as_uuid()]).await.map_err(db_error)?;
+    insert_event(c, event).await
 }

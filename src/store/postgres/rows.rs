@@ -12,7 +12,8 @@ use crate::domain::client::{Client, ClientFields, ClientKind};
 use crate::domain::email::Email;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, EventId, FirmId, KeyId};
+use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, UserId};
+use crate::domain::record::{Record, RecordKind};
 use crate::domain::phone::Phone;
 use crate::domain::time::{CalendarDate, Timestamp};
 use crate::store::sql::SqlValue;
@@ -102,8 +103,9 @@ pub fn firm(row: &Row, at: usize) -> StoreResult<Firm> {
     })
 }
 
-pub const KEY_COLUMNS: &str =
-    "k.id, k.firm_id, k.name, k.prefix, k.secret_hash, k.scopes, k.created_at, k.last_used_at, k.expires_at, k.revoked_at";
+pub const KEY_COLUMNS: &str = "k.id, k.firm_id, k.name, k.prefix, k.secret_hash, k.scopes, k.created_at, \
+    k.last_used_at, k.expires_at, k.revoked_at, k.user_id, k.rate_limit_per_minute";
+pub const KEY_COLUMN_COUNT: usize = 12;
 
 pub fn key(row: &Row) -> StoreResult<ApiKey> {
     let hash: Vec<u8> = get(row, 4)?;
@@ -118,11 +120,13 @@ pub fn key(row: &Row) -> StoreResult<ApiKey> {
         last_used_at: opt_time(row, 7)?,
         expires_at: opt_time(row, 8)?,
         revoked_at: opt_time(row, 9)?,
+        user_id: get::<Option<Uuid>>(row, 10)?.map(UserId::from_uuid),
+        rate_limit_per_minute: get::<Option<i32>>(row, 11)?.and_then(|n| u32::try_from(n).ok()),
     })
 }
 
 pub const EVENT_COLUMNS: &str =
-    "firm_seq, id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at";
+    "firm_seq, id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id";
 
 pub fn event(row: &Row) -> StoreResult<Event> {
     Ok(Event {
@@ -137,5 +141,24 @@ pub fn event(row: &Row) -> StoreResult<Event> {
         before: get(row, 8)?,
         after: get(row, 9)?,
         created_at: Timestamp::from_millis(get(row, 10)?),
+        actor_user_id: get::<Option<Uuid>>(row, 11)?.map(UserId::from_uuid),
+    })
+}
+
+/// Reads a row selected with [`crate::store::sql::RECORD_COLUMNS`].
+pub fn record(row: &Row) -> StoreResult<Record> {
+    Ok(Record {
+        seq: get(row, 0)?,
+        id: get(row, 1)?,
+        firm_id: FirmId::from_uuid(get(row, 2)?),
+        kind: RecordKind::parse(get::<&str>(row, 3)?).ok_or_else(|| corrupt("record kind"))?,
+        parent_id: get(row, 4)?,
+        unique_key: get(row, 5)?,
+        doc: get(row, 6)?,
+        search_text: get(row, 7)?,
+        version: get(row, 8)?,
+        created_at: Timestamp::from_millis(get(row, 9)?),
+        updated_at: Timestamp::from_millis(get(row, 10)?),
+        deleted_at: opt_time(row, 11)?,
     })
 }

@@ -6,7 +6,11 @@ use rusqlite::Connection;
 use super::internal;
 use crate::store::StoreResult;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../../migrations/sqlite/0002_records.sql")),
+    (3, include_str!("../../../migrations/sqlite/0003_idempotency.sql")),
+];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {
     conn.execute_batch(

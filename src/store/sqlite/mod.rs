@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Store, StoreError, StoreResult};
+use super::{Claim, PoolStatus, Store, StoreError, StoreResult, StoredResponse, Write};
+use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
@@ -26,8 +27,9 @@ use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId};
 use crate::domain::time::Timestamp;
 
-/// Idle read connections kept for reuse.
-const MAX_IDLE_READERS: usize = 16;
+/// Idle read connections kept for reuse: enough for every request of a busy
+/// server to find one (opening a connection costs far more than a query).
+const MAX_IDLE_READERS: usize = 64;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -90,6 +92,11 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.inner.path, flags).map_err(internal)?;
         conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;").map_err(internal)?;
+        // Without the query planner stability guarantee, SQLite re-prepares a
+        // statement whenever a bound value (such as `LIMIT ?`) could change its
+        // plan: in list queries that was most of the CPU time. Our statements
+        // are written for one plan each, so keep it.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(internal)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -131,6 +138,12 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn pool_status(&self) -> PoolStatus {
+        let idle = self.inner.readers.lock().map(|r| r.len()).unwrap_or(0);
+        // Readers are opened on demand and the writer is always open.
+        PoolStatus { open: idle + 1, idle, max: MAX_IDLE_READERS + 1 }
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal))
     }
@@ -146,6 +159,15 @@ impl Store for SqliteStore {
 
     async fn list_firms(&self) -> StoreResult<Vec<Firm>> {
         self.read(queries::list_firms)
+    }
+
+    async fn update_firm_settings(&self, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()> {
+        let (settings, event) = (rows::to_json(settings), event.clone());
+        self.inner.writer.run(move |tx| {
+            tx.execute("UPDATE firms SET settings = ?1 WHERE id = ?2", rusqlite::params![settings, id.as_bytes()]).map_err(internal)?;
+            queries::insert_event(tx, &event)
+        })
+        .await
     }
 
     async fn insert_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()> {
@@ -205,6 +227,58 @@ impl Store for SqliteStore {
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
         let filter = filter.clone();
         self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter)).await
+    }
+
+    async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {
+        self.inner.writer.run(move |tx| queries::apply(tx, &writes)).await
+    }
+
+    async fn get_record(&self, firm: FirmId, kind: RecordKind, id: uuid::Uuid) -> StoreResult<Option<Record>> {
+        self.read(|conn| queries::get_record(conn, firm, kind, id))
+    }
+
+    async fn find_record(&self, kind: RecordKind, unique_key: &str) -> StoreResult<Option<Record>> {
+        self.read(|conn| queries::find_record(conn, kind, unique_key))
+    }
+
+    async fn list_records(&self, firm: FirmId, kind: RecordKind, query: &RecordQuery) -> StoreResult<Vec<Record>> {
+        let query = query.clone();
+        self.read_blocking(move |conn| queries::list_records(conn, firm, kind, &query)).await
+    }
+
+    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
+        let filter = filter.clone();
+        self.read_blocking(move |conn| queries::count_records(conn, firm, kind, &filter)).await
+    }
+
+    async fn deleted_records(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>> {
+        self.read_blocking(move |conn| queries::deleted_records(conn, firm, before, limit)).await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        scope: [u8; 32],
+        key: &str,
+        request_hash: [u8; 32],
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<Claim> {
+        let key = key.to_string();
+        self.inner.writer.run(move |tx| queries::claim_idempotency_key(tx, scope, &key, request_hash, now, stale_before)).await
+    }
+
+    async fn complete_idempotency_key(&self, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
+        let (key, response) = (key.to_string(), response.clone());
+        self.inner.writer.run(move |tx| queries::complete_idempotency_key(tx, scope, &key, &response)).await
+    }
+
+    async fn release_idempotency_key(&self, scope: [u8; 32], key: &str) -> StoreResult<()> {
+        let key = key.to_string();
+        self.inner.writer.run(move |tx| queries::release_idempotency_key(tx, scope, &key)).await
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.writer.run(move |tx| queries::purge_idempotency_keys(tx, before)).await
     }
 
     async fn list_events(&self, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {

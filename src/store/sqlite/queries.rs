@@ -9,10 +9,11 @@ use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, FirmId, KeyId};
+use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
+use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::time::Timestamp;
-use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS};
-use crate::store::{StoreError, StoreResult, Unique};
+use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
+use crate::store::{Claim, StoreError, StoreResult, StoredResponse, Unique, Write};
 
 /// SQLite's SQL. `search_first` drives a search from the trigram index: right
 /// when the term is rare, where walking the sort order would visit most rows
@@ -50,6 +51,16 @@ impl SqlDialect for Sqlite {
         }
     }
 
+    fn custom_field_equals(&self, sql: &mut Sql, key: &str, value: &serde_json::Value) {
+        // `->` yields the value's minified JSON text, as serde_json writes it.
+        sql.push("(c.custom_fields -> ").bind(SqlValue::Text(format!("$.\"{key}\""))).push(") = ");
+        sql.bind(SqlValue::Text(value.to_string()));
+    }
+
+    fn doc_field(&self, field: &str) -> String {
+        format!("json_extract(r.doc, '$.{field}')")
+    }
+
     fn clients_source(&self, sql: &mut Sql, filter: &ClientFilter) -> bool {
         match filter.search.as_ref().filter(|_| self.search_first) {
             Some(term) => {
@@ -84,6 +95,9 @@ fn duplicate_or_internal(e: rusqlite::Error) -> StoreError {
         Some(rusqlite::ErrorCode::ConstraintViolation) if message.contains("clients.email_key") => {
             StoreError::Duplicate(Unique::ClientEmail)
         }
+        Some(rusqlite::ErrorCode::ConstraintViolation) if message.contains("records.unique_key") => {
+            StoreError::Duplicate(Unique::RecordKey)
+        }
         Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Duplicate(Unique::Other),
         _ => internal(e),
     }
@@ -96,8 +110,8 @@ pub fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
         .and_then(|mut st| st.query_row([e.firm_id.as_bytes()], |r| r.get(0)))
         .map_err(internal)?;
     conn.prepare_cached(
-        "INSERT INTO events (id, firm_id, firm_seq, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO events (id, firm_id, firm_seq, kind, resource_type, resource_id, actor_key_id, actor_user_id, request_id, before, after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -108,6 +122,7 @@ pub fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
             e.resource_type,
             e.resource_id,
             e.actor_key_id.as_ref().map(|k| k.as_bytes()),
+            e.actor_user_id.as_ref().map(|u| u.as_bytes()),
             e.request_id,
             e.before.as_ref().map(to_json),
             e.after.as_ref().map(to_json),
@@ -144,8 +159,8 @@ pub fn list_firms(conn: &Connection) -> StoreResult<Vec<Firm>> {
 
 fn write_key(conn: &Connection, k: &ApiKey) -> StoreResult<()> {
     conn.execute(
-        "INSERT INTO api_keys (id, firm_id, name, prefix, secret_hash, scopes, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO api_keys (id, firm_id, name, prefix, secret_hash, scopes, created_at, expires_at, user_id, rate_limit_per_minute)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             k.id.as_bytes(),
             k.firm_id.as_bytes(),
@@ -155,6 +170,8 @@ fn write_key(conn: &Connection, k: &ApiKey) -> StoreResult<()> {
             k.scopes.to_list(),
             k.created_at.millis(),
             k.expires_at.map(Timestamp::millis),
+            k.user_id.as_ref().map(|u| u.as_bytes()),
+            k.rate_limit_per_minute,
         ],
     )
     .map_err(duplicate_or_internal)?;
@@ -172,7 +189,7 @@ pub fn find_key(conn: &Connection, hash: &SecretHash) -> StoreResult<Option<(Api
     );
     conn.prepare_cached(&sql)
         .and_then(|mut st| {
-            st.query_row([hash.0.as_slice()], |r| Ok((rows::key(r)?, rows::firm(r, 10)?))).optional()
+            st.query_row([hash.0.as_slice()], |r| Ok((rows::key(r)?, rows::firm(r, rows::KEY_COLUMN_COUNT)?))).optional()
         })
         .map_err(internal)
 }
@@ -250,6 +267,12 @@ const CLIENT_WRITE_COLUMNS: [&str; 24] = [
 ];
 
 pub fn insert_client(conn: &Connection, c: &Client, event: &Event) -> StoreResult<i64> {
+    let seq = write_new_client(conn, c)?;
+    insert_event(conn, event)?;
+    Ok(seq)
+}
+
+fn write_new_client(conn: &Connection, c: &Client) -> StoreResult<i64> {
     let columns = CLIENT_WRITE_COLUMNS.join(", ");
     let placeholders: Vec<String> = (1..=CLIENT_WRITE_COLUMNS.len() + 3).map(|i| format!("?{i}")).collect();
     let sql = format!(
@@ -263,9 +286,7 @@ pub fn insert_client(conn: &Connection, c: &Client, event: &Event) -> StoreResul
     conn.prepare_cached(&sql)
         .and_then(|mut st| st.execute(params_from_iter(values)))
         .map_err(duplicate_or_internal)?;
-    let seq = conn.last_insert_rowid();
-    insert_event(conn, event)?;
-    Ok(seq)
+    Ok(conn.last_insert_rowid())
 }
 
 pub fn get_client(conn: &Connection, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
@@ -275,6 +296,11 @@ pub fn get_client(conn: &Connection, firm: FirmId, id: ClientId) -> StoreResult<
 }
 
 pub fn update_client(conn: &Connection, c: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
+    write_client_update(conn, c, expected_version)?;
+    insert_event(conn, event)
+}
+
+fn write_client_update(conn: &Connection, c: &Client, expected_version: i64) -> StoreResult<()> {
     let n = CLIENT_WRITE_COLUMNS.len();
     let sets: Vec<String> = CLIENT_WRITE_COLUMNS.iter().enumerate().map(|(i, col)| format!("{col} = ?{}", i + 1)).collect();
     let sql = format!(
@@ -295,7 +321,7 @@ pub fn update_client(conn: &Connection, c: &Client, expected_version: i64, event
     if changed == 0 {
         return Err(StoreError::VersionMismatch);
     }
-    insert_event(conn, event)
+    Ok(())
 }
 
 pub fn deleted_clients(conn: &Connection, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
@@ -309,6 +335,7 @@ pub fn deleted_clients(conn: &Connection, firm: FirmId, before: Timestamp, limit
 }
 
 pub fn purge_client(conn: &Connection, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+    purge_children(conn, firm, id.as_uuid())?;
     let gone = conn
         .execute(
             "DELETE FROM clients WHERE firm_id = ?1 AND id = ?2 AND version = ?3 AND deleted_at IS NOT NULL",
@@ -347,4 +374,246 @@ pub fn list_events(conn: &Connection, firm: FirmId, after_seq: i64, limit: usize
     let mut st = conn.prepare_cached(&sql).map_err(internal)?;
     let events = st.query_map(params![firm.as_bytes(), after_seq, limit as i64], rows::event).map_err(internal)?;
     events.collect::<Result<_, _>>().map_err(internal)
+}
+
+/// Runs a transaction's writes in order (the caller's savepoint makes them
+/// all or nothing).
+pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
+    let mut seqs = Vec::new();
+    for write in writes {
+        match write {
+            Write::InsertClient(client) => seqs.push(write_new_client(conn, client)?),
+            Write::UpdateClient { client, expected_version } => write_client_update(conn, client, *expected_version)?,
+            Write::InsertRecord(record) => seqs.push(insert_record(conn, record)?),
+            Write::UpdateRecord { record, expected_version } => update_record(conn, record, *expected_version)?,
+            Write::PurgeRecord { firm, id, version } => purge_record(conn, *firm, *id, *version)?,
+            Write::RequireLiveClient { firm, id, field } => require_live_client(conn, *firm, *id, field)?,
+            Write::RequireLiveRecord { firm, kind, id, field } => require_live_record(conn, *firm, *kind, *id, field)?,
+            Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(conn, *firm, *client)?,
+            Write::InsertKey(key) => write_key(conn, key)?,
+            Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(conn, *firm, *user, *at)?,
+            Write::Event(event) => insert_event(conn, event)?,
+        }
+    }
+    Ok(seqs)
+}
+
+fn insert_record(conn: &Connection, r: &Record) -> StoreResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO records (id, firm_id, kind, parent_id, unique_key, doc, search_text, version, created_at, updated_at, deleted_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            r.id.as_bytes(),
+            r.firm_id.as_bytes(),
+            r.kind.as_str(),
+            r.parent_id.as_ref().map(|p| p.as_bytes()),
+            r.unique_key,
+            to_json(&r.doc),
+            r.search_text,
+            r.version,
+            r.created_at.millis(),
+            r.updated_at.millis(),
+            r.deleted_at.map(Timestamp::millis),
+        ])
+    })
+    .map_err(duplicate_or_internal)?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn update_record(conn: &Connection, r: &Record, expected_version: i64) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE records SET parent_id = ?1, unique_key = ?2, doc = ?3, search_text = ?4, version = ?5,
+                 updated_at = ?6, deleted_at = ?7
+             WHERE id = ?8 AND firm_id = ?9 AND kind = ?10 AND version = ?11",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                r.parent_id.as_ref().map(|p| p.as_bytes()),
+                r.unique_key,
+                to_json(&r.doc),
+                r.search_text,
+                r.version,
+                r.updated_at.millis(),
+                r.deleted_at.map(Timestamp::millis),
+                r.id.as_bytes(),
+                r.firm_id.as_bytes(),
+                r.kind.as_str(),
+                expected_version,
+            ])
+        })
+        .map_err(duplicate_or_internal)?;
+    if changed == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
+/// Erases the records whose parent is `parent`, and theirs (notes on a matter).
+fn purge_children(conn: &Connection, firm: FirmId, parent: uuid::Uuid) -> StoreResult<()> {
+    conn.prepare_cached(
+        "DELETE FROM records WHERE firm_id = ?1 AND parent_id IN (SELECT id FROM records WHERE firm_id = ?1 AND parent_id = ?2)",
+    )
+    .and_then(|mut st| st.execute(params![firm.as_bytes(), parent.as_bytes()]))
+    .map_err(internal)?;
+    conn.prepare_cached("DELETE FROM records WHERE firm_id = ?1 AND parent_id = ?2")
+        .and_then(|mut st| st.execute(params![firm.as_bytes(), parent.as_bytes()]))
+        .map_err(internal)?;
+    Ok(())
+}
+
+fn purge_record(conn: &Connection, firm: FirmId, id: uuid::Uuid, version: i64) -> StoreResult<()> {
+    purge_children(conn, firm, id)?;
+    let gone = conn
+        .prepare_cached("DELETE FROM records WHERE firm_id = ?1 AND id = ?2 AND version = ?3")
+        .and_then(|mut st| st.execute(params![firm.as_bytes(), id.as_bytes(), version]))
+        .map_err(internal)?;
+    if gone == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
+fn require_live_client(conn: &Connection, firm: FirmId, id: ClientId, field: &'static str) -> StoreResult<()> {
+    // The single writer makes this check and the rest of the job atomic.
+    conn.prepare_cached("SELECT 1 FROM clients WHERE firm_id = ?1 AND id = ?2 AND deleted_at IS NULL")
+        .and_then(|mut st| st.query_row([firm.as_bytes(), id.as_bytes()], |_| Ok(())).optional())
+        .map_err(internal)?
+        .ok_or(StoreError::MissingReference(field))
+}
+
+fn require_live_record(conn: &Connection, firm: FirmId, kind: RecordKind, id: uuid::Uuid, field: &'static str) -> StoreResult<()> {
+    conn.prepare_cached("SELECT 1 FROM records WHERE firm_id = ?1 AND id = ?2 AND kind = ?3 AND deleted_at IS NULL")
+        .and_then(|mut st| st.query_row(params![firm.as_bytes(), id.as_bytes(), kind.as_str()], |_| Ok(())).optional())
+        .map_err(internal)?
+        .ok_or(StoreError::MissingReference(field))
+}
+
+fn require_no_live_matters(conn: &Connection, firm: FirmId, client: ClientId) -> StoreResult<()> {
+    let open: Option<i64> = conn
+        .prepare_cached(
+            "SELECT 1 FROM records WHERE firm_id = ?1 AND parent_id = ?2 AND kind = 'matter' AND deleted_at IS NULL LIMIT 1",
+        )
+        .and_then(|mut st| st.query_row([firm.as_bytes(), client.as_bytes()], |r| r.get(0)).optional())
+        .map_err(internal)?;
+    match open {
+        Some(_) => Err(StoreError::VersionMismatch),
+        None => Ok(()),
+    }
+}
+
+fn revoke_user_keys(conn: &Connection, firm: FirmId, user: UserId, at: Timestamp) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE api_keys SET revoked_at = ?1 WHERE firm_id = ?2 AND user_id = ?3 AND revoked_at IS NULL")
+        .and_then(|mut st| st.execute(params![at.millis(), firm.as_bytes(), user.as_bytes()]))
+        .map_err(internal)?;
+    Ok(())
+}
+
+pub fn get_record(conn: &Connection, firm: FirmId, kind: RecordKind, id: uuid::Uuid) -> StoreResult<Option<Record>> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1 AND r.firm_id = ?2 AND r.kind = ?3");
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(params![id.as_bytes(), firm.as_bytes(), kind.as_str()], rows::record).optional())
+        .map_err(internal)
+}
+
+pub fn find_record(conn: &Connection, kind: RecordKind, unique_key: &str) -> StoreResult<Option<Record>> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM records r WHERE r.kind = ?1 AND r.unique_key = ?2 AND r.deleted_at IS NULL"
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| st.query_row(params![kind.as_str(), unique_key], rows::record).optional())
+        .map_err(internal)
+}
+
+pub fn list_records(conn: &Connection, firm: FirmId, kind: RecordKind, query: &RecordQuery) -> StoreResult<Vec<Record>> {
+    let dialect = Sqlite { search_first: false };
+    run_query(conn, &sql::list_records(&dialect, firm, kind, query), rows::record)
+}
+
+pub fn count_records(conn: &Connection, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
+    let dialect = Sqlite { search_first: false };
+    let counts = run_query(conn, &sql::count_records(&dialect, firm, kind, filter), |r| r.get::<_, i64>(0))?;
+    Ok(counts.first().copied().unwrap_or(0) as u64)
+}
+
+pub fn deleted_records(conn: &Connection, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM records r WHERE r.firm_id = ?1 AND r.deleted_at IS NOT NULL AND r.deleted_at < ?2 \
+         ORDER BY r.deleted_at LIMIT ?3"
+    );
+    let mut st = conn.prepare_cached(&sql).map_err(internal)?;
+    let rows = st.query_map(params![firm.as_bytes(), before.millis(), limit as i64], rows::record).map_err(internal)?;
+    rows.collect::<Result<_, _>>().map_err(internal)
+}
+
+pub fn claim_idempotency_key(
+    conn: &Connection,
+    scope: [u8; 32],
+    key: &str,
+    hash: [u8; 32],
+    now: Timestamp,
+    stale_before: Timestamp,
+) -> StoreResult<Claim> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut st| st.execute(params![scope.as_slice(), key, hash.as_slice(), now.millis()]))
+        .map_err(internal)?;
+    if inserted == 1 {
+        return Ok(Claim::Claimed);
+    }
+    let row = conn
+        .prepare_cached("SELECT request_hash, status, headers, body, created_at FROM idempotency_keys WHERE scope = ?1 AND key = ?2")
+        .and_then(|mut st| {
+            st.query_row(params![scope.as_slice(), key], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<u16>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<Vec<u8>>>(3)?, r.get::<_, i64>(4)?))
+            })
+        })
+        .map_err(internal)?;
+    let (stored_hash, status, headers, body, created_at) = row;
+    let request_hash: [u8; 32] = stored_hash.try_into().map_err(|_| StoreError::Internal("stored request hash is not 32 bytes".into()))?;
+    match status {
+        Some(status) => {
+            let headers = headers.map(|h| serde_json::from_str(&h)).transpose().map_err(|e| StoreError::Internal(e.to_string()))?;
+            let response = StoredResponse { status, headers: headers.unwrap_or_default(), body: body.unwrap_or_default() };
+            Ok(Claim::Completed { request_hash, response })
+        }
+        // Only the same request may take over an abandoned claim; another
+        // one under this key is still a reuse (422).
+        None if created_at < stale_before.millis() && request_hash == hash => {
+            conn.prepare_cached("UPDATE idempotency_keys SET request_hash = ?3, created_at = ?4 WHERE scope = ?1 AND key = ?2")
+                .and_then(|mut st| st.execute(params![scope.as_slice(), key, hash.as_slice(), now.millis()]))
+                .map_err(internal)?;
+            Ok(Claim::Claimed)
+        }
+        None => Ok(Claim::InProgress { request_hash }),
+    }
+}
+
+pub fn complete_idempotency_key(conn: &Connection, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
+    conn.prepare_cached("UPDATE idempotency_keys SET status = ?3, headers = ?4, body = ?5 WHERE scope = ?1 AND key = ?2")
+        .and_then(|mut st| {
+            st.execute(params![scope.as_slice(), key, response.status, to_json(&response.headers), response.body.as_slice()])
+        })
+        .map_err(internal)?;
+    Ok(())
+}
+
+pub fn release_idempotency_key(conn: &Connection, scope: [u8; 32], key: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND status IS NULL")
+        .and_then(|mut st| st.execute(params![scope.as_slice(), key]))
+        .map_err(internal)?;
+    Ok(())
+}
+
+pub fn purge_idempotency_keys(conn: &Connection, before: Timestamp) -> StoreResult<u64> {
+    let gone = conn
+        .prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")
+        .and_then(|mut st| st.execute([before.millis()]))
+        .map_err(internal)?;
+    Ok(gone as u64)
 }

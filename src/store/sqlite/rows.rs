@@ -9,7 +9,8 @@ use crate::domain::client::{Client, ClientFields, ClientKind};
 use crate::domain::email::Email;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, EventId, FirmId, KeyId};
+use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, UserId};
+use crate::domain::record::{Record, RecordKind};
 use crate::domain::phone::Phone;
 use crate::domain::time::{CalendarDate, Timestamp};
 use crate::store::sql::SqlValue;
@@ -110,8 +111,9 @@ pub fn firm(row: &Row<'_>, at: usize) -> rusqlite::Result<Firm> {
     })
 }
 
-pub const KEY_COLUMNS: &str =
-    "k.id, k.firm_id, k.name, k.prefix, k.secret_hash, k.scopes, k.created_at, k.last_used_at, k.expires_at, k.revoked_at";
+pub const KEY_COLUMNS: &str = "k.id, k.firm_id, k.name, k.prefix, k.secret_hash, k.scopes, k.created_at, \
+    k.last_used_at, k.expires_at, k.revoked_at, k.user_id, k.rate_limit_per_minute";
+pub const KEY_COLUMN_COUNT: usize = 12;
 
 pub fn key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
     let hash: Vec<u8> = row.get(4)?;
@@ -127,11 +129,13 @@ pub fn key(row: &Row<'_>) -> rusqlite::Result<ApiKey> {
         last_used_at: opt_time(row, 7)?,
         expires_at: opt_time(row, 8)?,
         revoked_at: opt_time(row, 9)?,
+        user_id: opt_id_bytes(row, 10)?.map(UserId::from_bytes),
+        rate_limit_per_minute: row.get(11)?,
     })
 }
 
 pub const EVENT_COLUMNS: &str =
-    "firm_seq, id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at";
+    "firm_seq, id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id";
 
 pub fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {
@@ -146,5 +150,25 @@ pub fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
         before: opt_json(row, 8)?,
         after: opt_json(row, 9)?,
         created_at: Timestamp::from_millis(row.get(10)?),
+        actor_user_id: opt_id_bytes(row, 11)?.map(UserId::from_bytes),
+    })
+}
+
+/// Reads a row selected with [`crate::store::sql::RECORD_COLUMNS`].
+pub fn record(row: &Row<'_>) -> rusqlite::Result<Record> {
+    let kind: String = row.get(3)?;
+    Ok(Record {
+        seq: row.get(0)?,
+        id: uuid::Uuid::from_bytes(id_bytes(row, 1)?),
+        firm_id: FirmId::from_bytes(id_bytes(row, 2)?),
+        kind: RecordKind::parse(&kind).ok_or_else(|| corrupt(3, "record kind"))?,
+        parent_id: opt_id_bytes(row, 4)?.map(uuid::Uuid::from_bytes),
+        unique_key: row.get(5)?,
+        doc: json(row, 6)?,
+        search_text: row.get(7)?,
+        version: row.get(8)?,
+        created_at: Timestamp::from_millis(row.get(9)?),
+        updated_at: Timestamp::from_millis(row.get(10)?),
+        deleted_at: opt_time(row, 11)?,
     })
 }

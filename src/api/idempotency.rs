@@ -1,0 +1,141 @@
+//! `Idempotency-Key` on POST: the first response under a key is recorded and
+//! replayed byte for byte to retries with the same request; the same key with
+//! a different request is a 422; a retry while the first attempt runs is a 409.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::extract::{presented_key, read_body, MAX_BODY};
+use super::problem::ApiError;
+use super::AppState;
+use crate::service::idempotency::Outcome;
+use crate::service::ServiceError;
+use crate::store::StoredResponse;
+
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Response headers kept with the body (the rest are per-response).
+const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after"];
+
+pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+    if request.method() != Method::POST {
+        return Ok(next.run(request).await);
+    }
+    let Some(key) = request.headers().get(&IDEMPOTENCY_KEY).map(|v| v.to_str().map(str::to_string)) else {
+        return Ok(next.run(request).await);
+    };
+    let key = key.unwrap_or_default();
+    // Only a caller who could make the request may claim or replay a key: a
+    // bad or revoked credential goes straight to the handler (and its 401),
+    // costing no write here.
+    if let Some(presented) = presented_key(request.headers()) {
+        if state.service.authenticate(presented, None).await.is_err() {
+            return Ok(next.run(request).await);
+        }
+    }
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, MAX_BODY).await?;
+    let scope = scope_of(&parts.headers, parts.uri.path());
+    let request_hash = request_hash(&parts.method, &parts.uri, &parts.headers, &body);
+    match state.service.claim_idempotency_key(scope, &key, request_hash).await? {
+        Outcome::Replay(stored) => Ok(replay(stored)),
+        Outcome::Run => {
+            // Run and record in a task of its own, so a timeout or a client
+            // that hangs up can't leave the key claimed with its outcome
+            // unrecorded (a retry would then run the request twice).
+            let request = Request::from_parts(parts, Body::from(body));
+            let task = tokio::spawn(async move {
+                let response = next.run(request).await;
+                record(&state, scope, &key, response).await
+            });
+            task.await.map_err(|e| ApiError::Service(ServiceError::Internal(format!("idempotent request failed: {e}"))))?
+        }
+    }
+}
+
+/// Keys belong to the credential that sent them (or, with none, to the path:
+/// the public intake form's token is in its path).
+fn scope_of(headers: &HeaderMap, path: &str) -> [u8; 32] {
+    let credential = headers
+        .get("x-api-key")
+        .or_else(|| headers.get(axum::http::header::AUTHORIZATION))
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_else(|| path.as_bytes().to_vec());
+    Sha256::digest(credential).into()
+}
+
+fn request_hash(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    for part in [method.as_str().as_bytes(), b"\n", uri.to_string().as_bytes(), b"\n"] {
+        hash.update(part);
+    }
+    if let Some(content_type) = headers.get(axum::http::header::CONTENT_TYPE) {
+        hash.update(content_type.as_bytes());
+    }
+    hash.update(b"\n");
+    hash.update(body);
+    hash.finalize().into()
+}
+
+/// Keeps the response of a request that ran, unless it failed in a way a
+/// retry could fix (5xx, 401, 429), in which case the key is freed for it.
+async fn record(state: &AppState, scope: [u8; 32], key: &str, response: Response) -> Result<Response, ApiError> {
+    let status = response.status();
+    let retryable = status.is_server_error() || status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS;
+    if retryable {
+        state.service.release_idempotency_key(scope, key).await?;
+        return Ok(response);
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+        ApiError::Service(crate::service::ServiceError::Internal(format!("could not buffer a response: {e}")))
+    })?;
+    let headers = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| parts.headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (name.to_string(), v.to_string())))
+        .collect();
+    let kept_body = match parts.extensions.get::<Secrets>() {
+        Some(secrets) => redact(&bytes, secrets.0),
+        None => bytes.to_vec(),
+    };
+    let stored = StoredResponse { status: status.as_u16(), headers, body: kept_body };
+    state.service.complete_idempotency_key(scope, key, &stored).await?;
+    parts.headers.insert(REPLAYED.clone(), HeaderValue::from_static("false"));
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// Marks a response that reveals a secret (a new API key, an intake token),
+/// by the JSON pointers of the secrets: its replay has them as `null`, so no
+/// secret is ever stored. A client that lost the first response learns which
+/// record was made (and can revoke it) instead of getting a second one.
+#[derive(Clone, Copy)]
+pub struct Secrets(pub &'static [&'static str]);
+
+fn redact(body: &[u8], pointers: &[&str]) -> Vec<u8> {
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) else { return Vec::new() };
+    for pointer in pointers {
+        if let Some(secret) = json.pointer_mut(pointer) {
+            *secret = serde_json::Value::Null;
+        }
+    }
+    serde_json::to_vec(&json).unwrap_or_default()
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    headers.remove(axum::http::header::CONTENT_TYPE);
+    for (name, value) in &stored.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,90 @@
+//! Prometheus metrics, kept in this process: requests by route and status, a
+//! latency histogram per route, rate-limit rejections, and the store's
+//! connection pool. Served as text at `GET /metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
+
+use crate::store::PoolStatus;
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+struct Registry {
+    /// (method, route template, status) → requests.
+    requests: BTreeMap<(String, String, u16), u64>,
+    /// route template → latency.
+    latency: BTreeMap<String, Histogram>,
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
+
+/// Counts one finished request. Routes are templates (`/v1/clients/{id}`),
+/// so the label set stays small and holds no personal data.
+pub fn observe(method: &str, route: &str, status: u16, elapsed: Duration) {
+    // Methods outside HTTP's usual set are one label, so no caller can grow the map.
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
+    let method = if KNOWN.contains(&method) { method } else { "OTHER" };
+    let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    *registry.requests.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+    let histogram = registry.latency.entry(route.to_string()).or_default();
+    let seconds = elapsed.as_secs_f64();
+    for (i, bound) in BUCKETS.iter().enumerate() {
+        if seconds <= *bound {
+            histogram.counts[i] += 1;
+        }
+    }
+    histogram.count += 1;
+    histogram.sum += seconds;
+}
+
+/// The Prometheus text exposition of every metric.
+pub fn render(pool: PoolStatus) -> String {
+    let registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = String::new();
+    out.push_str("# HELP clientele_http_requests_total HTTP requests by method, route template and status.\n");
+    out.push_str("# TYPE clientele_http_requests_total counter\n");
+    let mut limited = 0;
+    for ((method, route, status), n) in &registry.requests {
+        let _ = writeln!(out, "clientele_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}", escape(route));
+        if *status == 429 {
+            limited += n;
+        }
+    }
+    out.push_str("# HELP clientele_http_request_duration_seconds Time to answer, by route template.\n");
+    out.push_str("# TYPE clientele_http_request_duration_seconds histogram\n");
+    for (route, h) in &registry.latency {
+        let route = escape(route);
+        for (bound, count) in BUCKETS.iter().zip(h.counts) {
+            let _ = writeln!(out, "clientele_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "clientele_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
+        let _ = writeln!(out, "clientele_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
+        let _ = writeln!(out, "clientele_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+    }
+    out.push_str("# HELP clientele_rate_limited_total Requests refused with 429 (API keys, failed logins, intake forms).\n");
+    out.push_str("# TYPE clientele_rate_limited_total counter\n");
+    let _ = writeln!(out, "clientele_rate_limited_total {limited}");
+    out.push_str("# HELP clientele_store_connections Database connections of this process, by state.\n");
+    out.push_str("# TYPE clientele_store_connections gauge\n");
+    let _ = writeln!(out, "clientele_store_connections{{state=\"open\"}} {}", pool.open);
+    let _ = writeln!(out, "clientele_store_connections{{state=\"idle\"}} {}", pool.idle);
+    out.push_str("# HELP clientele_store_connections_max The most database connections this process opens (or keeps idle, on SQLite).\n");
+    out.push_str("# TYPE clientele_store_connections_max gauge\n");
+    let _ = writeln!(out, "clientele_store_connections_max {}", pool.max);
+    out
+}
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}

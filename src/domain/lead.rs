@@ -1,0 +1,146 @@
+//! Intake leads: people who asked to become clients, not yet triaged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::client::read_custom_fields;
+use super::email::Email;
+use super::field::FieldError;
+use super::firm::FirmSettings;
+use super::ids::{ClientId, LeadId, MatterId};
+use super::input::Reader;
+use super::phone::Phone;
+use super::record::{search_text, RecordFields, RecordKind};
+use super::time::Timestamp;
+
+const MAX_NAME: usize = 100;
+const MAX_MESSAGE: usize = 10_000;
+const MAX_SOURCE: usize = 100;
+
+pub const READ_ONLY: &[&str] =
+    &["id", "client_id", "matter_id", "converted_at", "created_at", "updated_at", "deleted_at", "version"];
+
+/// The fields a public intake form may send.
+pub const INTAKE_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "message", "source"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LeadState {
+    #[default]
+    Untriaged,
+    Ignored,
+    Converted,
+}
+
+impl LeadState {
+    pub const ALL: [LeadState; 3] = [LeadState::Untriaged, LeadState::Ignored, LeadState::Converted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadState::Untriaged => "untriaged",
+            LeadState::Ignored => "ignored",
+            LeadState::Converted => "converted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub message: Option<String>,
+    pub source: Option<String>,
+    pub custom_fields: Map<String, Value>,
+    pub state: LeadState,
+    pub client_id: Option<ClientId>,
+    pub matter_id: Option<MatterId>,
+    pub converted_at: Option<Timestamp>,
+}
+
+impl RecordFields for LeadFields {
+    const KIND: RecordKind = RecordKind::Lead;
+    type Id = LeadId;
+
+    fn search_text(&self) -> String {
+        let digits = self.phone.as_ref().map(|p| p.digits());
+        let email = self.email.as_ref().map(|e| e.key());
+        search_text([
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+            email.as_deref(),
+            digits.as_deref(),
+            self.message.as_deref(),
+        ])
+    }
+}
+
+impl LeadFields {
+    /// The writable document (what a PATCH merges into).
+    pub fn to_document(&self) -> Map<String, Value> {
+        let mut doc = match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        for field in ["client_id", "matter_id", "converted_at"] {
+            doc.remove(field);
+        }
+        doc
+    }
+}
+
+/// Parses a whole lead document. Conversion links are carried over from the
+/// stored lead; `state` may move between untriaged and ignored only.
+pub fn parse_lead(doc: &Map<String, Value>, firm: &FirmSettings, current: Option<&LeadFields>) -> Result<LeadFields, Vec<FieldError>> {
+    let mut r = Reader::new(doc).with_read_only(READ_ONLY);
+    let region = firm.phone_region();
+    let state = r.parsed("state", |s| match LeadState::parse(s) {
+        Some(LeadState::Converted) => Err("becomes `converted` only through POST /v1/leads/{id}/convert".into()),
+        Some(state) => Ok(state),
+        None => Err("must be `untriaged` or `ignored`".into()),
+    });
+    let lead = LeadFields {
+        first_name: r.text("first_name", MAX_NAME),
+        last_name: r.text("last_name", MAX_NAME),
+        email: r.parsed("email", Email::parse),
+        phone: r.parsed("phone", |s| Phone::parse(s, &region)),
+        message: r.multiline_text("message", MAX_MESSAGE),
+        source: r.text("source", MAX_SOURCE),
+        custom_fields: read_custom_fields(&mut r),
+        state: state.unwrap_or_default(),
+        client_id: current.and_then(|c| c.client_id),
+        matter_id: current.and_then(|c| c.matter_id),
+        converted_at: current.and_then(|c| c.converted_at),
+    };
+    let named = [&lead.first_name, &lead.last_name].iter().any(|v| v.is_some());
+    if !named && lead.email.is_none() && lead.phone.is_none() && !["first_name", "last_name", "email", "phone"].iter().any(|f| r.has_error(f)) {
+        r.error("email", "a lead needs at least one of first_name, last_name, email or phone");
+    }
+    r.finish()?;
+    Ok(lead)
+}
+
+/// Parses what a public intake form sends: only [`INTAKE_FIELDS`], all strings.
+pub fn parse_intake(doc: &Map<String, Value>, firm: &FirmSettings) -> Result<LeadFields, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for key in doc.keys().filter(|k| !INTAKE_FIELDS.contains(&k.as_str())) {
+        errors.push(FieldError::new(key.clone(), "is not a field this form accepts"));
+    }
+    match parse_lead(doc, firm, None) {
+        Ok(lead) if errors.is_empty() => Ok(lead),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            let mut all: Vec<FieldError> = more.into_iter().filter(|e| INTAKE_FIELDS.contains(&e.field.as_str())).collect();
+            all.extend(errors);
+            if all.is_empty() {
+                all.push(FieldError::new("email", "a lead needs at least one of first_name, last_name, email or phone"));
+            }
+            Err(all)
+        }
+    }
+}

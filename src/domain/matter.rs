@@ -1,0 +1,174 @@
+//! Matters: a client's cases or deals.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::client::read_custom_fields;
+use super::field::FieldError;
+use super::ids::{ClientId, LeadId, MatterId};
+use super::input::Reader;
+use super::record::{search_text, RecordFields, RecordKind};
+use super::time::CalendarDate;
+
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 10_000;
+const MAX_PRACTICE_AREA: usize = 100;
+const MAX_LOCATION: usize = 200;
+
+/// Fields a response shows but a request may not set.
+pub const READ_ONLY: &[&str] = &["id", "lead_id", "created_at", "updated_at", "deleted_at", "version"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MatterStatus {
+    #[default]
+    Open,
+    Pending,
+    Closed,
+}
+
+impl MatterStatus {
+    pub const ALL: [MatterStatus; 3] = [MatterStatus::Open, MatterStatus::Pending, MatterStatus::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatterStatus::Open => "open",
+            MatterStatus::Pending => "pending",
+            MatterStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// An amount of money in minor units (cents) of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatterFields {
+    pub client_id: ClientId,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: MatterStatus,
+    pub practice_area: Option<String>,
+    pub projected_value: Option<Money>,
+    pub location: Option<String>,
+    pub hired_date: Option<CalendarDate>,
+    pub primary_contact_id: Option<ClientId>,
+    /// The lead this matter came from; set only by converting a lead.
+    pub lead_id: Option<LeadId>,
+    pub custom_fields: Map<String, Value>,
+}
+
+impl RecordFields for MatterFields {
+    const KIND: RecordKind = RecordKind::Matter;
+    type Id = MatterId;
+
+    fn parent(&self) -> Option<uuid::Uuid> {
+        Some(self.client_id.as_uuid())
+    }
+
+    fn search_text(&self) -> String {
+        search_text([Some(self.title.as_str()), self.description.as_deref()])
+    }
+}
+
+impl MatterFields {
+    /// The writable document (what a PATCH merges into).
+    pub fn to_document(&self) -> Map<String, Value> {
+        let mut doc = match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        doc.remove("lead_id");
+        doc
+    }
+}
+
+/// Parses a whole matter document. `lead_id` is carried over from the stored
+/// matter (or set by a lead conversion); requests cannot set it.
+pub fn parse_matter(doc: &Map<String, Value>, lead_id: Option<LeadId>) -> Result<MatterFields, Vec<FieldError>> {
+    let mut r = Reader::new(doc).with_read_only(READ_ONLY);
+    let client_id = r.parsed("client_id", |s| s.parse::<ClientId>().map_err(|e| e.to_string()));
+    if client_id.is_none() && !r.has_error("client_id") {
+        r.error("client_id", "is required");
+    }
+    let title = r.text("title", MAX_TITLE);
+    if title.is_none() && !r.has_error("title") {
+        r.error("title", "is required");
+    }
+    let status = r.parsed("status", |s| MatterStatus::parse(s).ok_or_else(|| "must be `open`, `pending` or `closed`".into()));
+    let fields = MatterFields {
+        client_id: client_id.unwrap_or_else(|| ClientId::from_uuid(uuid::Uuid::nil())),
+        title: title.unwrap_or_default(),
+        description: r.multiline_text("description", MAX_DESCRIPTION),
+        status: status.unwrap_or_default(),
+        practice_area: r.text("practice_area", MAX_PRACTICE_AREA),
+        projected_value: read_money(&mut r, "projected_value"),
+        location: r.text("location", MAX_LOCATION),
+        hired_date: r.parsed("hired_date", |s| CalendarDate::parse(s).ok_or_else(|| "must be a date as YYYY-MM-DD".into())),
+        primary_contact_id: r.parsed("primary_contact_id", |s| s.parse::<ClientId>().map_err(|e| e.to_string())),
+        lead_id,
+        custom_fields: read_custom_fields(&mut r),
+    };
+    r.finish()?;
+    Ok(fields)
+}
+
+fn read_money(r: &mut Reader<'_>, name: &'static str) -> Option<Money> {
+    let obj = r.object(name)?;
+    let mut inner = Reader::nested(obj, r.path_of(name));
+    let amount = inner.integer("amount");
+    if amount.is_some_and(|a| a < 0) {
+        inner.error_at("amount", "must not be negative");
+    }
+    let currency = inner.parsed("currency", |s| {
+        if s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase()) {
+            Ok(s.to_string())
+        } else {
+            Err("must be an ISO 4217 code such as `USD`".into())
+        }
+    });
+    for (field, value) in [("amount", amount.is_some()), ("currency", currency.is_some())] {
+        if !value && !inner.has_error(field) {
+            inner.error_at(field, "is required");
+        }
+    }
+    match inner.finish() {
+        Ok(()) => Some(Money { amount: amount?, currency: currency? }),
+        Err(errors) => {
+            r.absorb(errors);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<MatterFields, Vec<String>> {
+        parse_matter(v.as_object().unwrap(), None).map_err(|e| e.into_iter().map(|e| e.field).collect())
+    }
+
+    #[test]
+    fn requires_client_and_title_and_checks_money() {
+        let errors = parse(json!({"projected_value": {"amount": -1, "currency": "usd"}, "lead_id": "x"})).unwrap_err();
+        assert_eq!(errors, ["client_id", "title", "projected_value.amount", "projected_value.currency", "lead_id"]);
+    }
+
+    #[test]
+    fn defaults_status_to_open() {
+        let id = ClientId::generate().to_string();
+        let m = parse(json!({"client_id": id, "title": "Estate"})).unwrap();
+        assert_eq!(m.status, MatterStatus::Open);
+        assert!(m.to_document().get("lead_id").is_none());
+    }
+}

@@ -1,0 +1,201 @@
+//! The intake inbox: leads, their triage, and converting one into a client
+//! (and a matter) in one transaction.
+
+use serde_json::{Map, Value};
+
+use super::clients::{backoff, Precondition, MAX_ATTEMPTS};
+use super::matters::{reference_guards, Matter};
+use super::records::{record_error, Changed, RecordListRequest, RecordPage};
+use super::{Actor, Service, ServiceError, ServiceResult};
+use crate::domain::api_key::Scope;
+use crate::domain::client::{merge_patch, parse_document, Client, ClientFields};
+use crate::domain::custom_field::{normalize, validate, Entity};
+use crate::domain::field::FieldError;
+use crate::domain::ids::{ClientId, LeadId};
+use crate::domain::lead::{parse_lead, LeadFields, LeadState};
+use crate::domain::matter::parse_matter;
+use crate::domain::record::Stored;
+use crate::domain::time::Timestamp;
+use crate::store::{StoreError, Write};
+
+pub type Lead = Stored<LeadFields>;
+
+/// What converting a lead asks for: overrides of the client made from the
+/// lead, and the matter to open, if any.
+#[derive(Debug, Clone, Default)]
+pub struct ConvertRequest {
+    pub client: Map<String, Value>,
+    pub matter: Option<Map<String, Value>>,
+}
+
+pub struct Conversion {
+    pub lead: Lead,
+    pub client: Client,
+    pub matter: Option<Matter>,
+}
+
+impl Service {
+    pub async fn create_lead(&self, actor: &Actor, doc: &Map<String, Value>) -> ServiceResult<Lead> {
+        actor.require(Scope::LeadsWrite)?;
+        let fields = parse_lead(doc, &actor.firm.settings, None).map_err(ServiceError::Invalid)?;
+        self.insert(actor, fields, Vec::new()).await
+    }
+
+    pub async fn get_lead(&self, actor: &Actor, id: LeadId) -> ServiceResult<Lead> {
+        actor.require(Scope::LeadsRead)?;
+        self.live(actor, id).await
+    }
+
+    pub async fn list_leads(&self, actor: &Actor, request: RecordListRequest) -> ServiceResult<RecordPage<LeadFields>> {
+        actor.require(Scope::LeadsRead)?;
+        self.list(actor, request).await
+    }
+
+    /// JSON merge patch of a lead's writable fields (triage: `state`).
+    pub async fn update_lead(&self, actor: &Actor, id: LeadId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<Lead> {
+        actor.require(Scope::LeadsWrite)?;
+        let patch = Value::Object(patch.clone());
+        let settings = actor.firm.settings.clone();
+        self.change::<LeadFields>(actor, id, &pre, "updated", false, |current| {
+            if current.fields.state == LeadState::Converted && patch.get("state").is_some() {
+                return Err(ServiceError::LeadAlreadyConverted);
+            }
+            let mut doc = Value::Object(current.fields.to_document());
+            // A converted lead keeps its state; only untriaged/ignored are writable.
+            if current.fields.state == LeadState::Converted {
+                doc.as_object_mut().map(|d| d.remove("state"));
+            }
+            merge_patch(&mut doc, &patch);
+            let mut fields = parse_lead(doc.as_object().unwrap_or(&Map::new()), &settings, Some(&current.fields))
+                .map_err(ServiceError::Invalid)?;
+            if current.fields.state == LeadState::Converted {
+                fields.state = LeadState::Converted;
+            }
+            Ok((fields != current.fields).then(|| Changed::to(Stored { fields, ..current.clone() })))
+        })
+        .await
+    }
+
+    /// Creates the client (and the matter, when asked) from the lead and marks
+    /// it converted, all in one transaction.
+    pub async fn convert_lead(&self, actor: &Actor, id: LeadId, request: ConvertRequest) -> ServiceResult<Conversion> {
+        actor.require(Scope::LeadsWrite)?;
+        actor.require(Scope::ClientsWrite)?;
+        if request.matter.is_some() {
+            actor.require(Scope::MattersWrite)?;
+        }
+        let client_definitions = self.custom_field_definitions(actor, Entity::Client).await?;
+        let matter_definitions = self.custom_field_definitions(actor, Entity::Matter).await?;
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            let lead: Lead = self.live(actor, id).await?;
+            if lead.fields.state == LeadState::Converted {
+                return Err(ServiceError::LeadAlreadyConverted);
+            }
+            let now = Timestamp::now();
+            // Every problem with the client and the matter is reported at once.
+            let mut errors = Vec::new();
+            let client_id = ClientId::generate();
+            let client = match self.client_from_lead(actor, &lead, &request.client) {
+                Ok(mut fields) => {
+                    normalize(&client_definitions, &mut fields.custom_fields);
+                    errors.extend(prefixed("client", validate(&client_definitions, &fields.custom_fields)));
+                    Some(new_client(actor, client_id, fields, now))
+                }
+                Err(e) => {
+                    errors.extend(prefixed("client", e));
+                    None
+                }
+            };
+            let mut matter = match &request.matter {
+                Some(doc) => {
+                    let mut doc = doc.clone();
+                    if doc.contains_key("client_id") {
+                        errors.push(FieldError::new("matter.client_id", "is the converted client; leave it out"));
+                    }
+                    doc.insert("client_id".into(), Value::String(client_id.to_string()));
+                    match parse_matter(&doc, Some(id)) {
+                        Ok(mut fields) => {
+                            normalize(&matter_definitions, &mut fields.custom_fields);
+                            errors.extend(prefixed("matter", validate(&matter_definitions, &fields.custom_fields)));
+                            Some(Stored::new(actor.firm.id, fields))
+                        }
+                        Err(e) => {
+                            errors.extend(prefixed("matter", e));
+                            None
+                        }
+                    }
+                }
+                None => None,
+            };
+            let Some(mut client) = client.filter(|_| errors.is_empty()) else {
+                return Err(ServiceError::Invalid(errors));
+            };
+            let mut converted = lead.clone();
+            converted.fields.state = LeadState::Converted;
+            converted.fields.client_id = Some(client.id);
+            converted.fields.matter_id = matter.as_ref().map(|m| m.id());
+            converted.fields.converted_at = Some(now);
+            converted.version += 1;
+            converted.updated_at = now.max(lead.updated_at);
+
+            // The lead first: a second conversion racing this one fails on the
+            // lead's version (409 lead_already_converted) before its client
+            // could collide on the email.
+            let mut writes = vec![Write::UpdateRecord { record: converted.to_record(), expected_version: lead.version }];
+            writes.push(Write::InsertClient(client.clone()));
+            writes.push(Write::Event(actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()))));
+            if let Some(m) = &matter {
+                // The new client is in this transaction; other references are checked.
+                writes.extend(reference_guards(actor, &m.fields, None).into_iter().filter(
+                    |w| !matches!(w, Write::RequireLiveClient { id, .. } if *id == client.id),
+                ));
+                writes.push(Write::InsertRecord(m.to_record()));
+                writes.push(Write::Event(self.created_event(actor, m)));
+            }
+            writes.push(Write::Event(self.changed_event(actor, "converted", &lead, &converted)));
+            match self.store.apply(writes).await {
+                Ok(seqs) => {
+                    // Inserts in order: the client, then the matter.
+                    client.seq = seqs.first().copied().unwrap_or_default();
+                    if let Some(m) = matter.as_mut() {
+                        m.seq = seqs.get(1).copied().unwrap_or_default();
+                    }
+                    client.matters_count = i64::from(matter.is_some());
+                    return Ok(Conversion { lead: converted, client, matter });
+                }
+                Err(StoreError::VersionMismatch) => continue,
+                Err(e) => return Err(record_error(crate::domain::record::RecordKind::Lead, e)),
+            }
+        }
+        Err(ServiceError::Unavailable("the lead is being changed too often to convert; retry".into()))
+    }
+
+    /// The fields of the client a lead becomes: a person with the lead's names
+    /// and contact details, with `overrides` merged over them. A person needs
+    /// both names; a lead without one must supply it in `overrides`.
+    fn client_from_lead(&self, actor: &Actor, lead: &Lead, overrides: &Map<String, Value>) -> Result<ClientFields, Vec<FieldError>> {
+        let f = &lead.fields;
+        let mut doc = serde_json::json!({
+            "kind": "person",
+            "first_name": f.first_name,
+            "last_name": f.last_name,
+            "email": f.email.as_ref().map(|e| e.as_str()),
+            "phone": f.phone.as_ref().map(|p| p.as_str()),
+            "source": f.source,
+            "custom_fields": f.custom_fields,
+        });
+        merge_patch(&mut doc, &Value::Object(overrides.clone()));
+        parse_document(doc.as_object().unwrap_or(&Map::new()), &actor.firm.settings)
+    }
+}
+
+fn new_client(actor: &Actor, id: ClientId, fields: ClientFields, now: Timestamp) -> Client {
+    Client { id, firm_id: actor.firm.id, seq: 0, fields, matters_count: 0, version: 1, created_at: now, updated_at: now, deleted_at: None }
+}
+
+fn prefixed(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors.into_iter().map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.message)).collect()
+}

@@ -1,0 +1,126 @@
+//! Matters: a client's cases and deals.
+
+use serde_json::{Map, Value};
+
+use super::clients::Precondition;
+use super::records::{Changed, RecordListRequest, RecordPage};
+use super::{Actor, Service, ServiceError, ServiceResult};
+use crate::domain::api_key::Scope;
+use crate::domain::client::merge_patch;
+use super::custom_fields::apply_definitions;
+use crate::domain::custom_field::Entity;
+use crate::domain::ids::{ClientId, MatterId};
+use crate::domain::matter::{parse_matter, MatterFields, MatterStatus};
+use crate::domain::record::{RecordFilter, Stored};
+use crate::store::Write;
+
+pub type Matter = Stored<MatterFields>;
+
+/// At most this many matters are embedded in a client (`expand=matters`).
+pub const MAX_CLIENT_MATTERS: usize = 100;
+/// At most this many closed matters are deleted (and restored) with their
+/// client in one transaction; a client with more must have them deleted first.
+pub const MAX_CASCADE: usize = 1_000;
+
+impl Service {
+    pub async fn create_matter(&self, actor: &Actor, doc: &Map<String, Value>) -> ServiceResult<Matter> {
+        actor.require(Scope::MattersWrite)?;
+        let mut fields = parse_matter(doc, None).map_err(ServiceError::Invalid)?;
+        let definitions = self.custom_field_definitions(actor, Entity::Matter).await?;
+        apply_definitions(&definitions, &mut fields.custom_fields)?;
+        let guards = reference_guards(actor, &fields, None);
+        self.insert(actor, fields, guards).await
+    }
+
+    pub async fn get_matter(&self, actor: &Actor, id: MatterId) -> ServiceResult<Matter> {
+        actor.require(Scope::MattersRead)?;
+        self.live(actor, id).await
+    }
+
+    /// JSON merge patch (RFC 7396) of the matter's writable fields.
+    pub async fn update_matter(&self, actor: &Actor, id: MatterId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<Matter> {
+        actor.require(Scope::MattersWrite)?;
+        let patch = Value::Object(patch.clone());
+        self.write_matter(actor, id, &pre, "updated", |current| {
+            let mut doc = Value::Object(current.fields.to_document());
+            merge_patch(&mut doc, &patch);
+            Ok(doc.as_object().cloned().unwrap_or_default())
+        })
+        .await
+    }
+
+    /// Replaces every writable field; absent ones return to their defaults.
+    pub async fn replace_matter(&self, actor: &Actor, id: MatterId, doc: &Map<String, Value>, pre: Precondition) -> ServiceResult<Matter> {
+        actor.require(Scope::MattersWrite)?;
+        self.write_matter(actor, id, &pre, "replaced", |_| Ok(doc.clone())).await
+    }
+
+    pub async fn delete_matter(&self, actor: &Actor, id: MatterId, pre: Precondition) -> ServiceResult<()> {
+        actor.require(Scope::MattersWrite)?;
+        self.soft_delete::<MatterFields>(actor, id, &pre).await
+    }
+
+    /// Undoes a soft delete, if the matter's client is still there.
+    pub async fn restore_matter(&self, actor: &Actor, id: MatterId) -> ServiceResult<Matter> {
+        actor.require(Scope::MattersWrite)?;
+        let firm = actor.firm.id;
+        self.restore::<MatterFields>(actor, id, |m| {
+            vec![Write::RequireLiveClient { firm, id: m.fields.client_id, field: "client_id" }]
+        })
+        .await
+    }
+
+    pub async fn list_matters(&self, actor: &Actor, request: RecordListRequest) -> ServiceResult<RecordPage<MatterFields>> {
+        actor.require(Scope::MattersRead)?;
+        self.list(actor, request).await
+    }
+
+    /// A client's live matters, oldest first (at most [`MAX_CLIENT_MATTERS`]).
+    pub async fn client_matters(&self, actor: &Actor, client: ClientId) -> ServiceResult<Vec<Matter>> {
+        actor.require(Scope::MattersRead)?;
+        let filter = RecordFilter { parent_id: Some(client.as_uuid()), ..RecordFilter::default() };
+        self.all(actor, filter, MAX_CLIENT_MATTERS).await
+    }
+
+    async fn write_matter(
+        &self,
+        actor: &Actor,
+        id: MatterId,
+        pre: &Precondition,
+        action: &str,
+        new_doc: impl Fn(&Matter) -> ServiceResult<Map<String, Value>>,
+    ) -> ServiceResult<Matter> {
+        let definitions = self.custom_field_definitions(actor, Entity::Matter).await?;
+        self.change::<MatterFields>(actor, id, pre, action, false, |current| {
+            let mut fields = parse_matter(&new_doc(current)?, current.fields.lead_id).map_err(ServiceError::Invalid)?;
+            apply_definitions(&definitions, &mut fields.custom_fields)?;
+            if fields == current.fields {
+                return Ok(None);
+            }
+            let guards = reference_guards(actor, &fields, Some(&current.fields));
+            Ok(Some(Changed { next: Stored { fields, ..current.clone() }, writes: guards }))
+        })
+        .await
+    }
+}
+
+/// Checks, inside the write's transaction, that newly referenced clients are
+/// live clients of the firm (a link made earlier stays valid).
+pub(crate) fn reference_guards(actor: &Actor, fields: &MatterFields, current: Option<&MatterFields>) -> Vec<Write> {
+    let firm = actor.firm.id;
+    let mut guards = Vec::new();
+    if current.is_none_or(|c| c.client_id != fields.client_id) {
+        guards.push(Write::RequireLiveClient { firm, id: fields.client_id, field: "client_id" });
+    }
+    if let Some(contact) = fields.primary_contact_id {
+        if current.is_none_or(|c| c.primary_contact_id != Some(contact)) {
+            guards.push(Write::RequireLiveClient { firm, id: contact, field: "primary_contact_id" });
+        }
+    }
+    guards
+}
+
+/// Whether a matter keeps its client from being deleted.
+pub fn is_open(matter: &Matter) -> bool {
+    matter.fields.status != MatterStatus::Closed
+}
