@@ -24,8 +24,13 @@ async fn postgres_restart_under_load_gives_503s_then_recovers_without_losing_wri
     let url = pg.url();
     let firm = cli(&url, &["firms", "create", "--name", "Outage & Co"]);
     let key = firm["admin_key"]["secret"].as_str().unwrap().to_string();
-    let timeouts = ["--db-connect-timeout-ms", "1000", "--db-statement-timeout-ms", "2000", "--db-pool-size", "8"];
-    let node = Node::start(&url, &timeouts).await;
+    // The writers far exceed the default per-key rate limit; this test is
+    // about the store outage, so the limit is lifted out of its way.
+    let args = [
+        "--db-connect-timeout-ms", "1000", "--db-statement-timeout-ms", "2000", "--db-pool-size", "8",
+        "--rate-limit-per-minute", "1000000",
+    ];
+    let node = Node::start(&url, &args).await;
 
     let running = Arc::new(AtomicBool::new(true));
     let outcomes = Arc::new(Mutex::new(Vec::<Outcome>::new()));
