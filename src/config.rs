@@ -62,6 +62,11 @@ pub struct ServeConfig {
     /// Requests handled at once; more are answered 503 at once rather than queued.
     #[arg(long, env = "CLIENTELE_MAX_CONCURRENT_REQUESTS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_concurrent_requests: u64,
+    /// Also serve this vendor dialect at `/` (calmintake, actuallycare,
+    /// clio-grow, full-engage, clemta), so an integration needs only a new
+    /// host. It is always served at `/compat/<name>` too.
+    #[arg(long, env = "CLIENTELE_ROOT_DIALECT")]
+    pub root_dialect: Option<crate::dialects::Dialect>,
 }
 
 impl ServeConfig {
@@ -77,10 +82,11 @@ impl ServeConfig {
         })
     }
 
-    pub fn http(&self) -> crate::api::HttpLimits {
-        crate::api::HttpLimits {
+    pub fn http(&self) -> crate::api::HttpOptions {
+        crate::api::HttpOptions {
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
             max_concurrent_requests: usize::try_from(self.max_concurrent_requests).unwrap_or(usize::MAX),
+            root_dialect: self.root_dialect,
         }
     }
 }

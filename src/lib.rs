@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod dialects;
 pub mod domain;
 pub mod server;
 pub mod service;

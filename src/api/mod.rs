@@ -15,6 +15,7 @@ use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::dialects::{self, Dialect};
 use crate::service::Service;
 
 #[derive(Clone)]
@@ -24,30 +25,37 @@ pub struct AppState {
     pub openapi: Arc<String>,
 }
 
-/// Limits the HTTP layer enforces.
+/// How the HTTP layer is set up: the limits it enforces and the dialect, if
+/// any, also mounted at `/`.
 #[derive(Debug, Clone)]
-pub struct HttpLimits {
+pub struct HttpOptions {
     pub request_timeout: std::time::Duration,
     pub max_concurrent_requests: usize,
+    pub root_dialect: Option<Dialect>,
 }
 
-impl Default for HttpLimits {
+impl Default for HttpOptions {
     fn default() -> Self {
-        Self { request_timeout: std::time::Duration::from_secs(30), max_concurrent_requests: 1024 }
+        Self { request_timeout: std::time::Duration::from_secs(30), max_concurrent_requests: 1024, root_dialect: None }
     }
 }
 
-/// The whole application as one router, with default limits.
+/// The whole application as one router, with default options.
 pub fn router(service: Service) -> Router {
-    router_with(service, HttpLimits::default())
+    router_with(service, HttpOptions::default())
 }
 
 /// The whole application as one router.
-pub fn router_with(service: Service, limits: HttpLimits) -> Router {
-    let (routes, doc) = OpenApiRouter::with_openapi(openapi::base())
+pub fn router_with(service: Service, limits: HttpOptions) -> Router {
+    let (compat, root) = dialects::routes(limits.root_dialect);
+    let (mut routes, doc) = OpenApiRouter::with_openapi(openapi::base())
         .merge(v1::routes())
         .merge(system::routes())
+        .merge(compat)
         .split_for_parts();
+    if let Some(root) = root {
+        routes = routes.merge(root);
+    }
     let doc = openapi::finish(doc);
     let state = AppState { service, openapi: Arc::new(doc.to_json().unwrap_or_default()) };
     routes
@@ -60,5 +68,6 @@ pub fn router_with(service: Service, limits: HttpLimits) -> Router {
         .layer(axum::middleware::from_fn_with_state(limits.request_timeout, middleware::timeout))
         .layer(axum::middleware::from_fn_with_state(Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_requests)), middleware::shed_load))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn_with_state(limits.root_dialect, dialects::vendor_errors))
         .layer(axum::middleware::from_fn(middleware::request_context))
 }

@@ -213,6 +213,8 @@ pub struct RecordFilter {
     pub parent_id: Option<Uuid>,
     /// Any of these ids (empty: no restriction).
     pub ids: Vec<Uuid>,
+    /// Any of these per-table integer ids (integer-id dialects).
+    pub seqs: Vec<i64>,
     /// Top-level document fields that must hold one of the given strings.
     pub equals: Vec<(&'static str, Vec<String>)>,
     pub created_since: Option<Timestamp>,

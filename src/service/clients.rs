@@ -256,6 +256,20 @@ impl Service {
         Ok(Page { items, next_cursor, limit, total })
     }
 
+    /// The live client with this per-table integer id (the id integer-id
+    /// dialects show), in the actor's firm.
+    pub async fn client_id_by_seq(&self, actor: &Actor, seq: i64) -> ServiceResult<ClientId> {
+        let query = ClientQuery {
+            filter: ClientFilter { seqs: vec![seq], ..ClientFilter::default() },
+            sort: ClientSort::default(),
+            after: None,
+            offset: 0,
+            limit: 1,
+        };
+        let found = self.store.list_clients(actor.firm.id, &query).await?;
+        found.first().map(|c| c.id).ok_or(ServiceError::NotFound("client"))
+    }
+
     async fn live_client(&self, actor: &Actor, id: ClientId) -> ServiceResult<Client> {
         match self.store.get_client(actor.firm.id, id).await? {
             Some(c) if c.deleted_at.is_none() => Ok(c),

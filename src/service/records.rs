@@ -224,3 +224,13 @@ impl Service {
         Ok(self.store.count_records(actor.firm.id, F::KIND, filter).await?)
     }
 }
+
+impl Service {
+    /// The live record of kind `F` with this per-table integer id (the ids
+    /// integer-id dialects show), in the actor's firm.
+    pub async fn record_id_by_seq<F: RecordFields>(&self, actor: &Actor, seq: i64) -> ServiceResult<F::Id> {
+        let filter = RecordFilter { seqs: vec![seq], ..RecordFilter::default() };
+        let found = self.all::<F>(actor, filter, 1).await?;
+        found.first().map(|r| r.id()).ok_or(ServiceError::NotFound(F::KIND.as_str()))
+    }
+}

@@ -89,6 +89,9 @@ fn sort_column(field: SortField) -> &'static str {
         SortField::UpdatedAt => "c.updated_at",
         SortField::LastName => "c.sort_last_name",
         SortField::Name => "c.sort_name",
+        // Unindexed: only offset-paged dialects sort by these.
+        SortField::Phone => "COALESCE(c.phone, '')",
+        SortField::Status => "c.status",
     }
 }
 
@@ -153,6 +156,10 @@ fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: boo
     if !f.ids.is_empty() {
         sql.push(" AND c.id IN ");
         sql.bind_list(f.ids.iter().map(|id| SqlValue::Id(id.as_uuid())));
+    }
+    if !f.seqs.is_empty() {
+        sql.push(" AND c.seq IN ");
+        sql.bind_list(f.seqs.iter().map(|n| SqlValue::Int(*n)));
     }
     let dialect = sql.dialect;
     for tag in &f.tags {
@@ -221,6 +228,10 @@ fn record_where(sql: &mut Sql<'_>, firm: FirmId, kind: RecordKind, f: &RecordFil
     if !f.ids.is_empty() {
         sql.push(" AND r.id IN ");
         sql.bind_list(f.ids.iter().map(|id| SqlValue::Id(*id)));
+    }
+    if !f.seqs.is_empty() {
+        sql.push(" AND r.seq IN ");
+        sql.bind_list(f.seqs.iter().map(|n| SqlValue::Int(*n)));
     }
     let dialect = sql.dialect;
     for (field, values) in &f.equals {

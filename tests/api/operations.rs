@@ -50,7 +50,7 @@ async fn metrics_count_rate_limit_rejections_and_show_the_pool(app: TestApp) {
     assert!(text.contains("clientele_store_connections_max "));
 }
 
-fn node(app: &TestApp, limits: clientele::api::HttpLimits) -> impl std::future::Future<Output = String> {
+fn node(app: &TestApp, limits: clientele::api::HttpOptions) -> impl std::future::Future<Output = String> {
     let router = clientele::api::router_with(app.service.clone(), limits);
     async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -61,7 +61,7 @@ fn node(app: &TestApp, limits: clientele::api::HttpLimits) -> impl std::future::
 }
 
 async fn requests_past_the_concurrency_limit_are_shed_with_503(app: TestApp) {
-    let limits = clientele::api::HttpLimits { max_concurrent_requests: 0, ..Default::default() };
+    let limits = clientele::api::HttpOptions { max_concurrent_requests: 0, ..Default::default() };
     let base = node(&app, limits).await;
     let response = app.http.get(format!("{base}/v1/clients")).header("x-api-key", &app.admin_key).send().await.unwrap();
     assert_eq!(response.headers()["retry-after"], "1");
@@ -69,7 +69,7 @@ async fn requests_past_the_concurrency_limit_are_shed_with_503(app: TestApp) {
 }
 
 async fn a_request_past_the_time_limit_is_503_request_timeout(app: TestApp) {
-    let limits = clientele::api::HttpLimits { request_timeout: std::time::Duration::from_nanos(1), ..Default::default() };
+    let limits = clientele::api::HttpOptions { request_timeout: std::time::Duration::from_nanos(1), ..Default::default() };
     let base = node(&app, limits).await;
     let body = json!({"first_name": "Ann", "last_name": "Lee"});
     let response = app.http.post(format!("{base}/v1/clients")).header("x-api-key", &app.admin_key).json(&body).send().await.unwrap();

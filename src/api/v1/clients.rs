@@ -308,6 +308,7 @@ fn list_request(pairs: &[(String, String)]) -> Result<(ListRequest, Fields), Ser
             updated_since,
             updated_before,
             ids,
+            seqs: Vec::new(),
             search: search.flatten(),
             custom,
             custom_values: Vec::new(),

@@ -20,6 +20,8 @@ pub struct ClientFilter {
     pub updated_before: Option<Timestamp>,
     /// Any of these ids.
     pub ids: Vec<ClientId>,
+    /// Any of these per-table integer ids (integer-id dialects).
+    pub seqs: Vec<i64>,
     pub search: Option<SearchTerm>,
     /// Custom fields that must equal these values (`cf.<key>=value`), as the
     /// request gave them; the service types them by their definitions.
@@ -60,6 +62,9 @@ pub enum SortField {
     UpdatedAt,
     LastName,
     Name,
+    /// Offset-paged dialects only (no index backs these orders).
+    Phone,
+    Status,
 }
 
 impl SortField {
@@ -69,6 +74,8 @@ impl SortField {
             SortField::UpdatedAt => "updated_at",
             SortField::LastName => "last_name",
             SortField::Name => "name",
+            SortField::Phone => "phone",
+            SortField::Status => "status",
         }
     }
 
@@ -77,6 +84,7 @@ impl SortField {
         matches!(self, SortField::CreatedAt | SortField::UpdatedAt)
     }
 
+    /// The canonical API's sort fields (each backed by an index).
     pub fn parse(s: &str) -> Option<Self> {
         [SortField::CreatedAt, SortField::UpdatedAt, SortField::LastName, SortField::Name]
             .into_iter()
@@ -133,6 +141,8 @@ impl super::Client {
             SortField::UpdatedAt => SortValue::Millis(self.updated_at.millis()),
             SortField::LastName => SortValue::Text(self.fields.last_name_key()),
             SortField::Name => SortValue::Text(self.fields.name_key()),
+            SortField::Phone => SortValue::Text(self.fields.phone.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default()),
+            SortField::Status => SortValue::Text(self.fields.status.clone()),
         };
         Position { value, id: self.id }
     }

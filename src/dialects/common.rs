@@ -1,0 +1,68 @@
+//! What several dialects share: id and page parameters, custom-field
+//! passthrough of vendor-only fields, and time formats.
+
+use serde_json::{Map, Value};
+
+use crate::api::extract::ParamReader;
+use crate::api::problem::ApiError;
+use crate::domain::client::Client;
+use crate::domain::time::Timestamp;
+use crate::service::ServiceError;
+
+/// A per-table integer id from a path. Anything else names nothing: 404.
+pub fn seq_id(raw: &str, what: &'static str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or(ApiError::Service(ServiceError::NotFound(what)))
+}
+
+/// A UUID from a path (hyphenated or not). Anything else names nothing: 404.
+pub fn uuid_id(raw: &str, what: &'static str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::try_parse(raw).map_err(|_| ApiError::Service(ServiceError::NotFound(what)))
+}
+
+/// An integer query parameter within `min..=max`.
+pub fn int_param(p: &mut ParamReader<'_>, name: &'static str, min: u64, max: u64) -> Option<u64> {
+    p.parsed(name, |s| {
+        s.trim().parse::<u64>().ok().filter(|n| (min..=max).contains(n)).ok_or(format!("must be an integer from {min} to {max}"))
+    })
+}
+
+/// The largest page number accepted: beyond it an offset could not be a
+/// real page of any firm (and would only make the database skip rows).
+pub const MAX_PAGE_NUMBER: u64 = 1_000_000;
+
+/// A custom field's value on a client.
+pub fn custom<'a>(client: &'a Client, key: &str) -> Option<&'a Value> {
+    client.fields.custom_fields.get(key)
+}
+
+/// Moves the vendor-only `keys` of `body` into `custom_fields` (so nothing a
+/// client sends is dropped and every surface sees it).
+pub fn keep_in_custom_fields(body: &mut Map<String, Value>, doc: &mut Map<String, Value>, keys: &[&str]) {
+    for key in keys {
+        if let Some(value) = body.remove(*key) {
+            let custom = doc.entry("custom_fields").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(custom) = custom {
+                custom.insert((*key).to_string(), value);
+            }
+        }
+    }
+}
+
+/// Whole seconds since the Unix epoch.
+pub fn unix_seconds(t: Timestamp) -> i64 {
+    t.millis().div_euclid(1000)
+}
+
+/// 400 naming each field of `body` the dialect doesn't know.
+pub fn refuse_unknown(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
+    let errors: Vec<_> = body
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| crate::domain::field::FieldError::new(k.chars().take(64).collect::<String>(), "is not a known field"))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(errors).into())
+    }
+}

@@ -1,0 +1,170 @@
+//! Vendor dialects: each seed API of `../shared/seeds`, spoken over the same
+//! service. A dialect parses its vendor's requests into canonical documents,
+//! calls the service, and renders the vendor's shapes; it holds no rules and
+//! no SQL. Errors are made once, as problems, and re-rendered in the vendor's
+//! error shape on the way out ([`vendor_errors`]).
+
+pub mod actuallycare;
+pub mod calmintake;
+pub mod clemta;
+pub mod clio_grow;
+pub mod common;
+pub mod full_engage;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::api::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Calmintake,
+    Actuallycare,
+    ClioGrow,
+    FullEngage,
+    Clemta,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 5] = [Dialect::Calmintake, Dialect::Actuallycare, Dialect::ClioGrow, Dialect::FullEngage, Dialect::Clemta];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Calmintake => "calmintake",
+            Dialect::Actuallycare => "actuallycare",
+            Dialect::ClioGrow => "clio-grow",
+            Dialect::FullEngage => "full-engage",
+            Dialect::Clemta => "clemta",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Where the dialect is always mounted.
+    pub fn prefix(self) -> String {
+        format!("/compat/{}", self.name())
+    }
+
+    /// The dialect's routes, with the vendor's own paths (relative to its mount).
+    pub fn routes(self) -> OpenApiRouter<AppState> {
+        match self {
+            Dialect::Calmintake => calmintake::routes(),
+            Dialect::Actuallycare => actuallycare::routes(),
+            Dialect::ClioGrow => clio_grow::routes(),
+            Dialect::FullEngage => full_engage::routes(),
+            Dialect::Clemta => clemta::routes(),
+        }
+    }
+
+    /// The vendor's error response for a problem.
+    fn render_error(self, problem: &ProblemParts) -> (StatusCode, Value) {
+        match self {
+            Dialect::Calmintake => calmintake::error(problem),
+            Dialect::Actuallycare => actuallycare::error(problem),
+            Dialect::ClioGrow => clio_grow::error(problem),
+            Dialect::FullEngage => full_engage::error(problem),
+            Dialect::Clemta => clemta::error(problem),
+        }
+    }
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|d| d.name()).collect();
+            format!("unknown dialect `{s}`; one of: {}", names.join(", "))
+        })
+    }
+}
+
+/// Every dialect at `/compat/<name>`, and `root` (if any) also at `/`.
+pub fn routes(root: Option<Dialect>) -> (OpenApiRouter<AppState>, Option<axum::Router<AppState>>) {
+    let mut mounted = OpenApiRouter::new();
+    for dialect in Dialect::ALL {
+        mounted = mounted.nest(&dialect.prefix(), dialect.routes());
+    }
+    // The root mount serves the same handlers; the OpenAPI document lists
+    // them once, under `/compat/<name>`.
+    let root = root.map(|d| axum::Router::from(d.routes().split_for_parts().0));
+    (mounted, root)
+}
+
+/// The parts of a problem a dialect renders.
+#[derive(Debug, Deserialize)]
+pub struct ProblemParts {
+    pub status: u16,
+    pub code: String,
+    pub title: String,
+    pub detail: String,
+    #[serde(default)]
+    pub errors: Vec<FieldProblem>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl ProblemParts {
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// `detail`, or for validation problems each field and what is wrong with it.
+    pub fn message(&self) -> String {
+        if self.errors.is_empty() {
+            return self.detail.clone();
+        }
+        self.errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// Which dialect a request path speaks, if any.
+pub fn dialect_of(path: &str, root: Option<Dialect>) -> Option<Dialect> {
+    if let Some(rest) = path.strip_prefix("/compat/") {
+        let name = rest.split('/').next().unwrap_or("");
+        return Dialect::parse(name);
+    }
+    let canonical = ["/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"];
+    let is_canonical = path == "/v1" || canonical.iter().any(|p| path.starts_with(p));
+    root.filter(|_| !is_canonical)
+}
+
+/// Problems are bounded (a few field errors); anything larger isn't one of ours.
+const MAX_PROBLEM_BYTES: usize = 64 * 1024;
+
+/// Re-renders problem+json responses on dialect paths in the vendor's error
+/// shape, whatever made them (extractors, the service, limits, idempotency).
+pub async fn vendor_errors(State(root): State<Option<Dialect>>, request: Request, next: Next) -> Response {
+    let dialect = dialect_of(request.uri().path(), root);
+    let response = next.run(request).await;
+    let Some(dialect) = dialect else { return response };
+    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    let Ok(problem) = serde_json::from_slice::<ProblemParts>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let (status, body) = dialect.render_error(&problem);
+    parts.status = status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(serde_json::to_vec(&body).unwrap_or_default()))
+}
