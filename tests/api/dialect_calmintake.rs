@@ -1,0 +1,1 @@
+//! The calmintake dialect (docs/dialects/calmintake.md): every seed example replayed, on both stores.
