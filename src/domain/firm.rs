@@ -9,6 +9,9 @@ use super::time::Timestamp;
 #[derive(Debug, Clone)]
 pub struct Firm {
     pub id: FirmId,
+    /// Per-table integer id (what integer-id dialects show as an account id);
+    /// 0 until the firm is inserted.
+    pub seq: i64,
     pub name: String,
     pub settings: FirmSettings,
     pub created_at: Timestamp,

@@ -17,7 +17,7 @@ impl Service {
     /// Creates a firm with an admin key, in one transaction.
     pub async fn create_firm(&self, name: &str) -> ServiceResult<NewFirm> {
         let name = text::required(name, 200).map_err(|m| ServiceError::invalid("name", m))?;
-        let firm = Firm { id: FirmId::generate(), name, settings: FirmSettings::default(), created_at: Timestamp::now() };
+        let firm = Firm { id: FirmId::generate(), seq: 0, name, settings: FirmSettings::default(), created_at: Timestamp::now() };
         let operator = Actor::operator(firm.clone());
         let secret = Secret::generate();
         let key = super::keys::new_key(&firm, Some("initial admin key".into()), operator.scopes.clone(), None, None, &secret);

@@ -92,11 +92,12 @@ pub fn client(row: &Row) -> StoreResult<Client> {
     })
 }
 
-pub const FIRM_COLUMNS: &str = "f.id, f.name, f.settings, f.created_at";
+pub const FIRM_COLUMNS: &str = "f.id, f.name, f.settings, f.created_at, f.seq";
 
 pub fn firm(row: &Row, at: usize) -> StoreResult<Firm> {
     Ok(Firm {
         id: FirmId::from_uuid(get(row, at)?),
+        seq: get(row, at + 4)?,
         name: get(row, at + 1)?,
         settings: json(row, at + 2)?,
         created_at: Timestamp::from_millis(get(row, at + 3)?),

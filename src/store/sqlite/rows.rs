@@ -100,11 +100,12 @@ pub fn client(row: &Row<'_>) -> rusqlite::Result<Client> {
     })
 }
 
-pub const FIRM_COLUMNS: &str = "f.id, f.name, f.settings, f.created_at";
+pub const FIRM_COLUMNS: &str = "f.id, f.name, f.settings, f.created_at, f.seq";
 
 pub fn firm(row: &Row<'_>, at: usize) -> rusqlite::Result<Firm> {
     Ok(Firm {
         id: FirmId::from_bytes(id_bytes(row, at)?),
+        seq: row.get(at + 4)?,
         name: row.get(at + 1)?,
         settings: json(row, at + 2)?,
         created_at: Timestamp::from_millis(row.get(at + 3)?),
