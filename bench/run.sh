@@ -4,6 +4,8 @@
 # table, stop the server.
 #
 #   bench/run.sh [N]          N clients (default 100000)
+#   BENCH_STORE=postgres bench/run.sh [N]   the same against PostgreSQL
+#   bench/all.sh [N]          both stores, then writes BENCHMARKS.md
 #
 # Environment knobs (all optional):
 #   BENCH_DURATION=10      seconds per case
@@ -13,7 +15,8 @@
 #   BENCH_DATA_DIR=…       where seeded databases live (default target/bench/data)
 #   BENCH_LOG=info         the server's --log filter (its output goes to a file)
 #   BENCH_CASES="get_id list_first …"   run only these cases, in this order; all:
-#       get_id list_first list_deep search_rare search_mid search_common create
+#       baseline get_id list_first list_deep search_rare search_mid search_common create
+#   BENCH_STORE=sqlite     or postgres (BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432)
 #   BENCH_SEED=42          content seed for bench_seed
 #
 # Traffic goes to 127.0.0.1 only; every case runs for a fixed duration.
@@ -31,8 +34,12 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 DATA="${BENCH_DATA_DIR:-$CARGO_TARGET_DIR/data}"
 SEED="${BENCH_SEED:-42}"
-CASES="${BENCH_CASES:-get_id list_first list_deep search_rare search_mid search_common create}"
+CASES="${BENCH_CASES:-baseline get_id list_first list_deep search_rare search_mid search_common create}"
+STORE="${BENCH_STORE:-sqlite}"
+PG_SERVER="${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+case "$STORE" in sqlite | postgres) ;; *) echo "BENCH_STORE must be sqlite or postgres" >&2; exit 2 ;; esac
 BIN="$CARGO_TARGET_DIR/release/clientele"
+BASELINE="$CARGO_TARGET_DIR/release/examples/bench_baseline"
 SEEDER="$CARGO_TARGET_DIR/release/examples/bench_seed"
 
 log() { echo "[bench] $*" >&2; }
@@ -48,20 +55,30 @@ command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
 # --- (a) build ---------------------------------------------------------------
 log "building release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-(cd "$ROOT" && cargo build --release --quiet --bin clientele --example bench_seed)
+(cd "$ROOT" && cargo build --release --quiet --bin clientele --example bench_seed --example bench_baseline)
 
-# --- (b) seed, once per N and seed --------------------------------------------
+# --- (b) seed, once per store, N and seed ----------------------------------------
 mkdir -p "$DATA"
-SEEDED="$DATA/seed-$N-$SEED.db"   # pristine copy, never served
+if [ "$STORE" = sqlite ]; then
+    SEEDED="$DATA/seed-$N-$SEED.db"   # pristine copy, never served
+    SEED_URL="sqlite://$SEEDED"
+else
+    PG_DB="clientele_bench_${N}_${SEED}"
+    SEEDED="$DATA/pg-seed-$N-$SEED"   # only names the metadata files
+    SEED_URL="$PG_SERVER/$PG_DB"
+fi
 META="$SEEDED.json"               # bench_seed's output; written last, so its presence means complete
 IDS="$SEEDED.ids"
-if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ] || [ ! -f "$SEEDED" ]; then
+if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ]; then
     rm -f "$SEEDED" "$SEEDED-wal" "$SEEDED-shm" "$META" "$IDS"
-    log "seeding $N clients into $SEEDED"
-    "$SEEDER" --database-url "sqlite://$SEEDED" --count "$N" --seed "$SEED" --ids-file "$IDS" >"$META.tmp"
+    if [ "$STORE" = postgres ]; then
+        psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -qc "CREATE DATABASE $PG_DB" >/dev/null
+    fi
+    log "seeding $N clients into $SEED_URL"
+    "$SEEDER" --database-url "$SEED_URL" --count "$N" --seed "$SEED" --ids-file "$IDS" >"$META.tmp"
     mv "$META.tmp" "$META"
 else
-    log "reusing $SEEDED (BENCH_FRESH=1 to re-seed)"
+    log "reusing $SEED_URL (BENCH_FRESH=1 to re-seed)"
 fi
 json_field() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$META" | head -n1; }
 KEY="$(json_field admin_key)"
@@ -70,11 +87,19 @@ MID="$(json_field mid_term)"; MID="${MID:-smith}"
 COMMON="$(json_field common_term)"
 log "seeded: $(json_field count) clients in $(json_field seconds) s ($(json_field per_second)/s at concurrency $(json_field concurrency))"
 
-# Serve a copy, so the writes of the create case never leak into the next run.
-RUN_DB="$DATA/run.db"
-rm -f "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm"
-cp "$SEEDED" "$RUN_DB"
-[ -f "$SEEDED-wal" ] && cp "$SEEDED-wal" "$RUN_DB-wal"
+if [ "$STORE" = sqlite ]; then
+    # Serve a copy, so the writes of the create case never leak into the next run.
+    RUN_DB="$DATA/run.db"
+    rm -f "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm"
+    cp "$SEEDED" "$RUN_DB"
+    [ -f "$SEEDED-wal" ] && cp "$SEEDED-wal" "$RUN_DB-wal"
+    RUN_URL="sqlite://$RUN_DB"
+else
+    # A copy from the seeded database as template, for the same reason.
+    psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS clientele_bench_run WITH (FORCE)" \
+        -qc "CREATE DATABASE clientele_bench_run TEMPLATE $PG_DB" >/dev/null
+    RUN_URL="$PG_SERVER/clientele_bench_run"
+fi
 
 # --- (c) start the server ----------------------------------------------------
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -86,7 +111,9 @@ done
 [ -n "$PORT" ] || { echo "no free port found" >&2; exit 1; }
 BASE="http://127.0.0.1:$PORT"
 SERVER_LOG="$DATA/server.log"
-"$BIN" serve --database-url "sqlite://$RUN_DB" --bind "127.0.0.1:$PORT" \
+now_ns() { date +%s%N; }
+STARTED_NS="$(now_ns)"
+"$BIN" serve --database-url "$RUN_URL" --bind "127.0.0.1:$PORT" \
     --purge-interval-secs 0 --log "${BENCH_LOG:-info}" \
     --rate-limit-per-minute 1000000000 --max-concurrent-requests 100000 >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
@@ -97,12 +124,18 @@ stop_server() {
     fi
 }
 trap stop_server EXIT
-for _ in $(seq 1 100); do
+# Start-up to ready: from exec to the first successful /readyz, polled every 2 ms.
+for _ in $(seq 1 5000); do
     curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; echo "server exited" >&2; exit 1; }
-    sleep 0.1
+    sleep 0.002
 done
+READY_MS=$(( ($(now_ns) - STARTED_NS) / 1000000 ))
 curl -fsS -o /dev/null "$BASE/readyz" || { echo "server not ready" >&2; exit 1; }
+rss_mb() { awk -v f="$1" '$1 == f":" { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+sleep 1
+IDLE_RSS="$(rss_mb VmRSS)"
+log "ready in ${READY_MS} ms; idle RSS ${IDLE_RSS} MB"
 log "server pid $SERVER_PID on $BASE (log: $SERVER_LOG)"
 
 api() { curl -fsS -H "X-Api-Key: $KEY" "$BASE$1"; }
@@ -167,8 +200,28 @@ run_case() {
         'BEGIN { printf "%-44s %10.0f %9.2f %9.2f %9.2f %10s", l, rps, p50 / 1000, p99 / 1000, max / 1000, e }')")
 }
 
+# The yardstick: bare axum answering a real client's JSON from memory.
+run_baseline() {
+    local body="$DATA/baseline-body.json" port
+    api "/v1/clients/$(head -n1 "$IDS")" >"$body"
+    for _ in $(seq 1 50); do
+        port=$((20000 + RANDOM % 40000))
+        port_free "$port" && break
+    done
+    "$BASELINE" --bind "127.0.0.1:$port" --ids "$IDS" --body "$body" &
+    local pid=$!
+    for _ in $(seq 1 500); do curl -fsS -o /dev/null "http://127.0.0.1:$port/v1/clients/$(head -n1 "$IDS")" 2>/dev/null && break; sleep 0.01; done
+    local saved="$BASE"
+    BASE="http://127.0.0.1:$port"
+    run_case baseline "bare axum, same JSON from memory (yardstick)" ids "$IDS"
+    BASE="$saved"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
 for c in $CASES; do
     case "$c" in
+        baseline) run_baseline ;;
         get_id) run_case get_id "GET /v1/clients/{id} (random of $(wc -l <"$IDS"))" ids "$IDS" ;;
         list_first) run_case list_first "GET /v1/clients (first page)" path "/v1/clients" ;;
         list_deep) run_case list_deep "GET /v1/clients?cursor= (after $DEPTH)" path "/v1/clients?cursor=$CURSOR" ;;
@@ -182,9 +235,16 @@ done
 
 # --- report ------------------------------------------------------------------
 echo
-echo "Clientele benchmark: N=$N clients, ${DURATION}s per case, $CONNECTIONS connections, wrk -t$THREADS, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+PEAK_RSS="$(rss_mb VmHWM)"
+echo "Clientele benchmark ($STORE): N=$N clients, ${DURATION}s per case, $CONNECTIONS connections, wrk -t$THREADS, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '%-44s %10s %9s %9s %9s %10s\n' "case" "req/s" "p50 ms" "p99 ms" "max ms" "err/non2xx"
 printf '%-44s %10s %9s %9s %9s %10s\n' "----" "-----" "------" "------" "------" "----------"
 for row in "${ROWS[@]}"; do echo "$row"; done
 echo
 echo "err = socket errors and timeouts (10 s); non2xx = responses with status >= 400."
+echo "start-up to ready: ${READY_MS} ms; RSS idle ${IDLE_RSS} MB, peak under load ${PEAK_RSS} MB"
+# For bench/all.sh.
+{
+    echo "store=$STORE n=$N ready_ms=$READY_MS idle_rss_mb=$IDLE_RSS peak_rss_mb=$PEAK_RSS"
+    for row in "${ROWS[@]}"; do echo "$row"; done
+} >"$DATA/result-$STORE-$N.txt"

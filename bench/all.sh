@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs bench/run.sh on SQLite and then on PostgreSQL with the same N, and
+# writes BENCHMARKS.md: the machine, the versions, the commands and both
+# tables side by side, with the ratios the targets are stated in.
+#
+#   bench/all.sh [N]        N clients (default 1000000)
+#
+# Every knob of run.sh (BENCH_DURATION, BENCH_CONNECTIONS, …) applies.
+set -euo pipefail
+
+N="${1:-1000000}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+DATA="${BENCH_DATA_DIR:-$ROOT/target/bench/data}"
+OUT="$ROOT/BENCHMARKS.md"
+
+for store in sqlite postgres; do
+    BENCH_STORE="$store" "$HERE/run.sh" "$N"
+done
+
+field() { sed -n "1s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
+rps() { awk -v c="$1" 'index($0, c) == 1 { n = split($0, a, /  +/); print a[2] + 0; exit }' "$2"; }
+
+SQLITE="$DATA/result-sqlite-$N.txt"
+POSTGRES="$DATA/result-postgres-$N.txt"
+ratio() {
+    awk -v a="$(rps "$1" "$3")" -v b="$(rps "$2" "$3")" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'
+}
+
+{
+    echo "# Benchmarks"
+    echo
+    echo "Written by \`bench/all.sh $N\` on $(date -u +%Y-%m-%d). Load generator (wrk) and server on the"
+    echo "same machine; every figure in a table comes from one run, so compare within a"
+    echo "table (ratios), not across machines or days."
+    echo
+    echo "## Machine and versions"
+    echo
+    echo "- CPU: $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -n1), $(nproc) cores; memory $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "- Kernel: $(uname -r)"
+    echo "- $(rustc --version)"
+    echo "- SQLite $(cd "$ROOT" && sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo bundled) (bundled by rusqlite); $(psql --version | head -n1)"
+    echo "- $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
+    echo "- Settings: ${BENCH_DURATION:-10} s per case, ${BENCH_CONNECTIONS:-64} connections, wrk -t${BENCH_THREADS:-2}; release build"
+    echo
+    echo "## Results, N = $N clients in one firm"
+    for file in "$SQLITE" "$POSTGRES"; do
+        echo
+        echo "### $(field store "$file")"
+        echo
+        echo "Start-up to ready: $(field ready_ms "$file") ms. RSS: $(field idle_rss_mb "$file") MB idle, $(field peak_rss_mb "$file") MB peak under the loads below."
+        echo "\`GET /v1/clients/{id}\` runs at $(ratio "GET /v1/clients/{id}" "bare axum" "$file") of the bare-axum yardstick in the same run."
+        echo
+        echo '```'
+        printf '%-44s %10s %9s %9s %9s %10s\n' "case" "req/s" "p50 ms" "p99 ms" "max ms" "err/non2xx"
+        tail -n +2 "$file"
+        echo '```'
+    done
+    echo
+    echo "## How to reproduce"
+    echo
+    echo '```sh'
+    echo "bench/all.sh $N            # both stores, rewrites this file"
+    echo "bench/run.sh $N            # SQLite only, prints the table"
+    echo "BENCH_STORE=postgres bench/run.sh $N"
+    echo '```'
+    echo
+    echo "What each case does, how the data is generated and what was profiled: bench/README.md."
+} >"$OUT"
+echo "wrote $OUT"
