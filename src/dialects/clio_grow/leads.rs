@@ -1,0 +1,258 @@
+//! `/api/v1/inbox_leads`: the intake inbox.
+
+use axum::extract::{OriginalUri, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::paging::{search, ListParams, Meta};
+use super::{data_object, global_id, ErrorBody, TAG};
+use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::problem::ApiError;
+use crate::api::AppState;
+use crate::dialects::common::{refuse_unknown, seq_id};
+use crate::domain::api_key::Scope;
+use crate::domain::lead::{LeadFields, LeadState};
+use crate::domain::field::FieldError;
+use crate::service::leads::Lead;
+use crate::service::ServiceError;
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowInboxLead)]
+pub struct LeadView {
+    #[schema(example = 123)]
+    id: i64,
+    #[schema(example = "01ARZ3NDEKTSV4RRFFQ69G5FAV")]
+    global_id: String,
+    #[schema(example = "Jane")]
+    first_name: Option<String>,
+    #[schema(example = "Smith")]
+    last_name: Option<String>,
+    #[schema(example = "jane@example.com")]
+    email: Option<String>,
+    /// E.164.
+    #[schema(example = "+15551234567")]
+    phone_number: Option<String>,
+    /// `untriaged`, `ignored`, or `converted` once it became a contact.
+    #[schema(example = "untriaged")]
+    state: &'static str,
+    #[schema(example = "2024-01-15T10:30:00Z")]
+    created_at: String,
+    #[schema(example = "2024-02-20T14:45:00Z")]
+    updated_at: String,
+    #[schema(example = "I'm interested in your services")]
+    from_message: Option<String>,
+    #[schema(example = "website_chat")]
+    from_source: Option<String>,
+}
+
+impl From<&Lead> for LeadView {
+    fn from(l: &Lead) -> Self {
+        let f = &l.fields;
+        Self {
+            id: l.seq,
+            global_id: global_id(&l.id().to_string()),
+            first_name: f.first_name.clone(),
+            last_name: f.last_name.clone(),
+            email: f.email.as_ref().map(|e| e.as_str().to_string()),
+            phone_number: f.phone.as_ref().map(|p| p.as_str().to_string()),
+            state: f.state.as_str(),
+            created_at: l.created_at.to_string(),
+            updated_at: l.updated_at.to_string(),
+            from_message: f.message.clone(),
+            from_source: f.source.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowInboxLeadEnvelope)]
+pub struct LeadEnvelope {
+    data: LeadView,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowInboxLeadList)]
+pub struct LeadList {
+    data: Vec<LeadView>,
+    meta: Meta,
+}
+
+/// The body of Create Inbox Lead: `{"data": {...}}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowInboxLeadWrite)]
+#[allow(dead_code)]
+pub struct LeadWrite {
+    data: LeadFieldsWrite,
+}
+
+/// At least one of the names, `email` or `phone_number` is required.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowInboxLeadFieldsWrite)]
+#[allow(dead_code)]
+pub struct LeadFieldsWrite {
+    #[schema(example = "Jane")]
+    first_name: Option<String>,
+    #[schema(example = "Smith")]
+    last_name: Option<String>,
+    #[schema(example = "I'm interested in your services")]
+    from_message: Option<String>,
+    #[schema(example = "website_chat")]
+    from_source: Option<String>,
+    #[schema(example = "jane@example.com")]
+    email: Option<String>,
+    /// E.164, or a national number in the firm's default region.
+    #[schema(example = "+15551234567")]
+    phone_number: Option<String>,
+}
+
+/// Clio's lead fields and the canonical names they carry.
+const FIELDS: &[(&str, &str)] = &[
+    ("first_name", "first_name"),
+    ("last_name", "last_name"),
+    ("email", "email"),
+    ("phone_number", "phone"),
+    ("from_message", "message"),
+    ("from_source", "source"),
+];
+
+fn to_canonical(data: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+    let known: Vec<&str> = FIELDS.iter().map(|(vendor, _)| *vendor).collect();
+    refuse_unknown(&data, &known)?;
+    Ok(data
+        .into_iter()
+        .filter_map(|(k, v)| FIELDS.iter().find(|(vendor, _)| *vendor == k).map(|(_, canonical)| ((*canonical).to_string(), v)))
+        .collect())
+}
+
+/// Validation errors name the fields as the caller sent them.
+fn vendor_fields(e: ServiceError) -> ServiceError {
+    match e {
+        ServiceError::Invalid(errors) => ServiceError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| match FIELDS.iter().find(|(_, canonical)| *canonical == e.field) {
+                    Some((vendor, _)) => FieldError::new(*vendor, e.message),
+                    None => e,
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/inbox_leads", tag = TAG,
+    summary = "List Inbox Leads",
+    description = "Requires `leads:read`. `state` is required. Oldest first; follow `meta.paging.next` for the next page.",
+    params(
+        ("state" = String, Query, description = "`untriaged` or `ignored`"),
+        ("query" = Option<String>, Query, description = "Search names, email, phone and message"),
+        ("page_token" = Option<String>, Query, description = "Opaque token for cursor-based pagination"),
+        ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
+        ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
+        ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by inbox lead ids (max 50)"),
+        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+    ),
+    responses(
+        (status = 200, description = "A page of inbox leads", body = LeadList),
+        (status = 400, description = "`ValidationError`: `state` missing or invalid, or another bad parameter", body = ErrorBody),
+        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
+        (status = 403, description = "`ForbiddenError`: missing `leads:read`, or an invalid nonce", body = ErrorBody),
+        (status = 429, description = "`RateLimitError`", body = ErrorBody),
+        (status = 500, description = "`InternalServerError`", body = ErrorBody),
+        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    OriginalUri(uri): OriginalUri,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Response, ApiError> {
+    let mut p = ParamReader::new(&pairs);
+    let lead_state = p.parsed("state", |s| match LeadState::parse(s) {
+        Some(s @ (LeadState::Untriaged | LeadState::Ignored)) => Ok(s),
+        _ => Err("must be `untriaged` or `ignored`".into()),
+    });
+    if !p.is_present("state") {
+        p.error("state", "is required");
+    }
+    let query = search(&mut p);
+    let params = ListParams::read(&mut p);
+    p.finish()?;
+    let mut request = params.records();
+    request.filter.search = query;
+    request.filter.equals.push(("state", lead_state.iter().map(|s| s.as_str().to_string()).collect()));
+    let page = state.service.list_leads(&actor, request).await?;
+    let data = page.items.iter().map(LeadView::from).collect();
+    Ok(Json(LeadList { data, meta: Meta::new(uri.path(), &pairs, page.next_cursor.as_deref()) }).into_response())
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/inbox_leads", tag = TAG,
+    summary = "Create an Inbox Lead",
+    description = "Requires `leads:write`. The lead starts `untriaged`.",
+    params(("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid")),
+    request_body(content = LeadWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = LeadEnvelope),
+        (status = 400, description = "`ValidationError`: unknown or invalid fields, none of the identifying fields, or malformed JSON", body = ErrorBody),
+        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
+        (status = 403, description = "`ForbiddenError`: missing `leads:write`, or an invalid nonce", body = ErrorBody),
+        (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
+        (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
+        (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
+        (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
+        (status = 429, description = "`RateLimitError`", body = ErrorBody),
+        (status = 500, description = "`InternalServerError`", body = ErrorBody),
+        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    QueryPairs(pairs): QueryPairs,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    ParamReader::new(&pairs).finish()?;
+    let doc = to_canonical(data_object(body)?)?;
+    let lead = state.service.create_lead(&actor, &doc).await.map_err(vendor_fields)?;
+    Ok((StatusCode::CREATED, Json(LeadEnvelope { data: LeadView::from(&lead) })).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/inbox_leads/{id}", tag = TAG,
+    summary = "Get an Inbox Lead",
+    description = "Requires `leads:read`.",
+    params(
+        ("id" = i64, Path, description = "The inbox lead's integer id"),
+        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+    ),
+    responses(
+        (status = 200, description = "The inbox lead", body = LeadEnvelope),
+        (status = 400, description = "`ValidationError`: an unknown query parameter", body = ErrorBody),
+        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
+        (status = 403, description = "`ForbiddenError`: missing `leads:read`, or an invalid nonce", body = ErrorBody),
+        (status = 404, description = "`RecordNotFound`, also for another firm's lead", body = ErrorBody),
+        (status = 429, description = "`RateLimitError`", body = ErrorBody),
+        (status = 500, description = "`InternalServerError`", body = ErrorBody),
+        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Response, ApiError> {
+    ParamReader::new(&pairs).finish()?;
+    actor.require(Scope::LeadsRead)?;
+    let id = state.service.record_id_by_seq::<LeadFields>(&actor, seq_id(&id, "lead")?).await?;
+    let lead = state.service.get_lead(&actor, id).await?;
+    Ok(Json(LeadEnvelope { data: LeadView::from(&lead) }).into_response())
+}

@@ -1,0 +1,254 @@
+//! `/api/v1/contacts/{contact_id}/notes` and `/api/v1/matters/{matter_id}/notes`.
+
+use axum::extract::{OriginalUri, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::paging::{ListParams, Meta};
+use super::{data_object, global_id, ErrorBody, TAG};
+use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::problem::ApiError;
+use crate::api::AppState;
+use crate::dialects::common::{refuse_unknown, seq_id};
+use crate::domain::api_key::Scope;
+use crate::domain::matter::MatterFields;
+use crate::domain::note::NoteParent;
+use crate::service::notes::Note;
+use crate::service::{Actor, Service};
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowNote)]
+pub struct NoteView {
+    #[schema(example = 123)]
+    id: i64,
+    #[schema(example = "01ARZ3NDEKTSV4RRFFQ69G5FAV")]
+    global_id: String,
+    #[schema(example = "API request")]
+    subject: Option<String>,
+    #[schema(example = "Making a matter note from the API")]
+    body: String,
+    #[schema(example = "2024-01-15T10:30:00Z")]
+    created_at: String,
+    #[schema(example = "2024-02-20T14:45:00Z")]
+    updated_at: String,
+}
+
+impl From<&Note> for NoteView {
+    fn from(n: &Note) -> Self {
+        Self {
+            id: n.seq,
+            global_id: global_id(&n.id().to_string()),
+            subject: n.fields.subject.clone(),
+            body: n.fields.body.clone(),
+            created_at: n.created_at.to_string(),
+            updated_at: n.updated_at.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowNoteEnvelope)]
+pub struct NoteEnvelope {
+    data: NoteView,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowNoteList)]
+pub struct NoteList {
+    data: Vec<NoteView>,
+    meta: Meta,
+}
+
+/// The body of Create Note: `{"data": {"subject", "body"}}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowNoteWrite)]
+#[allow(dead_code)]
+pub struct NoteWrite {
+    data: NoteFieldsWrite,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClioGrowNoteFieldsWrite)]
+#[allow(dead_code)]
+pub struct NoteFieldsWrite {
+    /// At most 200 characters.
+    #[schema(example = "Follow-up call")]
+    subject: Option<String>,
+    /// Required; at most 100,000 characters.
+    #[schema(example = "Discussed project timeline and next steps.")]
+    body: String,
+}
+
+/// A contact's or matter's notes.
+enum Parent {
+    Contact,
+    Matter,
+}
+
+/// The parent named by an integer id (404 if it isn't a live one of the firm).
+async fn parent(service: &Service, actor: &Actor, which: Parent, raw: &str) -> Result<NoteParent, ApiError> {
+    Ok(match which {
+        Parent::Contact => NoteParent::Client(service.client_id_by_seq(actor, seq_id(raw, "client")?).await?),
+        Parent::Matter => NoteParent::Matter(service.record_id_by_seq::<MatterFields>(actor, seq_id(raw, "matter")?).await?),
+    })
+}
+
+async fn list_notes(state: AppState, actor: Actor, which: Parent, id: String, path: &str, pairs: &[(String, String)]) -> Result<Response, ApiError> {
+    let mut p = ParamReader::new(pairs);
+    let params = ListParams::read(&mut p);
+    p.finish()?;
+    actor.require(Scope::NotesRead)?;
+    let parent = parent(&state.service, &actor, which, &id).await?;
+    let page = state.service.list_notes(&actor, parent, params.records()).await?;
+    let data = page.items.iter().map(NoteView::from).collect();
+    Ok(Json(NoteList { data, meta: Meta::new(path, pairs, page.next_cursor.as_deref()) }).into_response())
+}
+
+async fn create_note(state: AppState, actor: Actor, which: Parent, id: String, pairs: &[(String, String)], body: serde_json::Map<String, serde_json::Value>) -> Result<Response, ApiError> {
+    ParamReader::new(pairs).finish()?;
+    let data = data_object(body)?;
+    refuse_unknown(&data, &["subject", "body"])?;
+    actor.require(Scope::NotesWrite)?;
+    let parent = parent(&state.service, &actor, which, &id).await?;
+    let note = state.service.create_note(&actor, parent, &data).await?;
+    Ok((StatusCode::CREATED, Json(NoteEnvelope { data: NoteView::from(&note) })).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/contacts/{contact_id}/notes", tag = TAG,
+    summary = "List a Contact's Notes",
+    description = "Requires `notes:read`. Oldest first; follow `meta.paging.next` for the next page.",
+    params(
+        ("contact_id" = i64, Path, description = "The contact's integer id"),
+        ("page_token" = Option<String>, Query, description = "Opaque token for cursor-based pagination"),
+        ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
+        ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
+        ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by note ids (max 50)"),
+        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+    ),
+    responses(
+        (status = 200, description = "A page of notes", body = NoteList),
+        (status = 400, description = "`ValidationError`", body = ErrorBody),
+        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
+        (status = 403, description = "`ForbiddenError`: missing `notes:read`, or an invalid nonce", body = ErrorBody),
+        (status = 404, description = "`RecordNotFound`: no such contact in this firm", body = ErrorBody),
+        (status = 429, description = "`RateLimitError`", body = ErrorBody),
+        (status = 500, description = "`InternalServerError`", body = ErrorBody),
+        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
+    )
+)]
+pub async fn list_contact_notes(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    OriginalUri(uri): OriginalUri,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Response, ApiError> {
+    list_notes(state, actor, Parent::Contact, id, uri.path(), &pairs).await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/contacts/{contact_id}/notes", tag = TAG,
+    summary = "Create a Note for a Contact",
+    description = "Requires `notes:write`. `body` is required.",
+    params(
+        ("contact_id" = i64, Path, description = "The contact's integer id"),
+        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+    ),
+    request_body(content = NoteWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = NoteEnvelope),
+        (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
+        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
+        (status = 403, description = "`ForbiddenError`: missing `notes:write`, or an invalid nonce", body = ErrorBody),
+        (status = 404, description = "`RecordNotFound`: no such contact in this firm", body = ErrorBody),
+        (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
+        (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
+        (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
+        (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
+        (status = 429, description = "`RateLimitError`", body = ErrorBody),
+        (status = 500, description = "`InternalServerError`", body = ErrorBody),
+        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
+    )
+)]
+pub async fn create_contact_note(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    QueryPairs(pairs): QueryPairs,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    create_note(state, actor, Parent::Contact, id, &pairs, body).await
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/matters/{matter_id}/notes", tag = TAG,
+    summary = "List a Matter's Notes",
+    description = "Requires `notes:read`. Oldest first; follow `meta.paging.next` for the next page.",
+    params(
+        ("matter_id" = i64, Path, description = "The matter's integer id"),
+        ("page_token" = Option<String>, Query, description = "Opaque token for cursor-based pagination"),
+        ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
+        ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
+        ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by note ids (max 50)"),
+        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+    ),
+    responses(
+        (status = 200, description = "A page of notes", body = NoteList),
+        (status = 400, description = "`ValidationError`", body = ErrorBody),
+        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
+        (status = 403, description = "`ForbiddenError`: missing `notes:read`, or an invalid nonce", body = ErrorBody),
+        (status = 404, description = "`RecordNotFound`: no such matter in this firm", body = ErrorBody),
+        (status = 429, description = "`RateLimitError`", body = ErrorBody),
+        (status = 500, description = "`InternalServerError`", body = ErrorBody),
+        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
+    )
+)]
+pub async fn list_matter_notes(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    OriginalUri(uri): OriginalUri,
+    QueryPairs(pairs): QueryPairs,
+) -> Result<Response, ApiError> {
+    list_notes(state, actor, Parent::Matter, id, uri.path(), &pairs).await
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/matters/{matter_id}/notes", tag = TAG,
+    summary = "Create a Note for a Matter",
+    description = "Requires `notes:write`. `body` is required.",
+    params(
+        ("matter_id" = i64, Path, description = "The matter's integer id"),
+        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+    ),
+    request_body(content = NoteWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = NoteEnvelope),
+        (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
+        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
+        (status = 403, description = "`ForbiddenError`: missing `notes:write`, or an invalid nonce", body = ErrorBody),
+        (status = 404, description = "`RecordNotFound`: no such matter in this firm", body = ErrorBody),
+        (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
+        (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
+        (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
+        (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
+        (status = 429, description = "`RateLimitError`", body = ErrorBody),
+        (status = 500, description = "`InternalServerError`", body = ErrorBody),
+        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
+    )
+)]
+pub async fn create_matter_note(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    PathId(id): PathId,
+    QueryPairs(pairs): QueryPairs,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    create_note(state, actor, Parent::Matter, id, &pairs, body).await
+}
