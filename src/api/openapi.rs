@@ -50,7 +50,13 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
     for (path, item) in doc.paths.paths.iter_mut() {
         // The public intake endpoint's token is in its path, not a key.
-        let authenticated = path.starts_with("/v1/") && !path.starts_with("/v1/intake/");
+        let dialect = crate::dialects::dialect_of(path, None);
+        let authenticated = dialect.is_some() || (path.starts_with("/v1/") && !path.starts_with("/v1/intake/"));
+        // Errors on dialect paths are re-rendered in the vendor's shape.
+        let errors = match dialect {
+            Some(d) => ErrorBody { content_type: "application/json", schema: d.error_schema() },
+            None => ErrorBody { content_type: "application/problem+json", schema: "Problem" },
+        };
         let operations = [
             (HttpMethod::Get, &mut item.get),
             (HttpMethod::Post, &mut item.post),
@@ -60,7 +66,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         ];
         for (method, op) in operations {
             if let Some(op) = op {
-                add_shared_responses(op, &method, authenticated);
+                add_shared_responses(op, &method, authenticated, &errors);
                 qualify_operation_id(op);
             }
         }
@@ -98,7 +104,13 @@ fn retry_after() -> utoipa::openapi::header::Header {
         .build()
 }
 
-fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: bool) {
+/// How a path's error responses are documented.
+struct ErrorBody {
+    content_type: &'static str,
+    schema: &'static str,
+}
+
+fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: bool, errors: &ErrorBody) {
     let has_body = op.request_body.is_some();
     let mut shared = vec![("500", "Internal error (`internal_error`)"), ("503", "Database unavailable (`service_unavailable`), \
         at the concurrency limit (`overloaded`) or over the time limit (`request_timeout`)")];
@@ -126,8 +138,8 @@ fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: 
         if op.responses.responses.contains_key(status) {
             continue;
         }
-        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
-        let mut response = ResponseBuilder::new().description(description).content("application/problem+json", content);
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(errors.schema))).build();
+        let mut response = ResponseBuilder::new().description(description).content(errors.content_type, content);
         if matches!(status, "429" | "503") {
             response = response.header("Retry-After", retry_after());
         }

@@ -64,6 +64,17 @@ impl Dialect {
         }
     }
 
+    /// The name of the OpenAPI schema of the dialect's error body.
+    pub fn error_schema(self) -> &'static str {
+        match self {
+            Dialect::Calmintake => "CalmintakeError",
+            Dialect::Actuallycare => "ActuallycareError",
+            Dialect::ClioGrow => "ClioGrowError",
+            Dialect::FullEngage => "FullEngageError",
+            Dialect::Clemta => "ClemtaError",
+        }
+    }
+
     /// The vendor's error response for a problem.
     fn render_error(self, problem: &ProblemParts) -> (StatusCode, Value) {
         match self {
