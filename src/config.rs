@@ -65,8 +65,21 @@ pub struct ServeConfig {
     /// Also serve this vendor dialect at `/` (calmintake, actuallycare,
     /// clio-grow, full-engage, clemta), so an integration needs only a new
     /// host. It is always served at `/compat/<name>` too.
-    #[arg(long, env = "CLIENTELE_ROOT_DIALECT")]
+    #[arg(long, env = "CLIENTELE_ROOT_DIALECT", value_parser = root_dialect)]
     pub root_dialect: Option<crate::dialects::Dialect>,
+}
+
+/// A dialect that may be mounted at `/`: one whose paths don't collide with
+/// the canonical API's.
+fn root_dialect(name: &str) -> Result<crate::dialects::Dialect, String> {
+    let dialect: crate::dialects::Dialect = name.parse()?;
+    if !dialect.can_mount_at_root() {
+        return Err(format!(
+            "{name}'s paths (/v1/…) are the canonical API's, so it can't be served at /; use {}",
+            dialect.prefix()
+        ));
+    }
+    Ok(dialect)
 }
 
 impl ServeConfig {
@@ -137,6 +150,14 @@ mod tests {
         assert_eq!(DatabaseUrl::parse("data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
         assert!(matches!(DatabaseUrl::parse("postgres://u:p@h/db").unwrap(), DatabaseUrl::Postgres(_)));
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn root_dialect_refuses_paths_that_collide_with_v1() {
+        assert_eq!(root_dialect("calmintake"), Ok(crate::dialects::Dialect::Calmintake));
+        assert_eq!(root_dialect("full-engage"), Ok(crate::dialects::Dialect::FullEngage));
+        assert!(root_dialect("actuallycare").unwrap_err().contains("/compat/actuallycare"));
+        assert!(root_dialect("salesforce").unwrap_err().contains("unknown dialect"));
     }
 
     #[test]

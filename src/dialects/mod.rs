@@ -53,6 +53,12 @@ impl Dialect {
         format!("/compat/{}", self.name())
     }
 
+    /// Whether the vendor's paths can be served at `/` beside `/v1`:
+    /// ActuallyCare's `/v1/clients` is the canonical API's own path.
+    pub fn can_mount_at_root(self) -> bool {
+        self != Dialect::Actuallycare
+    }
+
     /// The dialect's routes, with the vendor's own paths (relative to its mount).
     pub fn routes(self) -> OpenApiRouter<AppState> {
         match self {
@@ -98,7 +104,9 @@ impl std::str::FromStr for Dialect {
     }
 }
 
-/// Every dialect at `/compat/<name>`, and `root` (if any) also at `/`.
+/// Every dialect at `/compat/<name>`, and `root` (if any) also at `/`. A root
+/// dialect that can't be mounted there ([`Dialect::can_mount_at_root`]; the
+/// command line refuses it) is served under `/compat` only.
 pub fn routes(root: Option<Dialect>) -> (OpenApiRouter<AppState>, Option<axum::Router<AppState>>) {
     let mut mounted = OpenApiRouter::new();
     for dialect in Dialect::ALL {
@@ -106,7 +114,7 @@ pub fn routes(root: Option<Dialect>) -> (OpenApiRouter<AppState>, Option<axum::R
     }
     // The root mount serves the same handlers; the OpenAPI document lists
     // them once, under `/compat/<name>`.
-    let root = root.map(|d| axum::Router::from(d.routes().split_for_parts().0));
+    let root = root.filter(|d| d.can_mount_at_root()).map(|d| axum::Router::from(d.routes().split_for_parts().0));
     (mounted, root)
 }
 
