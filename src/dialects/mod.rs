@@ -114,7 +114,7 @@ pub fn routes(root: Option<Dialect>) -> (OpenApiRouter<AppState>, Option<axum::R
     }
     // The root mount serves the same handlers; the OpenAPI document lists
     // them once, under `/compat/<name>`.
-    let root = root.filter(|d| d.can_mount_at_root()).map(|d| axum::Router::from(d.routes().split_for_parts().0));
+    let root = root.filter(|d| d.can_mount_at_root()).map(|d| d.routes().split_for_parts().0);
     (mounted, root)
 }
 
