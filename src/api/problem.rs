@@ -125,7 +125,9 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             ApiError::Service(ServiceError::Invalid(errors)) => {
-                format!("{} field(s) are invalid: {}", errors.len(), errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", "))
+                let named: Vec<String> = errors.iter().take(DETAIL_FIELDS).map(|e| bounded(&e.field, MAX_FIELD_CHARS)).collect();
+                let more = if errors.len() > DETAIL_FIELDS { format!(" and {} more", errors.len() - DETAIL_FIELDS) } else { String::new() };
+                format!("{} field(s) are invalid: {}{more}", errors.len(), named.join(", "))
             }
             ApiError::Service(ServiceError::NotFound(what)) => format!("No {what} with this id exists in your firm."),
             // Never leak internals to the caller; they are logged instead.
@@ -139,7 +141,7 @@ impl ApiError {
         let code = self.code();
         let (status, title) = lookup(code);
         let errors = match self {
-            ApiError::Service(ServiceError::Invalid(errors)) => Some(errors.iter().map(view).collect()),
+            ApiError::Service(ServiceError::Invalid(errors)) => Some(errors.iter().take(MAX_ERRORS).map(view).collect()),
             _ => None,
         };
         Problem {
@@ -154,8 +156,25 @@ impl ApiError {
     }
 }
 
+/// A problem lists at most this many field errors (a body with thousands of
+/// bad fields gets the first ones, and the count in `detail`).
+const MAX_ERRORS: usize = 100;
+/// Field names in `detail`.
+const DETAIL_FIELDS: usize = 20;
+/// Field names come from the caller's keys: long ones are shortened.
+const MAX_FIELD_CHARS: usize = 64;
+const MAX_MESSAGE_CHARS: usize = 300;
+
 fn view(e: &FieldError) -> FieldErrorView {
-    FieldErrorView { field: e.field.clone(), message: e.message.clone() }
+    FieldErrorView { field: bounded(&e.field, MAX_FIELD_CHARS), message: bounded(&e.message, MAX_MESSAGE_CHARS) }
+}
+
+/// `text`, cut to `max` characters with an ellipsis.
+fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
 }
 
 pub fn lookup(code: &str) -> (u16, &'static str) {
@@ -199,4 +218,26 @@ pub fn problem_response(problem: &Problem) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_problems_stay_small_however_many_fields_are_bad() {
+        let errors: Vec<FieldError> = (0..5000).map(|i| FieldError::new(format!("{i}{}", "k".repeat(10_000)), "is not a known field")).collect();
+        let problem = ApiError::Service(ServiceError::Invalid(errors)).to_problem();
+        let shown = problem.errors.as_ref().unwrap();
+        assert_eq!(shown.len(), MAX_ERRORS);
+        assert!(shown.iter().all(|e| e.field.chars().count() <= MAX_FIELD_CHARS + 1));
+        assert!(problem.detail.starts_with("5000 field(s) are invalid: ") && problem.detail.ends_with(" and 4980 more"));
+        assert!(serde_json::to_vec(&problem).unwrap().len() < 16 * 1024);
+    }
+
+    #[test]
+    fn bounded_cuts_on_characters() {
+        assert_eq!(bounded("ééééé", 3), "ééé…");
+        assert_eq!(bounded("abc", 3), "abc");
+    }
 }

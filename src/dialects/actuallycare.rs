@@ -473,6 +473,10 @@ fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Result<Map<St
     let creating = matches!(write, Write::Create(_));
     let known: Vec<&str> = CANONICAL.iter().chain(VENDOR_ONLY).copied().collect();
     refuse_unknown(&body, &known)?;
+    // A client always has a status: null would silently reset it to the default.
+    if body.get("status").is_some_and(Value::is_null) {
+        return Err(ServiceError::invalid("status", "must be a status (active, inactive or closed), not null").into());
+    }
     let mut custom = match body.remove("custom_fields") {
         None => Map::new(),
         Some(Value::Null) if creating => Map::new(),

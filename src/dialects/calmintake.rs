@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::common::{int_param, refuse_unknown, MAX_PAGE_NUMBER};
 use super::ProblemParts;
-use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
 use crate::domain::api_key::Scope;
@@ -24,7 +24,7 @@ use crate::domain::client::{Address, Client};
 use crate::domain::ids::ClientId;
 use crate::domain::matter::MatterStatus;
 use crate::service::matters::Matter;
-use crate::service::clients::ListRequest;
+use crate::service::clients::{ListRequest, Precondition};
 use crate::service::ServiceError;
 
 const TAG: &str = "calmintake";
@@ -250,10 +250,15 @@ const ADDRESS: &[&str] = &["line1", "line2", "city", "state", "zip", "country"];
 fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     refuse_unknown(&body, WRITABLE)?;
     if let Some(Value::Object(address)) = body.get_mut("address") {
+        // Reported on `address` itself: `address.region` would read back as
+        // `address.state` through the renaming of canonical field names.
         let unknown: Vec<_> = address
             .keys()
             .filter(|k| !ADDRESS.contains(&k.as_str()))
-            .map(|k| crate::domain::field::FieldError::new(format!("address.{}", k.chars().take(64).collect::<String>()), "is not a known field"))
+            .map(|k| {
+                let key: String = k.chars().take(64).collect();
+                crate::domain::field::FieldError::new("address", format!("`{key}` is not a known field (line1, line2, city, state, zip, country)"))
+            })
             .collect();
         if !unknown.is_empty() {
             return Err(ServiceError::Invalid(unknown).into());
@@ -359,11 +364,17 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let client = state.service.get_client(&actor, client_id(&id)?).await?;
+    with_matters(&state, &actor, &client).await
+}
+
+/// The full client, with its matters when the key may read them (Get and
+/// Update answer the same schema).
+async fn with_matters(state: &AppState, actor: &crate::service::Actor, client: &Client) -> Result<Response, ApiError> {
     let matters = match actor.require(Scope::MattersRead) {
-        Ok(()) => Some(state.service.client_matters(&actor, client.id).await?),
+        Ok(()) => Some(state.service.client_matters(actor, client.id).await?),
         Err(_) => None,
     };
-    Ok(Json(ClientEnvelope { data: ClientView::new(&client, matters.as_deref()) }).into_response())
+    Ok(Json(ClientEnvelope { data: ClientView::new(client, matters.as_deref()) }).into_response())
 }
 
 #[utoipa::path(
@@ -373,7 +384,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     params(("id" = String, Path, description = "Client id (`cli_…`)")),
     request_body(content = ClientWrite, content_type = "application/json"),
     responses(
-        (status = 200, description = "The updated client", body = ClientEnvelope),
+        (status = 200, description = "The updated client, as Get shows it", body = ClientEnvelope),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`insufficient_scope`", body = ErrorBody),
@@ -385,6 +396,6 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     let id = client_id(&id)?;
     let mut patch = to_canonical(body)?;
     patch.remove("kind");
-    let client = state.service.update_client(&actor, id, &patch, precondition(&Default::default(), None)?).await?;
-    Ok(Json(ClientEnvelope { data: ClientView::new(&client, None) }).into_response())
+    let client = state.service.update_client(&actor, id, &patch, Precondition::default()).await?;
+    with_matters(&state, &actor, &client).await
 }

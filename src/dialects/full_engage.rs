@@ -380,9 +380,18 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     // so a rename reads the client first (and needs `clients:read` too).
     // Should another surface change the kind meanwhile, the service refuses
     // the names that no longer fit with a 400.
-    let kind = match body.contains_key("name") {
-        true => state.service.get_client(&actor, id).await?.fields.kind,
-        false => ClientKind::Person,
+    let mut body = body;
+    let kind = match body.get("name") {
+        Some(name) => {
+            let current = state.service.get_client(&actor, id).await?.fields;
+            // A read-modify-write sends the name back unchanged: it must not
+            // re-split a name stored in other parts ("Jean" + "de la Cruz").
+            if name.as_str().is_some_and(|n| n.trim() == current.display_name()) {
+                body.remove("name");
+            }
+            current.kind
+        }
+        None => ClientKind::Person,
     };
     let patch = to_canonical(body, kind)?;
     let client = state.service.update_client(&actor, id, &patch, Precondition::default()).await?;

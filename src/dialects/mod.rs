@@ -137,6 +137,16 @@ pub struct FieldProblem {
 }
 
 impl ProblemParts {
+    /// A problem known only by its status: the catalog's code and title for it.
+    fn from_status(status: StatusCode) -> Self {
+        let (code, title) = crate::api::problem::CATALOG
+            .iter()
+            .find(|(_, s, ..)| *s == status.as_u16())
+            .map(|(c, _, t, _)| (c.to_string(), t.to_string()))
+            .unwrap_or_else(|| ("internal_error".into(), "Internal error".into()));
+        Self { status: status.as_u16(), code, detail: format!("{title}."), title, errors: Vec::new(), request_id: crate::api::middleware::current_request_id() }
+    }
+
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -156,7 +166,7 @@ pub fn dialect_of(path: &str, root: Option<Dialect>) -> Option<Dialect> {
         let name = rest.split('/').next().unwrap_or("");
         return Dialect::parse(name);
     }
-    let canonical = ["/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"];
+    let canonical = ["/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/problems/"];
     let is_canonical = path == "/v1" || canonical.iter().any(|p| path.starts_with(p));
     root.filter(|_| !is_canonical)
 }
@@ -175,11 +185,14 @@ pub async fn vendor_errors(State(root): State<Option<Dialect>>, request: Request
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
-    };
-    let Ok(problem) = serde_json::from_slice::<ProblemParts>(&bytes) else {
-        return Response::from_parts(parts, Body::from(bytes));
+    let problem = match axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await {
+        Ok(bytes) => match serde_json::from_slice::<ProblemParts>(&bytes) {
+            Ok(problem) => problem,
+            Err(_) => return Response::from_parts(parts, Body::from(bytes)),
+        },
+        // Problems are capped far below this; should one still be larger,
+        // its status and catalog entry say enough.
+        Err(_) => ProblemParts::from_status(parts.status),
     };
     let (status, body) = dialect.render_error(&problem);
     parts.status = status;

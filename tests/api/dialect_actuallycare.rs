@@ -297,6 +297,12 @@ async fn put_merges_the_fields_sent_and_null_clears_one(app: TestApp) {
     // client_type can't be cleared.
     let error = expect_error(put(&app, id, json!({"client_type": null})).await, StatusCode::BAD_REQUEST, "VALIDATION_ERROR").await;
     assert_eq!(detail_fields(&error), ["client_type"]);
+    // Nor can status: null would silently reset a closed client to active.
+    expect_status(put(&app, id, json!({"status": "closed"})).await, StatusCode::OK).await;
+    let error = expect_error(put(&app, id, json!({"status": null})).await, StatusCode::BAD_REQUEST, "VALIDATION_ERROR").await;
+    assert_eq!(detail_fields(&error), ["status"]);
+    let read = expect_status(app.get(&path(id), &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(read["data"]["status"], "closed");
 }
 
 async fn bad_input_is_a_validation_error_naming_each_field(app: TestApp) {

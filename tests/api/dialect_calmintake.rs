@@ -201,6 +201,7 @@ async fn the_patch_example_changes_only_the_fields_sent(app: TestApp) {
     assert_eq!(data["notes"], "Moved to new address. Preferred contact: phone.");
     assert_eq!(data["email"], "david.johnson@example.com");
     assert_eq!(data["custom_fields"], client["custom_fields"]);
+    assert_eq!(data["matters"], json!([]), "Update answers the Get schema");
     let read = expect_status(app.get(&client_path(id), &app.admin_key).await, StatusCode::OK).await["data"].clone();
     assert_eq!(read["address"], data["address"]);
     // null clears.
@@ -229,9 +230,12 @@ async fn malformed_and_unknown_input_is_invalid_request(app: TestApp) {
     let unknown = json!({"first_name": "A", "last_name": "B", "kind": "company", "address": {"street": "x"}});
     let body = expect_error(app.post(CLIENTS, &app.admin_key, &unknown).await, StatusCode::BAD_REQUEST, "invalid_request").await;
     assert_eq!(detail_fields(&body), ["kind"]);
-    let nested = json!({"first_name": "A", "last_name": "B", "address": {"street": "x"}});
-    let body = expect_error(app.post(CLIENTS, &app.admin_key, &nested).await, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert_eq!(detail_fields(&body), ["address.street"]);
+    for key in ["street", "region", "postal_code"] {
+        let nested = json!({"first_name": "A", "last_name": "B", "address": {key: "x"}});
+        let body = expect_error(app.post(CLIENTS, &app.admin_key, &nested).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+        assert_eq!(detail_fields(&body), ["address"]);
+        assert!(body["error"]["details"][0]["message"].as_str().unwrap().contains(key), "{body}");
+    }
     let bidi = json!({"first_name": "A", "last_name": "\u{202e}Tables"});
     let body = expect_error(app.post(CLIENTS, &app.admin_key, &bidi).await, StatusCode::BAD_REQUEST, "invalid_request").await;
     assert_eq!(detail_fields(&body), ["last_name"]);

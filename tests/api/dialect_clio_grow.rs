@@ -627,6 +627,12 @@ async fn matters_filter_by_inbox_lead(app: TestApp) {
     for (name, value) in [("inbox_lead_id", "abc"), ("inbox_lead_id", "0"), ("submitted_only", "maybe")] {
         assert_eq!(invalid(cg_get(&app, "/matters", &app.admin_key, &[(name, value)]).await).await, [name]);
     }
+    // Lead ids are the inbox's: a key that can't read leads neither sees nor filters by them.
+    let reader = app.key("matters:read").await;
+    let view = ok(cg_get(&app, &format!("/matters/{n}"), &reader, &[]).await).await;
+    assert!(view["inbox_lead_id"].is_null(), "{view}");
+    let refused = cg_get(&app, "/matters", &reader, &[("inbox_lead_id", &lead_seq)]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
 async fn matter_contacts_need_clients_read(app: TestApp) {

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::{expect_status, TestApp};
 
 crate::store_tests!(
+    sending_the_name_back_unchanged_keeps_how_it_is_split,
     seed_list_examples_answer_data_and_total,
     seed_get_example_answers_the_client,
     seed_create_examples_answer_201_with_the_new_client,
@@ -525,4 +526,21 @@ async fn every_route_is_documented_with_its_errors_in_the_vendor_shape(app: Test
     for schema in ["FullEngageClient", "FullEngageClientList", "FullEngageDeleted", "FullEngageClientCreate", "FullEngageClientUpdate"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+}
+
+async fn sending_the_name_back_unchanged_keeps_how_it_is_split(app: TestApp) {
+    let made = app.create_client(json!({"first_name": "Jean", "last_name": "de la Cruz"})).await;
+    let id = dialect_id(&made["id"]);
+    let read = get_data(&app, &id).await;
+    assert_eq!(read["name"], "Jean de la Cruz");
+    // A read-modify-write sends every field back.
+    let body = json!({"name": read["name"], "status": "inactive"});
+    expect_status(patch(&app, &id, body).await, StatusCode::OK).await;
+    let canonical = expect_status(app.get(&canonical_path(&id), &app.admin_key).await, StatusCode::OK).await["data"].clone();
+    assert_eq!((canonical["first_name"].as_str(), canonical["last_name"].as_str()), (Some("Jean"), Some("de la Cruz")));
+    assert_eq!(canonical["status"], "inactive");
+    // A changed name is split again.
+    expect_status(patch(&app, &id, json!({"name": "Jean Paul Sartre"})).await, StatusCode::OK).await;
+    let canonical = expect_status(app.get(&canonical_path(&id), &app.admin_key).await, StatusCode::OK).await["data"].clone();
+    assert_eq!((canonical["first_name"].as_str(), canonical["last_name"].as_str()), (Some("Jean Paul"), Some("Sartre")));
 }

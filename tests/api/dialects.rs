@@ -15,6 +15,7 @@ crate::store_tests!(
     unknown_dialect_paths_are_404_in_the_vendor_shape,
     rate_limited_requests_get_429_in_the_vendor_shape,
     oversized_bodies_get_413_in_the_vendor_shape,
+    thousands_of_bad_fields_get_a_bounded_400_in_the_vendor_shape,
     one_client_is_one_record_through_every_surface,
 );
 
@@ -129,6 +130,29 @@ async fn oversized_bodies_get_413_in_the_vendor_shape(app: TestApp) {
             .unwrap();
         expect_vendor_error(response, StatusCode::PAYLOAD_TOO_LARGE, dialect).await;
     }
+}
+
+async fn thousands_of_bad_fields_get_a_bounded_400_in_the_vendor_shape(app: TestApp) {
+    let mut body = serde_json::Map::new();
+    for i in 0..3000 {
+        body.insert(format!("unknown_field_{i}_{}", "x".repeat(40)), json!(1));
+    }
+    let body = Value::Object(body);
+    let posts = [
+        "/compat/calmintake/api/v1/clients",
+        "/compat/actuallycare/v1/clients",
+        "/compat/full-engage/api/v1/clients",
+        "/compat/clemta/contacts",
+    ];
+    for path in posts {
+        let response = app.post(path, &app.admin_key, &body).await;
+        let error = expect_vendor_error(response, StatusCode::BAD_REQUEST, path).await;
+        assert!(error.to_string().len() < 64 * 1024, "{path}: {} bytes", error.to_string().len());
+    }
+    let problem = expect_problem(app.post("/v1/clients", &app.admin_key, &body).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 100);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.starts_with("3002 field(s) are invalid") && detail.ends_with(" and 2982 more"), "{}", &detail[..80]);
 }
 
 /// A UUID-form id from a canonical `cli_…` one, through the `/v1` view of

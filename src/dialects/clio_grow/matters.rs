@@ -161,12 +161,13 @@ pub struct MatterList {
     meta: Meta,
 }
 
-/// The leads' integer ids, and (with `clients:read`) the clients, of `matters`.
+/// The leads' integer ids (with `leads:read`) and the clients (with
+/// `clients:read`) of `matters`.
 async fn related(service: &Service, actor: &Actor, matters: &[Matter]) -> Result<Related, ApiError> {
     let mut lead_ids: Vec<_> = matters.iter().filter_map(|m| m.fields.lead_id).map(|id| id.as_uuid()).collect();
     lead_ids.sort_unstable();
     lead_ids.dedup();
-    let leads = if lead_ids.is_empty() {
+    let leads = if lead_ids.is_empty() || actor.require(Scope::LeadsRead).is_err() {
         HashMap::new()
     } else {
         let max = lead_ids.len();
@@ -256,6 +257,7 @@ pub async fn list(
     actor.require(Scope::MattersRead)?;
     let mut request = params.records();
     if let Some(seq) = lead_seq {
+        actor.require(Scope::LeadsRead)?;
         // A lead that isn't there has no matters: an empty list, not a 404.
         let lead = match state.service.record_id_by_seq::<LeadFields>(&actor, seq).await {
             Ok(id) => id.to_string(),
