@@ -2,7 +2,7 @@
 //! latency histogram per route, rate-limit rejections, and the store's
 //! connection pool. Served as text at `GET /metrics`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
@@ -19,25 +19,34 @@ struct Histogram {
     sum: f64,
 }
 
+/// What one route template has seen.
 #[derive(Default)]
-struct Registry {
-    /// (method, route template, status) → requests.
-    requests: BTreeMap<(String, String, u16), u64>,
-    /// route template → latency.
-    latency: BTreeMap<String, Histogram>,
+struct RouteMetrics {
+    /// (method, status) → requests; a handful of entries per route.
+    requests: Vec<(&'static str, u16, u64)>,
+    latency: Histogram,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
+/// Route template → its metrics. Looked up by `&str`, so counting a request
+/// allocates nothing once its route has been seen.
+static REGISTRY: LazyLock<Mutex<HashMap<String, RouteMetrics>>> = LazyLock::new(Mutex::default);
 
 /// Counts one finished request. Routes are templates (`/v1/clients/{id}`),
 /// so the label set stays small and holds no personal data.
 pub fn observe(method: &str, route: &str, status: u16, elapsed: Duration) {
     // Methods outside HTTP's usual set are one label, so no caller can grow the map.
     const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
-    let method = if KNOWN.contains(&method) { method } else { "OTHER" };
+    let method = KNOWN.iter().copied().find(|m| *m == method).unwrap_or("OTHER");
     let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    *registry.requests.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
-    let histogram = registry.latency.entry(route.to_string()).or_default();
+    let metrics = match registry.get_mut(route) {
+        Some(metrics) => metrics,
+        None => registry.entry(route.to_string()).or_default(),
+    };
+    match metrics.requests.iter_mut().find(|(m, s, _)| *m == method && *s == status) {
+        Some((_, _, n)) => *n += 1,
+        None => metrics.requests.push((method, status, 1)),
+    }
+    let histogram = &mut metrics.latency;
     let seconds = elapsed.as_secs_f64();
     for (i, bound) in BUCKETS.iter().enumerate() {
         if seconds <= *bound {
@@ -51,20 +60,26 @@ pub fn observe(method: &str, route: &str, status: u16, elapsed: Duration) {
 /// The Prometheus text exposition of every metric.
 pub fn render(pool: PoolStatus) -> String {
     let registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    // Sorted, so the exposition reads the same from one scrape to the next.
+    let mut routes: Vec<(&String, &RouteMetrics)> = registry.iter().collect();
+    routes.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut requests: Vec<(&str, &String, u16, u64)> =
+        routes.iter().flat_map(|(route, m)| m.requests.iter().map(move |(method, status, n)| (*method, *route, *status, *n))).collect();
+    requests.sort_unstable();
     let mut out = String::new();
     out.push_str("# HELP clientele_http_requests_total HTTP requests by method, route template and status.\n");
     out.push_str("# TYPE clientele_http_requests_total counter\n");
     let mut limited = 0;
-    for ((method, route, status), n) in &registry.requests {
+    for (method, route, status, n) in requests {
         let _ = writeln!(out, "clientele_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}", escape(route));
-        if *status == 429 {
+        if status == 429 {
             limited += n;
         }
     }
     out.push_str("# HELP clientele_http_request_duration_seconds Time to answer, by route template.\n");
     out.push_str("# TYPE clientele_http_request_duration_seconds histogram\n");
-    for (route, h) in &registry.latency {
-        let route = escape(route);
+    for (route, metrics) in routes {
+        let (route, h) = (escape(route), &metrics.latency);
         for (bound, count) in BUCKETS.iter().zip(h.counts) {
             let _ = writeln!(out, "clientele_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}");
         }

@@ -1,12 +1,60 @@
 //! Authenticating API keys.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use super::rate_limit::{Decision, Quota};
 use super::{Actor, Service, ServiceError, ServiceResult};
-use crate::domain::api_key::Secret;
+use crate::domain::api_key::{ApiKey, Secret, SecretHash};
+use crate::domain::firm::Firm;
 use crate::domain::time::Timestamp;
 
 /// `last_used_at` is written at most this often per key, so reads stay reads.
 const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// How long a verified key is used without asking the store again. Changes
+/// made through this process (revoking a key, deleting a user, a firm's
+/// settings) empty the cache at once; another node's (or the CLI's) are seen
+/// within this time. Expiry is checked on every request.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+/// Keys kept at most; past it the cache starts over (a bound, not an LRU:
+/// a server rarely sees this many distinct keys within a second).
+const KEY_CACHE_MAX: usize = 10_000;
+
+/// Keys recently found in the store, by secret hash: most requests then
+/// skip the key lookup (measured in BENCHMARKS.md).
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    entries: Mutex<HashMap<[u8; 32], Cached>>,
+}
+
+struct Cached {
+    key: ApiKey,
+    firm: Firm,
+    fetched: Instant,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &SecretHash) -> Option<(ApiKey, Firm)> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = entries.get(&hash.0)?;
+        (cached.fetched.elapsed() < KEY_CACHE_TTL).then(|| (cached.key.clone(), cached.firm.clone()))
+    }
+
+    fn put(&self, hash: &SecretHash, key: &ApiKey, firm: &Firm) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= KEY_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(hash.0, Cached { key: key.clone(), firm: firm.clone(), fetched: Instant::now() });
+    }
+
+    /// Forgets every key: after a change to keys, users or firms.
+    pub(crate) fn clear(&self) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
 
 impl Service {
     /// The actor behind a presented secret. Every failure looks the same to
@@ -14,12 +62,23 @@ impl Service {
     pub async fn authenticate(&self, presented: &str, request_id: Option<String>) -> ServiceResult<Actor> {
         let secret = Secret::parse(presented.trim()).ok_or(ServiceError::Unauthenticated)?;
         let hash = secret.hash();
-        let (key, firm) = self.store.find_key(&hash).await?.ok_or(ServiceError::Unauthenticated)?;
+        let (mut key, firm) = match self.keys.get(&hash) {
+            Some(found) => found,
+            None => {
+                let found = self.store.find_key(&hash).await?.ok_or(ServiceError::Unauthenticated)?;
+                self.keys.put(&hash, &found.0, &found.1);
+                found
+            }
+        };
         let now = Timestamp::now();
         if !key.secret_hash.matches(&hash) || !key.is_usable_at(now) {
             return Err(ServiceError::Unauthenticated);
         }
         if key.last_used_at.is_none_or(|t| now.millis() - t.millis() >= TOUCH_EVERY_MS) {
+            // The cached copy learns of the touch too, or every request until
+            // it expires would write one.
+            key.last_used_at = Some(now);
+            self.keys.put(&hash, &key, &firm);
             let store = self.store.clone();
             let id = key.id;
             tokio::spawn(async move {

@@ -49,6 +49,7 @@ impl Service {
         let operator = Actor::operator(after.clone());
         let event = operator.event("firm.updated", "firm", id.to_string(), Some(firm_snapshot(&before)), Some(firm_snapshot(&after)));
         self.store.update_firm_settings(id, &after.settings, &event).await?;
+        self.keys.clear();
         Ok(after)
     }
 

@@ -128,7 +128,9 @@ impl Service {
         let mut revoked = key.clone();
         revoked.revoked_at = Some(Timestamp::now());
         let event = actor.event("api_key.revoked", "api_key", id.to_string(), Some(snapshot(&key)), Some(snapshot(&revoked)));
-        match self.store.revoke_key(actor.firm.id, id, revoked.revoked_at.unwrap_or_else(Timestamp::now), &event).await {
+        let result = self.store.revoke_key(actor.firm.id, id, revoked.revoked_at.unwrap_or_else(Timestamp::now), &event).await;
+        self.keys.clear();
+        match result {
             Ok(()) => Ok(revoked),
             // Revoked by someone else in the meantime: the outcome is the same.
             Err(crate::store::StoreError::NotFound) => self.get_key(actor, id).await,

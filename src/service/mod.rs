@@ -146,6 +146,7 @@ impl Actor {
 pub struct Service {
     store: Arc<dyn Store>,
     limits: Arc<Limits>,
+    keys: Arc<auth::KeyCache>,
 }
 
 /// Rate limits: the limiter and the server-wide defaults.
@@ -169,7 +170,7 @@ impl Service {
     }
 
     pub fn with_limits(store: Arc<dyn Store>, limits: Limits) -> Self {
-        Self { store, limits: Arc::new(limits) }
+        Self { store, limits: Arc::new(limits), keys: Arc::default() }
     }
 
     /// The store this service runs on (for a second node in tests and tools).

@@ -73,7 +73,8 @@ impl Service {
             }
             Ok(Some(Changed { next: Stored { deleted_at: Some(now), ..current.clone() }, writes }))
         })
-        .await
-        .map(|_| ())
+        .await?;
+        self.keys.clear();
+        Ok(())
     }
 }

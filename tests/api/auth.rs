@@ -9,6 +9,7 @@ use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
 use crate::support::{header, key_id, path_of, rfc3339};
 
 crate::store_tests!(
+    a_key_revoked_on_another_node_is_refused_there_within_a_second,
     no_key_is_401_with_www_authenticate,
     malformed_mistyped_and_unknown_keys_are_401,
     a_key_works_as_x_api_key_and_as_bearer_token,
@@ -190,4 +191,35 @@ async fn an_expired_key_is_refused(app: TestApp) {
     let wait = expires - time::OffsetDateTime::now_utc() + time::Duration::milliseconds(300);
     tokio::time::sleep(std::time::Duration::from_millis(wait.whole_milliseconds().clamp(0, 3000) as u64)).await;
     unauthorized(app.get("/v1/clients", &secret).await).await;
+}
+
+/// Another node on the same database: its own service, so its own key cache.
+async fn second_node(app: &TestApp) -> String {
+    let service = clientele::service::Service::new(app.service.store());
+    let router = clientele::api::router(service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
+    });
+    format!("http://{addr}")
+}
+
+async fn a_key_revoked_on_another_node_is_refused_there_within_a_second(app: TestApp) {
+    let other = second_node(&app).await;
+    let doomed = create_key(&app, json!({"scopes": ["clients:read"]})).await;
+    let secret = doomed["secret"].as_str().unwrap().to_string();
+    let get = |base: String| {
+        let (http, secret) = (app.http.clone(), secret.clone());
+        async move { http.get(format!("{base}/v1/clients")).header("X-Api-Key", secret).send().await.unwrap() }
+    };
+    // The other node has verified (and cached) the key.
+    assert_eq!(get(other.clone()).await.status(), StatusCode::OK);
+    let path = format!("/v1/api-keys/{}", doomed["id"].as_str().unwrap());
+    expect_status(app.delete(&path, &app.admin_key).await, StatusCode::OK).await;
+    // Refused at once where it was revoked, and on the other node once its
+    // cache entry (at most 1 s old) has expired.
+    unauthorized(app.get("/v1/clients", &secret).await).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    unauthorized(get(other).await).await;
 }

@@ -98,12 +98,17 @@ pub async fn get(
         }
         return Ok(response);
     }
-    let mut data = fields.render(&ClientView::from(&client));
-    if expand_matters && fields.includes("matters") {
-        let matters = state.service.client_matters(&actor, client.id).await?;
-        data["matters"] = serde_json::to_value(matters.iter().map(MatterView::from).collect::<Vec<_>>()).unwrap_or_default();
-    }
-    let mut response = Json(serde_json::json!({ "data": data })).into_response();
+    let mut response = if fields.is_all() && !expand_matters {
+        // The common case, serialised straight from the view.
+        Json(ClientEnvelope { data: ClientView::from(&client) }).into_response()
+    } else {
+        let mut data = fields.render(&ClientView::from(&client));
+        if expand_matters && fields.includes("matters") {
+            let matters = state.service.client_matters(&actor, client.id).await?;
+            data["matters"] = serde_json::to_value(matters.iter().map(MatterView::from).collect::<Vec<_>>()).unwrap_or_default();
+        }
+        Json(serde_json::json!({ "data": data })).into_response()
+    };
     if let Ok(value) = HeaderValue::from_str(&tag) {
         response.headers_mut().insert(header::ETAG, value);
     }

@@ -37,6 +37,11 @@ impl Fields {
         value
     }
 
+    /// Whether every field is returned (no `fields=`).
+    pub fn is_all(&self) -> bool {
+        self.0.is_none()
+    }
+
     pub fn includes(&self, field: &str) -> bool {
         self.0.as_ref().is_none_or(|chosen| chosen.iter().any(|c| c == field))
     }
