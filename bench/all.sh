@@ -3,26 +3,28 @@
 # writes BENCHMARKS.md: the machine, the versions, the commands and both
 # tables side by side, with the ratios the targets are stated in.
 #
-#   bench/all.sh [N]        N clients (default 1000000)
+#   bench/all.sh [N] [PG_N] N clients (default 1000000); PG_N for PostgreSQL
+#                           (default N: seeding PostgreSQL runs at a few hundred
+#                           creates a second, see BENCHMARKS.md)
 #
 # Every knob of run.sh (BENCH_DURATION, BENCH_CONNECTIONS, …) applies.
 set -euo pipefail
 
 N="${1:-1000000}"
+PG_N="${2:-$N}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
 DATA="${BENCH_DATA_DIR:-$ROOT/target/bench/data}"
 OUT="$ROOT/BENCHMARKS.md"
 
-for store in sqlite postgres; do
-    BENCH_STORE="$store" "$HERE/run.sh" "$N"
-done
+if [ "${BENCH_SKIP_SQLITE:-0}" != 1 ]; then BENCH_STORE=sqlite "$HERE/run.sh" "$N"; fi
+BENCH_STORE=postgres "$HERE/run.sh" "$PG_N"
 
 field() { sed -n "1s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
 rps() { awk -v c="$1" 'index($0, c) == 1 { n = split($0, a, /  +/); print a[2] + 0; exit }' "$2"; }
 
 SQLITE="$DATA/result-sqlite-$N.txt"
-POSTGRES="$DATA/result-postgres-$N.txt"
+POSTGRES="$DATA/result-postgres-$PG_N.txt"
 ratio() {
     awk -v a="$(rps "$1" "$3")" -v b="$(rps "$2" "$3")" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'
 }
@@ -43,10 +45,10 @@ ratio() {
     echo "- $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
     echo "- Settings: ${BENCH_DURATION:-10} s per case, ${BENCH_CONNECTIONS:-64} connections, wrk -t${BENCH_THREADS:-2}; release build"
     echo
-    echo "## Results, N = $N clients in one firm"
+    echo "## Results"
     for file in "$SQLITE" "$POSTGRES"; do
         echo
-        echo "### $(field store "$file")"
+        echo "### $(field store "$file"), N = $(field n "$file") clients in one firm"
         echo
         echo "Start-up to ready: $(field ready_ms "$file") ms. RSS: $(field idle_rss_mb "$file") MB idle, $(field peak_rss_mb "$file") MB peak under the loads below."
         echo "\`GET /v1/clients/{id}\` runs at $(ratio "GET /v1/clients/{id}" "bare axum" "$file") of the bare-axum yardstick in the same run."
@@ -60,7 +62,7 @@ ratio() {
     echo "## How to reproduce"
     echo
     echo '```sh'
-    echo "bench/all.sh $N            # both stores, rewrites this file"
+    echo "bench/all.sh $N $PG_N      # both stores, rewrites this file"
     echo "bench/run.sh $N            # SQLite only, prints the table"
     echo "BENCH_STORE=postgres bench/run.sh $N"
     echo '```'

@@ -171,7 +171,8 @@ pub fn dialect_of(path: &str, root: Option<Dialect>) -> Option<Dialect> {
     root.filter(|_| !is_canonical)
 }
 
-/// Problems are bounded (a few field errors); anything larger isn't one of ours.
+/// Problems are capped (at most 100 field errors, with bounded names and
+/// messages) well below this.
 const MAX_PROBLEM_BYTES: usize = 64 * 1024;
 
 /// Re-renders problem+json responses on dialect paths in the vendor's error
@@ -190,8 +191,7 @@ pub async fn vendor_errors(State(root): State<Option<Dialect>>, request: Request
             Ok(problem) => problem,
             Err(_) => return Response::from_parts(parts, Body::from(bytes)),
         },
-        // Problems are capped far below this; should one still be larger,
-        // its status and catalog entry say enough.
+        // Should one still be larger, its status and catalog entry say enough.
         Err(_) => ProblemParts::from_status(parts.status),
     };
     let (status, body) = dialect.render_error(&problem);
