@@ -8,6 +8,7 @@
 #                           creates a second, see BENCHMARKS.md)
 #
 # Every knob of run.sh (BENCH_DURATION, BENCH_CONNECTIONS, …) applies.
+# BENCH_REPORT_ONLY=1 only rewrites BENCHMARKS.md from the last results.
 set -euo pipefail
 
 N="${1:-1000000}"
@@ -17,8 +18,11 @@ ROOT="$(dirname "$HERE")"
 DATA="${BENCH_DATA_DIR:-$ROOT/target/bench/data}"
 OUT="$ROOT/BENCHMARKS.md"
 
-if [ "${BENCH_SKIP_SQLITE:-0}" != 1 ]; then BENCH_STORE=sqlite "$HERE/run.sh" "$N"; fi
-BENCH_STORE=postgres "$HERE/run.sh" "$PG_N"
+# BENCH_REPORT_ONLY=1 rewrites BENCHMARKS.md from the last results of each store.
+if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
+    BENCH_STORE=sqlite "$HERE/run.sh" "$N"
+    BENCH_STORE=postgres "$HERE/run.sh" "$PG_N"
+fi
 
 field() { sed -n "1s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
 rps() { awk -v c="$1" 'index($0, c) == 1 { n = split($0, a, /  +/); print a[2] + 0; exit }' "$2"; }
@@ -41,7 +45,7 @@ ratio() {
     echo "- CPU: $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -n1), $(nproc) cores; memory $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
     echo "- Kernel: $(uname -r)"
     echo "- $(rustc --version)"
-    echo "- SQLite $(cd "$ROOT" && sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo bundled) (bundled by rusqlite); $(psql --version | head -n1)"
+    echo "- SQLite bundled by libsqlite3-sys $(grep -A1 'name = "libsqlite3-sys"' "$ROOT/Cargo.lock" | sed -n 's/version = "\(.*\)"/\1/p'); PostgreSQL server $(psql "${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}/postgres" -Atc 'SHOW server_version' 2>/dev/null | cut -d' ' -f1)"
     echo "- $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2)"
     echo "- Settings: ${BENCH_DURATION:-10} s per case, ${BENCH_CONNECTIONS:-64} connections, wrk -t${BENCH_THREADS:-2}; release build"
     echo
@@ -67,6 +71,7 @@ ratio() {
     echo "BENCH_STORE=postgres bench/run.sh $N"
     echo '```'
     echo
-    echo "What each case does, how the data is generated and what was profiled: bench/README.md."
+    echo "What each case does, how the data is generated, the targets of issue 7 against these"
+    echo "figures, and what was profiled: bench/README.md."
 } >"$OUT"
 echo "wrote $OUT"
