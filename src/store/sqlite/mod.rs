@@ -31,6 +31,14 @@ use crate::domain::time::Timestamp;
 /// server to find one (opening a connection costs far more than a query).
 const MAX_IDLE_READERS: usize = 64;
 
+/// Lists, counts and searches running at once on the blocking pool. More
+/// than a few per core only adds threads, each with a connection and its page
+/// cache, that wait for the same cores (at 64 connections that was most of
+/// the server's memory); the rest wait their turn on the async side.
+fn max_blocking_reads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 4
+}
+
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -40,6 +48,7 @@ struct Inner {
     path: PathBuf,
     writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
+    blocking_reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl SqliteStore {
@@ -60,6 +69,7 @@ impl SqliteStore {
                 path: path.to_path_buf(),
                 writer: writer::Writer::start(conn),
                 readers: Mutex::new(Vec::new()),
+                blocking_reads: Arc::new(tokio::sync::Semaphore::new(max_blocking_reads())),
             }),
         })
     }
@@ -79,8 +89,14 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        let permit = self.inner.blocking_reads.clone().acquire_owned().await.map_err(|e| StoreError::Internal(e.to_string()))?;
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.read(f))
+        // The permit goes with the work: a request that times out meanwhile
+        // doesn't free a slot its query still occupies.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            store.read(f)
+        })
             .await
             .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
     }
