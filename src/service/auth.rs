@@ -50,6 +50,15 @@ impl KeyCache {
         entries.insert(hash.0, Cached { key: key.clone(), firm: firm.clone(), fetched: Instant::now() });
     }
 
+    /// Notes a key's use on its cached copy, leaving the copy's age alone (so
+    /// it is still re-read within [`KEY_CACHE_TTL`] of when it was read).
+    fn touched(&self, hash: &SecretHash, at: Timestamp) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cached) = entries.get_mut(&hash.0) {
+            cached.key.last_used_at = Some(at);
+        }
+    }
+
     /// Forgets every key: after a change to keys, users or firms.
     pub(crate) fn clear(&self) {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -62,7 +71,7 @@ impl Service {
     pub async fn authenticate(&self, presented: &str, request_id: Option<String>) -> ServiceResult<Actor> {
         let secret = Secret::parse(presented.trim()).ok_or(ServiceError::Unauthenticated)?;
         let hash = secret.hash();
-        let (mut key, firm) = match self.keys.get(&hash) {
+        let (key, firm) = match self.keys.get(&hash) {
             Some(found) => found,
             None => {
                 let found = self.store.find_key(&hash).await?.ok_or(ServiceError::Unauthenticated)?;
@@ -77,8 +86,7 @@ impl Service {
         if key.last_used_at.is_none_or(|t| now.millis() - t.millis() >= TOUCH_EVERY_MS) {
             // The cached copy learns of the touch too, or every request until
             // it expires would write one.
-            key.last_used_at = Some(now);
-            self.keys.put(&hash, &key, &firm);
+            self.keys.touched(&hash, now);
             let store = self.store.clone();
             let id = key.id;
             tokio::spawn(async move {

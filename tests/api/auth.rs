@@ -9,6 +9,7 @@ use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
 use crate::support::{header, key_id, path_of, rfc3339};
 
 crate::store_tests!(
+    a_keys_use_is_recorded_once_however_often_it_is_used,
     a_key_revoked_on_another_node_is_refused_there_within_a_second,
     no_key_is_401_with_www_authenticate,
     malformed_mistyped_and_unknown_keys_are_401,
@@ -222,4 +223,30 @@ async fn a_key_revoked_on_another_node_is_refused_there_within_a_second(app: Tes
     unauthorized(app.get("/v1/clients", &secret).await).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     unauthorized(get(other).await).await;
+}
+
+async fn a_keys_use_is_recorded_once_however_often_it_is_used(app: TestApp) {
+    let key = create_key(&app, json!({"scopes": ["clients:read"]})).await;
+    let (secret, path) = (key["secret"].as_str().unwrap().to_string(), format!("/v1/api-keys/{}", key["id"].as_str().unwrap()));
+    assert!(key["last_used_at"].is_null(), "{key}");
+    expect_status(app.get("/v1/clients", &secret).await, StatusCode::OK).await;
+    // Recorded off the request path: wait for it.
+    let mut first = Value::Null;
+    for _ in 0..50 {
+        first = expect_status(app.get(&path, &app.admin_key).await, StatusCode::OK).await["data"]["last_used_at"].clone();
+        if first.is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    }
+    assert!(first.is_string(), "last_used_at was never recorded");
+    // Within the minute, further uses (cached key or not) write nothing more.
+    for _ in 0..5 {
+        expect_status(app.get("/v1/clients", &secret).await, StatusCode::OK).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    expect_status(app.get("/v1/clients", &secret).await, StatusCode::OK).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let later = expect_status(app.get(&path, &app.admin_key).await, StatusCode::OK).await["data"]["last_used_at"].clone();
+    assert_eq!(later, first);
 }
