@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::common::{custom, int_param, refuse_unknown, uuid_id, MAX_PAGE_NUMBER};
+use super::common::{custom, int_param, refuse_unknown, uuid_client_id, MAX_PAGE_NUMBER};
 use super::ProblemParts;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
@@ -25,7 +25,6 @@ use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::client::{parse_document, Client, ClientKind};
 use crate::domain::field::FieldError;
 use crate::domain::firm::FirmSettings;
-use crate::domain::ids::ClientId;
 use crate::domain::phone::{Phone, Region};
 use crate::domain::time::Timestamp;
 use crate::service::clients::{ListRequest, Precondition};
@@ -562,10 +561,6 @@ fn is_amount(value: &Value) -> bool {
     value.as_f64().is_some_and(|n| n >= 0.0)
 }
 
-fn client_id(raw: &str) -> Result<ClientId, ApiError> {
-    Ok(ClientId::from_uuid(uuid_id(raw, "client")?))
-}
-
 #[utoipa::path(
     get, path = "/v1/clients", tag = TAG,
     summary = "List all clients",
@@ -669,7 +664,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsRead).map_err(ApiError::from)?;
-    let client = state.service.get_client(&actor, client_id(&id)?).await?;
+    let client = state.service.get_client(&actor, uuid_client_id(&id)?).await?;
     Ok(Json(ClientEnvelope::new(&client, &actor.firm.settings.phone_region())).into_response())
 }
 
@@ -696,7 +691,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
 )]
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(mut body): JsonObject) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
-    let id = client_id(&id)?;
+    let id = uuid_client_id(&id)?;
     let pre = precondition(&HeaderMap::new(), Some(&mut body))?;
     let patch = to_canonical(body, Write::Update)?;
     let client = state.service.update_client(&actor, id, &patch, pre).await?;
@@ -721,7 +716,7 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
 )]
 pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
-    state.service.delete_client(&actor, client_id(&id)?, Precondition::default()).await?;
+    state.service.delete_client(&actor, uuid_client_id(&id)?, Precondition::default()).await?;
     Ok(Json(Deleted { success: true, data: Empty {}, timestamp: Timestamp::now().to_string() }).into_response())
 }
 

@@ -17,11 +17,11 @@ use super::common::{int_param, refuse_unknown, MAX_PAGE_NUMBER};
 use super::ProblemParts;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
+use crate::api::v1::clients::client_id;
 use crate::api::AppState;
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::domain::client::{Address, Client};
-use crate::domain::ids::ClientId;
 use crate::domain::matter::MatterStatus;
 use crate::service::matters::Matter;
 use crate::service::clients::{ListRequest, Precondition};
@@ -271,10 +271,6 @@ fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiE
     }
     body.insert("kind".into(), "person".into());
     Ok(body)
-}
-
-fn client_id(raw: &str) -> Result<ClientId, ApiError> {
-    raw.parse().map_err(|_| ApiError::Service(ServiceError::NotFound("client")))
 }
 
 #[utoipa::path(

@@ -19,6 +19,11 @@ pub fn uuid_id(raw: &str, what: &'static str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::try_parse(raw).map_err(|_| ApiError::Service(ServiceError::NotFound(what)))
 }
 
+/// A client named by its UUID (the UUID-id dialects). Anything else: 404.
+pub fn uuid_client_id(raw: &str) -> Result<crate::domain::ids::ClientId, ApiError> {
+    Ok(crate::domain::ids::ClientId::from_uuid(uuid_id(raw, "client")?))
+}
+
 /// An integer query parameter within `min..=max`.
 pub fn int_param(p: &mut ParamReader<'_>, name: &'static str, min: u64, max: u64) -> Option<u64> {
     p.parsed(name, |s| {

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::common::{int_param, refuse_unknown, uuid_id, MAX_PAGE_NUMBER};
+use super::common::{int_param, refuse_unknown, uuid_client_id, MAX_PAGE_NUMBER};
 use super::ProblemParts;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
@@ -23,7 +23,6 @@ use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::domain::client::{Client, ClientKind};
 use crate::domain::field::FieldError;
-use crate::domain::ids::ClientId;
 use crate::service::clients::{ListRequest, Precondition};
 use crate::service::ServiceError;
 
@@ -235,10 +234,6 @@ fn to_canonical(mut body: Map<String, Value>, kind: ClientKind) -> Result<Map<St
     Ok(body)
 }
 
-fn client_id(raw: &str) -> Result<ClientId, ApiError> {
-    Ok(ClientId::from_uuid(uuid_id(raw, "client")?))
-}
-
 #[utoipa::path(
     get, path = "/api/v1/clients", tag = TAG,
     summary = "List Clients",
@@ -349,7 +344,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsRead).map_err(ApiError::from)?;
-    let client = state.service.get_client(&actor, client_id(&id)?).await?;
+    let client = state.service.get_client(&actor, uuid_client_id(&id)?).await?;
     Ok(ClientEnvelope::of(&client).into_response())
 }
 
@@ -375,7 +370,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
 )]
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
-    let id = client_id(&id)?;
+    let id = uuid_client_id(&id)?;
     // How `name` maps depends on whether the client is a person or a company,
     // so a rename reads the client first (and needs `clients:read` too).
     // Should another surface change the kind meanwhile, the service refuses
@@ -416,7 +411,7 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
 )]
 pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
-    state.service.delete_client(&actor, client_id(&id)?, Precondition::default()).await?;
+    state.service.delete_client(&actor, uuid_client_id(&id)?, Precondition::default()).await?;
     Ok(Json(Deleted { success: true }).into_response())
 }
 

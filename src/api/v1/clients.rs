@@ -22,7 +22,7 @@ const MAX_IDS: usize = 100;
 const MAX_QUERY_CHARS: usize = 200;
 
 /// An id that doesn't parse can't name a client: that is a plain 404.
-fn client_id(raw: &str) -> Result<ClientId, ApiError> {
+pub(crate) fn client_id(raw: &str) -> Result<ClientId, ApiError> {
     raw.parse().map_err(|_| ApiError::Service(ServiceError::NotFound("client")))
 }
 
@@ -349,7 +349,8 @@ fn parse_ids<'a>(p: &mut ParamReader<'a>) -> Vec<ClientId> {
     ids
 }
 
-fn parse_bool(s: &str) -> Result<bool, String> {
+/// `true`/`1` or `false`/`0`, for boolean query parameters.
+pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
     match s {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),

@@ -72,11 +72,7 @@ pub fn list_request<I: TypedId>(p: &mut ParamReader<'_>) -> RecordListRequest {
     });
     let sort = p.parsed("sort", |s| RecordSort::parse(s).ok_or("must be created_at or updated_at, optionally prefixed with -".into()));
     let cursor = p.get("cursor").map(str::to_string);
-    let include_total = p.parsed("include_total", |s| match s {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err("must be true or false".into()),
-    });
+    let include_total = p.parsed("include_total", super::clients::parse_bool);
     let search = p.parsed("q", |s| {
         if s.chars().count() > MAX_QUERY_CHARS {
             return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));

@@ -247,11 +247,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let mut p = ParamReader::new(&pairs);
     let lead_seq = p.parsed("inbox_lead_id", |s| s.parse::<i64>().ok().filter(|n| *n > 0).ok_or("must be a positive integer id".into()));
-    let submitted_only = p.parsed("submitted_only", |s| match s {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        _ => Err("must be true or false".into()),
-    });
+    let submitted_only = p.parsed("submitted_only", crate::api::v1::clients::parse_bool);
     let params = ListParams::read(&mut p);
     p.finish()?;
     actor.require(Scope::MattersRead)?;
