@@ -43,7 +43,7 @@ pub async fn bootstrap(service: &Service) -> Result<(), String> {
 }
 
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
-    crate::telemetry::init(&config.log);
+    let _log = crate::telemetry::init(&config.log);
     let store = open_store(&config.store).await?;
     let service = Service::with_limits(store, config.limits()?);
     bootstrap(&service).await?;

@@ -21,6 +21,7 @@ crate::store_tests!(
     updated_since_and_before_accept_instants_and_dates,
     ids_filter_takes_at_most_100_ids,
     q_searches_name_email_and_phone_case_insensitively,
+    q_answers_alike_for_terms_with_few_or_thousands_of_index_hits,
     include_total_counts_every_match_and_is_absent_otherwise,
     next_cursor_walks_every_sort_without_duplicates_or_gaps,
     a_cursor_is_refused_with_another_sort,
@@ -238,6 +239,63 @@ async fn q_searches_name_email_and_phone_case_insensitively(app: TestApp) {
     }
     assert_eq!(sorted(list_ids(&app, &[("q", "example")]).await), sorted(vec![mary, bob, ann]));
     refused(&app, &[("q", &"a".repeat(201))], "q").await;
+}
+
+/// Creates clients `0..count` through the service (as many API requests
+/// would), 32 at a time; `doc(i)` is client `i`'s body.
+async fn create_many(app: &TestApp, key: &str, count: usize, doc: fn(usize) -> Value) {
+    let actor = app.service.authenticate(key, None).await.expect("authenticate");
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (service, actor, next) = (app.service.clone(), actor.clone(), next.clone());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                let Value::Object(body) = doc(i) else { unreachable!("bodies are objects") };
+                service.create_client(&actor, &body).await.expect("create client");
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("create task");
+    }
+}
+
+/// The stores answer a term with few index hits from the hits and a term with
+/// thousands by walking the list order (bench/README.md); both must give
+/// every match, in order, and nothing of another firm. Clients with the
+/// common term are the active ones, and with the rare term the tagged ones,
+/// so filters the search doesn't touch say what it should find.
+async fn q_answers_alike_for_terms_with_few_or_thousands_of_index_hits(app: TestApp) {
+    const COUNT: usize = 2_400;
+    create_many(&app, &app.admin_key, COUNT, |i| {
+        let (status, domain) = if i % 10 == 0 { ("closed", "plain") } else { ("active", "commonterm") };
+        let (last, tags) = if i % 300 == 1 { ("Quillfeather", json!(["rare"])) } else { ("Walker", json!([])) };
+        json!({"first_name": format!("C{i}"), "last_name": last, "email": format!("c{i}@{domain}.example"), "status": status, "tags": tags})
+    })
+    .await;
+    let other = app.other_firm().await;
+    let theirs = app.post("/v1/clients", &other, &json!({"first_name": "Quill", "last_name": "Quillfeather", "email": "q@commonterm.example"})).await;
+    expect_status(theirs, StatusCode::CREATED).await;
+
+    let active = walk(&app, &[("limit", "100"), ("status", "active")]).await;
+    assert_eq!(active.len(), COUNT - COUNT / 10);
+    assert_eq!(walk(&app, &[("limit", "100"), ("q", "commonterm")]).await, active, "a common term, newest first");
+    let page = list(&app, &[("q", "COMMONTERM"), ("include_total", "true")]).await;
+    assert_eq!(ids(&page), active[..25].to_vec());
+    assert_eq!(page["pagination"]["total"], active.len());
+    let by_name = walk(&app, &[("limit", "100"), ("q", "commonterm"), ("sort", "last_name")]).await;
+    assert_eq!(by_name, walk(&app, &[("limit", "100"), ("status", "active"), ("sort", "last_name")]).await, "by last name");
+
+    let tagged = walk(&app, &[("limit", "100"), ("tags", "rare")]).await;
+    assert_eq!(tagged.len(), COUNT / 300);
+    let rare = list(&app, &[("q", "quillfeather"), ("include_total", "true"), ("limit", "100")]).await;
+    assert_eq!(ids(&rare), tagged, "a rare term, newest first");
+    assert_eq!(rare["pagination"]["total"], tagged.len());
 }
 
 async fn include_total_counts_every_match_and_is_absent_otherwise(app: TestApp) {

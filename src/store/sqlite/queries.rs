@@ -15,17 +15,35 @@ use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
 use crate::store::{Claim, StoreError, StoreResult, StoredResponse, Unique, Write};
 
-/// SQLite's SQL. `search_first` drives a search from the trigram index: right
-/// when the term is rare, where walking the sort order would visit most rows
-/// before finding a page of matches.
+/// SQLite's SQL, with the plan chosen for this query's search (`q`).
 struct Sqlite {
-    search_first: bool,
+    search: Search,
 }
 
-/// Trigram hits below which a search is driven from the index and sorted;
-/// at or above it the term is common enough that walking the sort order finds
-/// a page of matches quickly.
-const SEARCH_FIRST_BELOW: i64 = 5_000;
+/// How a client search is answered. The trigram index finds a rare term's
+/// rows outright; for a common term, walking the sort order and testing each
+/// row finds a page of matches after a few rows, where fetching every hit
+/// would touch a large share of the table.
+enum Search {
+    /// Test each row with `LIKE`: a common term in a list, or a term too
+    /// short for the trigram index.
+    EachRow,
+    /// Every row the index found (a JSON array of `seq`s, fewer than
+    /// [`HITS_BELOW`]), fetched and sorted.
+    Hits(String),
+    /// Rows in the index's hits: a common term in a count, which must visit
+    /// every match anyway.
+    InIndex,
+}
+
+/// Trigram hits (over all firms) below which a search is answered from the
+/// hits themselves. Fetching h hits costs about h row reads; a walk of the
+/// sort order costs about page × rows ÷ h, so the crossover is near
+/// √(page × rows): 1,600 at 100k clients, 5,000 at 1M. At 2,000 and 1M
+/// clients the worst case is a walk of about 12,500 rows for a page of 25.
+/// Hits are counted over all firms: a term common elsewhere but rare in this
+/// firm walks this firm's rows (see bench/README.md).
+const HITS_BELOW: usize = 2_000;
 
 fn fts_phrase(term: &SearchTerm) -> String {
     // A quoted FTS5 phrase over the trigram index is a substring match.
@@ -43,10 +61,12 @@ impl SqlDialect for Sqlite {
     }
 
     fn contains(&self, sql: &mut Sql, term: &SearchTerm) {
-        if term.is_indexable() {
+        if matches!(self.search, Search::InIndex) {
             sql.push("c.seq IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ");
             sql.bind(SqlValue::Text(fts_phrase(term))).push(")");
         } else {
+            // The search text and the term are both case-folded, so LIKE's
+            // ASCII case-insensitivity finds exactly what the index finds.
             sql.push("c.search_text LIKE ").bind(SqlValue::Text(like_pattern(term.as_str()))).push(" ESCAPE '\\'");
         }
     }
@@ -61,16 +81,15 @@ impl SqlDialect for Sqlite {
         format!("json_extract(r.doc, '$.{field}')")
     }
 
-    fn clients_source(&self, sql: &mut Sql, filter: &ClientFilter) -> bool {
-        match filter.search.as_ref().filter(|_| self.search_first) {
-            Some(term) => {
-                // CROSS JOIN makes SQLite loop over the index hits first.
-                sql.push(" FROM (SELECT rowid AS hit FROM clients_fts WHERE clients_fts MATCH ");
-                sql.bind(SqlValue::Text(fts_phrase(term)));
-                sql.push(") AS m CROSS JOIN clients c ON c.seq = m.hit");
+    fn clients_source(&self, sql: &mut Sql, _filter: &ClientFilter) -> bool {
+        match &self.search {
+            Search::Hits(seqs) => {
+                // CROSS JOIN makes SQLite loop over the hits first.
+                sql.push(" FROM json_each(").bind(SqlValue::Text(seqs.clone()));
+                sql.push(") AS m CROSS JOIN clients c ON c.seq = m.value");
                 true
             }
-            None => {
+            Search::EachRow | Search::InIndex => {
                 sql.push(" FROM clients c");
                 false
             }
@@ -78,15 +97,22 @@ impl SqlDialect for Sqlite {
     }
 }
 
-/// Whether to drive this filter's search from the trigram index: when the
-/// term is indexable and has few hits (counting stops at the threshold).
-fn search_first(conn: &Connection, filter: &ClientFilter) -> StoreResult<bool> {
-    let Some(term) = filter.search.as_ref().filter(|t| t.is_indexable()) else { return Ok(false) };
-    let hits: i64 = conn
-        .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT ?2)")
-        .and_then(|mut st| st.query_row(params![fts_phrase(term), SEARCH_FIRST_BELOW], |r| r.get(0)))
+/// Chooses how to answer `filter`'s search, reading the trigram index once:
+/// up to [`HITS_BELOW`] hits are kept and used as they are.
+fn plan_search(conn: &Connection, filter: &ClientFilter, counting: bool) -> StoreResult<Search> {
+    let Some(term) = filter.search.as_ref().filter(|t| t.is_indexable()) else { return Ok(Search::EachRow) };
+    let mut st = conn.prepare_cached("SELECT rowid FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT ?2").map_err(internal)?;
+    let hits = st
+        .query_map(params![fts_phrase(term), HITS_BELOW as i64], |r| r.get::<_, i64>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<i64>, _>>())
         .map_err(internal)?;
-    Ok(hits < SEARCH_FIRST_BELOW)
+    Ok(if hits.len() < HITS_BELOW {
+        Search::Hits(serde_json::to_string(&hits).map_err(|e| StoreError::Internal(e.to_string()))?)
+    } else if counting {
+        Search::InIndex
+    } else {
+        Search::EachRow
+    })
 }
 
 fn duplicate_or_internal(e: rusqlite::Error) -> StoreError {
@@ -359,12 +385,12 @@ fn run_query<T>(
 }
 
 pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
-    let dialect = Sqlite { search_first: search_first(conn, &query.filter)? };
+    let dialect = Sqlite { search: plan_search(conn, &query.filter, false)? };
     run_query(conn, &sql::list_clients(&dialect, firm, query), rows::client)
 }
 
 pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
-    let dialect = Sqlite { search_first: search_first(conn, filter)? };
+    let dialect = Sqlite { search: plan_search(conn, filter, true)? };
     let counts = run_query(conn, &sql::count_clients(&dialect, firm, filter), |r| r.get::<_, i64>(0))?;
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
@@ -528,12 +554,12 @@ pub fn find_record(conn: &Connection, kind: RecordKind, unique_key: &str) -> Sto
 }
 
 pub fn list_records(conn: &Connection, firm: FirmId, kind: RecordKind, query: &RecordQuery) -> StoreResult<Vec<Record>> {
-    let dialect = Sqlite { search_first: false };
+    let dialect = Sqlite { search: Search::EachRow };
     run_query(conn, &sql::list_records(&dialect, firm, kind, query), rows::record)
 }
 
 pub fn count_records(conn: &Connection, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
-    let dialect = Sqlite { search_first: false };
+    let dialect = Sqlite { search: Search::EachRow };
     let counts = run_query(conn, &sql::count_records(&dialect, firm, kind, filter), |r| r.get::<_, i64>(0))?;
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
