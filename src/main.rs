@@ -1,5 +1,11 @@
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: under load glibc's malloc was
+/// about 30% of a list request's CPU, much of it consolidating and locking
+/// arenas across the blocking-pool threads (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let cli = clientele::cli::Cli::parse();

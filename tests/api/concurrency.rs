@@ -14,6 +14,7 @@ crate::store_tests!(
     fifty_patches_with_the_same_if_match_have_exactly_one_winner,
     concurrent_patches_without_preconditions_lose_no_update,
     concurrent_creates_with_one_email_make_exactly_one_client,
+    failing_writes_among_concurrent_ones_undo_only_themselves,
     a_client_deleted_while_matters_are_opened_never_keeps_an_open_matter,
     a_lead_converted_twice_at_once_converts_once_and_the_loser_hears_so,
 );
@@ -145,6 +146,43 @@ async fn concurrent_creates_with_one_email_make_exactly_one_client(app: TestApp)
     assert_eq!(created, 1);
     let list = expect_status(app.get("/v1/clients?q=same@example.com&include_total=true", &app.admin_key).await, StatusCode::OK).await;
     assert_eq!(list["pagination"]["total"], 1);
+}
+
+/// The SQLite writer commits concurrent writes together and, when one of
+/// them fails, runs the batch again with each in a savepoint: whichever way,
+/// every acknowledged create exists with its event, and every refused one
+/// left nothing behind.
+async fn failing_writes_among_concurrent_ones_undo_only_themselves(app: TestApp) {
+    let app = Arc::new(app);
+    let before = crate::support::last_seq(&app).await;
+    let tasks: Vec<_> = (0..80)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let email = if i % 2 == 0 { "taken@example.com".to_string() } else { format!("own{i}@example.com") };
+                let body = json!({"first_name": "Batch", "last_name": format!("{i}"), "email": email});
+                let response = app.post("/v1/clients", &app.admin_key, &body).await;
+                let status = response.status();
+                (status, response.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut created = HashSet::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (StatusCode::CREATED, body) => assert!(created.insert(body["data"]["id"].as_str().unwrap().to_string())),
+            (StatusCode::CONFLICT, _) => {}
+            (other, body) => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(created.len(), 41, "40 own emails and one winner of the shared one");
+    let listed: HashSet<String> = crate::support::walk(&app, &[("limit", "100"), ("q", "batch")]).await.into_iter().collect();
+    assert_eq!(listed, created);
+    let events = crate::support::events_since(&app, before).await;
+    let created_events: HashSet<String> =
+        events.iter().filter(|e| e["type"] == "client.created").map(|e| e["resource_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(created_events, created, "one event per acknowledged create, none for refused ones");
+    assert_eq!(events.len(), 41);
 }
 
 /// Deleting a client and opening matters on it race: whichever order they
