@@ -295,12 +295,33 @@ async fn run_query<T>(c: &impl GenericClient, sql: &Sql<'_>, map: impl Fn(&tokio
     rows.iter().map(map).collect()
 }
 
+/// Runs a client list or count. One with a search gets a statement of its
+/// own, which PostgreSQL plans for its parameters, where a cached statement
+/// soon gets a generic plan: a rare term is best found through the trigram
+/// index and a common one by walking the sort order, and the generic plan,
+/// blind to the term, walked the whole firm for a rare one (23 req/s at 100k
+/// clients).
+async fn run_client_query<T>(
+    c: &impl GenericClient,
+    sql: &Sql<'_>,
+    filter: &ClientFilter,
+    map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    if filter.search.is_none() {
+        return run_query(c, sql, map).await;
+    }
+    let params: Vec<Param> = sql.params.iter().map(|p| p as Param).collect();
+    let st = c.prepare(&sql.text).await.map_err(db_error)?;
+    let rows = c.query(&st, &params).await.map_err(db_error)?;
+    rows.iter().map(map).collect()
+}
+
 pub async fn list_clients(c: &impl GenericClient, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
-    run_query(c, &sql::list_clients(&Postgres, firm, query), rows::client).await
+    run_client_query(c, &sql::list_clients(&Postgres, firm, query), &query.filter, rows::client).await
 }
 
 pub async fn count_clients(c: &impl GenericClient, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
-    let counts = run_query(c, &sql::count_clients(&Postgres, firm, filter), |r| Ok(r.get::<_, i64>(0))).await?;
+    let counts = run_client_query(c, &sql::count_clients(&Postgres, firm, filter), filter, |r| Ok(r.get::<_, i64>(0))).await?;
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
 
