@@ -2,6 +2,7 @@
 //! once, and through a database outage.
 
 mod backup;
+mod events;
 mod logs;
 mod outage;
 mod process;

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../../migrations/postgres/0002_records.sql")),
     (3, include_str!("../../../migrations/postgres/0003_idempotency.sql")),
+    (4, include_str!("../../../migrations/postgres/0004_event_numbering.sql")),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;

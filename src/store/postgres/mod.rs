@@ -95,7 +95,8 @@ pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-/// Runs `$body` in a transaction on a pooled connection and commits.
+/// Runs `$body` in a transaction on a pooled connection and commits. Given
+/// `events of FIRM`, then numbers the events it wrote for that firm.
 macro_rules! in_transaction {
     ($store:expr, |$tx:ident| $body:expr) => {{
         let mut conn = $store.conn().await?;
@@ -104,6 +105,33 @@ macro_rules! in_transaction {
         $tx.commit().await.map_err(db_error)?;
         Ok(value)
     }};
+    ($store:expr, events of $firm:expr, |$tx:ident| $body:expr) => {{
+        let mut conn = $store.conn().await?;
+        let $tx = conn.transaction().await.map_err(db_error)?;
+        let value = $body;
+        $tx.commit().await.map_err(db_error)?;
+        number_after_commit(&mut conn, $firm).await;
+        Ok(value)
+    }};
+}
+
+/// Numbers a firm's new events once their write has committed. The write
+/// stands whatever happens here: if numbering fails (the database went away,
+/// say), the next write in the firm or the next read of its events numbers
+/// them, and until then no reader sees them.
+async fn number_after_commit(conn: &mut Object, firm: Option<FirmId>) {
+    let Some(firm) = firm else { return };
+    if let Err(e) = queries::number_events(conn, firm).await {
+        tracing::warn!(firm_id = %firm, error = %e, "events not numbered yet; the next write or read of them will");
+    }
+}
+
+/// The firm whose events a multi-write transaction writes (one firm each).
+fn events_firm(writes: &[Write]) -> Option<FirmId> {
+    writes.iter().find_map(|w| match w {
+        Write::Event(event) => Some(event.firm_id),
+        _ => None,
+    })
 }
 
 #[async_trait]
@@ -119,7 +147,7 @@ impl Store for PgStore {
     }
 
     async fn create_firm(&self, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
-        in_transaction!(self, |tx| queries::create_firm(&tx, firm, keys, events).await?)
+        in_transaction!(self, events of Some(firm.id), |tx| queries::create_firm(&tx, firm, keys, events).await?)
     }
 
     async fn get_firm(&self, id: FirmId) -> StoreResult<Option<Firm>> {
@@ -131,11 +159,11 @@ impl Store for PgStore {
     }
 
     async fn update_firm_settings(&self, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, |tx| queries::update_firm_settings(&tx, id, settings, event).await?)
+        in_transaction!(self, events of Some(event.firm_id), |tx| queries::update_firm_settings(&tx, id, settings, event).await?)
     }
 
     async fn insert_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, |tx| queries::insert_key(&tx, key, event).await?)
+        in_transaction!(self, events of Some(event.firm_id), |tx| queries::insert_key(&tx, key, event).await?)
     }
 
     async fn find_key(&self, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>> {
@@ -151,7 +179,7 @@ impl Store for PgStore {
     }
 
     async fn revoke_key(&self, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, |tx| queries::revoke_key(&tx, firm, id, at, event).await?)
+        in_transaction!(self, events of Some(event.firm_id), |tx| queries::revoke_key(&tx, firm, id, at, event).await?)
     }
 
     async fn touch_key(&self, id: KeyId, at: Timestamp) -> StoreResult<()> {
@@ -159,7 +187,7 @@ impl Store for PgStore {
     }
 
     async fn insert_client(&self, client: &Client, event: &Event) -> StoreResult<i64> {
-        in_transaction!(self, |tx| queries::insert_client(&tx, client, event).await?)
+        in_transaction!(self, events of Some(event.firm_id), |tx| queries::insert_client(&tx, client, event).await?)
     }
 
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
@@ -167,7 +195,7 @@ impl Store for PgStore {
     }
 
     async fn update_client(&self, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, |tx| queries::update_client(&tx, client, expected_version, event).await?)
+        in_transaction!(self, events of Some(event.firm_id), |tx| queries::update_client(&tx, client, expected_version, event).await?)
     }
 
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
@@ -175,7 +203,7 @@ impl Store for PgStore {
     }
 
     async fn purge_client(&self, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, |tx| queries::purge_client(&tx, firm, id, version, event).await?)
+        in_transaction!(self, events of Some(event.firm_id), |tx| queries::purge_client(&tx, firm, id, version, event).await?)
     }
 
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
@@ -187,7 +215,7 @@ impl Store for PgStore {
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {
-        in_transaction!(self, |tx| queries::apply(&tx, &writes).await?)
+        in_transaction!(self, events of events_firm(&writes), |tx| queries::apply(&tx, &writes).await?)
     }
 
     async fn get_record(&self, firm: FirmId, kind: RecordKind, id: uuid::Uuid) -> StoreResult<Option<Record>> {
@@ -234,6 +262,10 @@ impl Store for PgStore {
     }
 
     async fn list_events(&self, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
-        queries::list_events(&self.conn().await?, firm, after_seq, limit).await
+        let mut conn = self.conn().await?;
+        // Events a write committed but could not number (it lost the
+        // database just then) are numbered before anyone reads past them.
+        queries::number_events(&mut conn, firm).await?;
+        queries::list_events(&conn, firm, after_seq, limit).await
     }
 }

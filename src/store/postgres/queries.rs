@@ -49,31 +49,74 @@ fn json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-/// Appends an event with the firm's next event number. Taking the number
-/// locks the firm's counter row until commit, so it must be the last statement
-/// of its transaction: the lock is then held only while committing, and the
-/// firm's events are numbered in commit order.
+/// Appends an event without its number: [`number_events`] gives it the
+/// firm's next one once this transaction has committed.
 async fn insert_event(c: &impl GenericClient, e: &Event) -> StoreResult<()> {
-    let firm_seq: i64 = c
-        .query_one("UPDATE firms SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq", &[&e.firm_id.as_uuid()])
-        .await
-        .map_err(db_error)?
-        .get(0);
     let actor = e.actor_key_id.map(|k| k.as_uuid());
     let user = e.actor_user_id.map(|u| u.as_uuid());
-    let params: [Param; 12] = [
-        &e.id.as_uuid(), &e.firm_id.as_uuid(), &firm_seq, &e.kind, &e.resource_type, &e.resource_id,
+    let params: [Param; 11] = [
+        &e.id.as_uuid(), &e.firm_id.as_uuid(), &e.kind, &e.resource_type, &e.resource_id,
         &actor, &e.request_id, &e.before, &e.after, &e.created_at.millis(), &user,
     ];
     let st = c
         .prepare_cached(
-            "INSERT INTO events (id, firm_id, firm_seq, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO events (id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .await
         .map_err(db_error)?;
     c.execute(&st, &params).await.map_err(db_error)?;
     Ok(())
+}
+
+/// Names the advisory locks that number events, one per firm (the
+/// two-integer lock space, apart from the migration lock's).
+const NUMBERING_LOCKS: i32 = 0x0c11e;
+
+/// Gives the firm's committed events that have no number yet the firm's next
+/// numbers, in the order they were inserted.
+///
+/// Numbers are given out by one transaction at a time per firm, over every
+/// node (the firm's advisory lock), each continuing from the firm's counter;
+/// only committed events can be seen to be numbered, and a number is seen
+/// only once its transaction commits. So a reader never sees a gap that
+/// fills later: the guarantee a counter row locked by every write gave,
+/// without making the firm's writes commit one at a time. An event of a
+/// write that conflicted with an earlier one was inserted after that one
+/// committed, so it is numbered after it.
+pub async fn number_events(conn: &mut deadpool_postgres::Object, firm: FirmId) -> StoreResult<()> {
+    if !has_unnumbered_events(conn, firm).await? {
+        return Ok(());
+    }
+    let tx = conn.transaction().await.map_err(db_error)?;
+    let lock = i32::from_be_bytes(firm.as_uuid().as_bytes()[12..].try_into().expect("4 bytes"));
+    tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&NUMBERING_LOCKS, &lock]).await.map_err(db_error)?;
+    // A statement of its own, so its snapshot includes every numbering that
+    // committed before the lock was ours.
+    let st = tx
+        .prepare_cached(
+            "WITH pending AS (
+                 SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM events WHERE firm_id = $1 AND firm_seq IS NULL
+             ), numbered AS (
+                 UPDATE events e SET firm_seq = f.event_seq + p.n FROM pending p, firms f
+                 WHERE e.seq = p.seq AND f.id = $1
+                 RETURNING e.firm_seq
+             )
+             UPDATE firms SET event_seq = (SELECT max(firm_seq) FROM numbered)
+             WHERE id = $1 AND EXISTS (SELECT 1 FROM numbered)",
+        )
+        .await
+        .map_err(db_error)?;
+    tx.execute(&st, &[&firm.as_uuid()]).await.map_err(db_error)?;
+    tx.commit().await.map_err(db_error)
+}
+
+async fn has_unnumbered_events(c: &impl GenericClient, firm: FirmId) -> StoreResult<bool> {
+    let st = c
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE firm_id = $1 AND firm_seq IS NULL)")
+        .await
+        .map_err(db_error)?;
+    Ok(c.query_one(&st, &[&firm.as_uuid()]).await.map_err(db_error)?.get(0))
 }
 
 pub async fn create_firm(c: &impl GenericClient, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
@@ -332,8 +375,7 @@ pub async fn list_events(c: &impl GenericClient, firm: FirmId, after_seq: i64, l
     rows.iter().map(rows::event).collect()
 }
 
-/// Runs a transaction's writes in order, then its events: taking an event
-/// number locks the firm's counter, which must happen last (see `insert_event`).
+/// Runs a transaction's writes in order, then inserts its events.
 pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
     for write in writes {
