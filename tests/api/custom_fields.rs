@@ -304,7 +304,7 @@ async fn clients_filter_by_a_number_custom_field(app: TestApp) {
     let two = id(&created(client_with(&app, json!({"tier": 2})).await).await);
     created(client_with(&app, json!({"tier": 3})).await).await;
     created(client_with(&app, json!({"tier": 20})).await).await;
-    assert_eq!(page_ids(&app, "/v1/clients", &[("cf.tier", "2")]).await, [two.clone()]);
+    assert_eq!(page_ids(&app, "/v1/clients", &[("cf.tier", "2")]).await, vec![two.clone()]);
     assert!(page_ids(&app, "/v1/clients", &[("cf.tier", "4")]).await.is_empty());
     // Typed by the definition: "2.0" is the number 2, and a word matches no number.
     assert_eq!(page_ids(&app, "/v1/clients", &[("cf.tier", "2.0")]).await, [two]);

@@ -161,9 +161,9 @@ async fn list_filters_by_state(app: TestApp) {
     ok(app.patch(&lead_path(&b), &app.admin_key, &json!({"state": "ignored"})).await).await;
     created(convert(&app, &app.admin_key, &c, json!({})).await).await;
     let (b, c) = (id(&b), id(&c));
-    assert_eq!(page_ids(&app, "/v1/leads", &[("state", "untriaged")]).await, [a.clone()]);
-    assert_eq!(page_ids(&app, "/v1/leads", &[("state", "ignored")]).await, [b.clone()]);
-    assert_eq!(page_ids(&app, "/v1/leads", &[("state", "converted")]).await, [c.clone()]);
+    assert_eq!(page_ids(&app, "/v1/leads", &[("state", "untriaged")]).await, vec![a.clone()]);
+    assert_eq!(page_ids(&app, "/v1/leads", &[("state", "ignored")]).await, vec![b.clone()]);
+    assert_eq!(page_ids(&app, "/v1/leads", &[("state", "converted")]).await, vec![c.clone()]);
     assert_eq!(page_id_set(&app, "/v1/leads", &[("state", "untriaged,ignored")]).await, sorted(vec![a.clone(), b.clone()]));
     assert_eq!(page_id_set(&app, "/v1/leads", &[]).await, sorted(vec![a, b, c]));
 }
@@ -173,7 +173,7 @@ async fn q_searches_name_email_phone_and_message(app: TestApp) {
     let by_email = id(&new_lead(&app, json!({"email": "zed.quill@example.org"})).await);
     let by_phone = id(&new_lead(&app, json!({"phone": "(661) 555-0199"})).await);
     let by_message = id(&new_lead(&app, json!({"first_name": "X", "message": "My landlord kept the DEPOSIT"})).await);
-    assert_eq!(page_ids(&app, "/v1/leads", &[("q", "marguer")]).await, [by_name.clone()]);
+    assert_eq!(page_ids(&app, "/v1/leads", &[("q", "marguer")]).await, vec![by_name.clone()]);
     assert_eq!(page_ids(&app, "/v1/leads", &[("q", "ODUYA")]).await, [by_name]);
     assert_eq!(page_ids(&app, "/v1/leads", &[("q", "quill@")]).await, [by_email]);
     assert_eq!(page_ids(&app, "/v1/leads", &[("q", "5550199")]).await, [by_phone]);

@@ -89,7 +89,7 @@ async fn another_firm_never_sees_clients_in_lists_search_ids_or_totals(app: Test
         }
     }
     let all = expect_status(list_raw(&app, &other, &[("include_total", "true")]).await, StatusCode::OK).await;
-    assert_eq!(ids(&all), [their_id.clone()]);
+    assert_eq!(ids(&all), vec![their_id.clone()]);
     assert_eq!(all["pagination"]["total"], 1);
     // And the other way round.
     let page = expect_status(list_raw(&app, &app.admin_key, &[("include_total", "true")]).await, StatusCode::OK).await;
