@@ -104,6 +104,11 @@ impl TestApp {
         }
     }
 
+    /// The SQLite database file, when this app runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self.postgres_database.is_none().then(|| self._dir.path().join("clientele.db"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
