@@ -10,7 +10,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../../migrations/sqlite/0002_records.sql")),
     (3, include_str!("../../../migrations/sqlite/0003_idempotency.sql")),
-    (4, include_str!("../../../migrations/sqlite/0004_search_index_by_store.sql")),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -312,29 +312,7 @@ fn write_new_client(conn: &Connection, c: &Client) -> StoreResult<i64> {
     conn.prepare_cached(&sql)
         .and_then(|mut st| st.execute(params_from_iter(values)))
         .map_err(duplicate_or_internal)?;
-    let seq = conn.last_insert_rowid();
-    index_client(conn, seq, &c.fields.search_text())?;
-    Ok(seq)
-}
-
-/// Adds a client's search text to the trigram index. The store keeps the
-/// index in step with `clients.search_text` (migration 0004 says why not by
-/// triggers): every statement that inserts, changes or deletes a client's
-/// search text is followed by these, in the same transaction.
-fn index_client(conn: &Connection, seq: i64, search_text: &str) -> StoreResult<()> {
-    conn.prepare_cached("INSERT INTO clients_fts (rowid, search_text) VALUES (?1, ?2)")
-        .and_then(|mut st| st.execute(params![seq, search_text]))
-        .map_err(internal)?;
-    Ok(())
-}
-
-/// Removes a client's search text from the trigram index; `search_text` must
-/// be exactly what was indexed for `seq`.
-fn unindex_client(conn: &Connection, seq: i64, search_text: &str) -> StoreResult<()> {
-    conn.prepare_cached("INSERT INTO clients_fts (clients_fts, rowid, search_text) VALUES ('delete', ?1, ?2)")
-        .and_then(|mut st| st.execute(params![seq, search_text]))
-        .map_err(internal)?;
-    Ok(())
+    Ok(conn.last_insert_rowid())
 }
 
 pub fn get_client(conn: &Connection, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
@@ -358,13 +336,6 @@ fn write_client_update(conn: &Connection, c: &Client, expected_version: i64) -> 
         n + 2,
         n + 3
     );
-    // The row as indexed now; only the writer thread writes, so it cannot
-    // change between this read and the update.
-    let (seq, indexed): (i64, String) = conn
-        .prepare_cached("SELECT seq, search_text FROM clients WHERE id = ?1 AND firm_id = ?2 AND version = ?3")
-        .and_then(|mut st| st.query_row(params![c.id.as_bytes(), c.firm_id.as_bytes(), expected_version], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(internal)?
-        .ok_or(StoreError::VersionMismatch)?;
     let mut values = client_values(c);
     values.push(rusqlite::types::Value::Blob(c.id.as_bytes().to_vec()));
     values.push(rusqlite::types::Value::Blob(c.firm_id.as_bytes().to_vec()));
@@ -375,11 +346,6 @@ fn write_client_update(conn: &Connection, c: &Client, expected_version: i64) -> 
         .map_err(duplicate_or_internal)?;
     if changed == 0 {
         return Err(StoreError::VersionMismatch);
-    }
-    let search_text = c.fields.search_text();
-    if search_text != indexed {
-        unindex_client(conn, seq, &indexed)?;
-        index_client(conn, seq, &search_text)?;
     }
     Ok(())
 }
@@ -396,14 +362,15 @@ pub fn deleted_clients(conn: &Connection, firm: FirmId, before: Timestamp, limit
 
 pub fn purge_client(conn: &Connection, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
     purge_children(conn, firm, id.as_uuid())?;
-    let (seq, indexed): (i64, String) = conn
-        .prepare_cached(
-            "DELETE FROM clients WHERE firm_id = ?1 AND id = ?2 AND version = ?3 AND deleted_at IS NOT NULL RETURNING seq, search_text",
+    let gone = conn
+        .execute(
+            "DELETE FROM clients WHERE firm_id = ?1 AND id = ?2 AND version = ?3 AND deleted_at IS NOT NULL",
+            params![firm.as_bytes(), id.as_bytes(), version],
         )
-        .and_then(|mut st| st.query_row(params![firm.as_bytes(), id.as_bytes(), version], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(internal)?
-        .ok_or(StoreError::VersionMismatch)?;
-    unindex_client(conn, seq, &indexed)?;
+        .map_err(internal)?;
+    if gone == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
     insert_event(conn, event)
 }
 
