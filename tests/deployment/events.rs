@@ -6,13 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::process::{cli, Database, Node};
-
-async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
-    tokio::spawn(conn);
-    client
-}
+use crate::process::{cli, connect, Database, Node};
 
 /// Undoes the numbering of the firm's latest event: the state a write leaves
 /// when the database goes away right after its commit.

@@ -19,6 +19,13 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
+/// A connection to `url`, driven on its own task.
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    client
+}
+
 /// A fresh database in the shared test cluster, dropped when this is dropped.
 pub struct Database {
     pub url: String,
@@ -29,8 +36,7 @@ impl Database {
     pub async fn create() -> Self {
         let admin = admin_url();
         let name = format!("clientele_t_{}", ulid::Ulid::new().to_string().to_lowercase());
-        let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect");
-        tokio::spawn(conn);
+        let client = connect(&admin).await;
         client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
         let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
         Self { url: format!("{base}/{name}"), name }

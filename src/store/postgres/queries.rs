@@ -332,10 +332,8 @@ pub async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, ve
 }
 
 async fn run_query<T>(c: &impl GenericClient, sql: &Sql<'_>, map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
-    let params: Vec<Param> = sql.params.iter().map(|p| p as Param).collect();
     let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
-    let rows = c.query(&st, &params).await.map_err(db_error)?;
-    rows.iter().map(map).collect()
+    query_rows(c, &st, sql, map).await
 }
 
 /// Runs a client list or count. One with a search gets a statement of its
@@ -350,12 +348,22 @@ async fn run_client_query<T>(
     filter: &ClientFilter,
     map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
-    if filter.search.is_none() {
-        return run_query(c, sql, map).await;
+    let st = match filter.search {
+        Some(_) => c.prepare(&sql.text).await,
+        None => c.prepare_cached(&sql.text).await,
     }
+    .map_err(db_error)?;
+    query_rows(c, &st, sql, map).await
+}
+
+async fn query_rows<T>(
+    c: &impl GenericClient,
+    st: &tokio_postgres::Statement,
+    sql: &Sql<'_>,
+    map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
     let params: Vec<Param> = sql.params.iter().map(|p| p as Param).collect();
-    let st = c.prepare(&sql.text).await.map_err(db_error)?;
-    let rows = c.query(&st, &params).await.map_err(db_error)?;
+    let rows = c.query(st, &params).await.map_err(db_error)?;
     rows.iter().map(map).collect()
 }
 
