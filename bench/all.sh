@@ -29,6 +29,10 @@ rps() { awk -v c="$1" 'index($0, c) == 1 { n = split($0, a, /  +/); print a[2] +
 
 SQLITE="$DATA/result-sqlite-$N.txt"
 POSTGRES="$DATA/result-postgres-$PG_N.txt"
+cpu() { awk -v c="$1" 'index($0, c) == 1 { n = split($0, a, /  +/); print a[6] + 0; exit }' "$2"; }
+cpu_ratio() {
+    awk -v a="$(cpu "$1" "$3")" -v b="$(cpu "$2" "$3")" 'BEGIN { if (b > 0) printf "%.1f×", a / b; else print "-" }'
+}
 ratio() {
     awk -v a="$(rps "$1" "$3")" -v b="$(rps "$2" "$3")" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'
 }
@@ -55,10 +59,11 @@ ratio() {
         echo "### $(field store "$file"), N = $(field n "$file") clients in one firm"
         echo
         echo "Start-up to ready: $(field ready_ms "$file") ms. RSS: $(field idle_rss_mb "$file") MB idle, $(field peak_rss_mb "$file") MB peak under the loads below."
-        echo "\`GET /v1/clients/{id}\` runs at $(ratio "GET /v1/clients/{id}" "bare axum" "$file") of the bare-axum yardstick in the same run."
+        echo "\`GET /v1/clients/{id}\` runs at $(ratio "GET /v1/clients/{id}" "bare axum" "$file") of the bare-axum yardstick's requests/s in the same run,"
+        echo "and costs $(cpu_ratio "GET /v1/clients/{id}" "bare axum" "$file") its CPU time per request."
         echo
         echo '```'
-        printf '%-44s %10s %9s %9s %9s %10s\n' "case" "req/s" "p50 ms" "p99 ms" "max ms" "err/non2xx"
+        printf '%-44s %10s %9s %9s %9s %10s %10s\n' "case" "req/s" "p50 ms" "p99 ms" "max ms" "CPU us/req" "err/non2xx"
         tail -n +2 "$file"
         echo '```'
     done

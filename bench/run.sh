@@ -14,8 +14,12 @@
 #   BENCH_FRESH=1          re-seed even if a seeded database for N exists
 #   BENCH_DATA_DIR=…       where seeded databases live (default target/bench/data)
 #   BENCH_LOG=info         the server's --log filter (its output goes to a file)
+#   BENCH_LOW_CONNECTIONS=2  connections of the *_low cases: the latency of a
+#                          request on an unqueued server (at 64 connections a
+#                          request mostly waits behind the 63 others)
 #   BENCH_CASES="get_id list_first …"   run only these cases, in this order; all:
-#       baseline get_id list_first list_deep search_rare search_mid search_common create
+#       baseline get_id list_first list_deep search_rare search_mid search_common
+#       list_first_low search_rare_low search_mid_low search_common_low create
 #   BENCH_STORE=sqlite     or postgres (BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432)
 #   BENCH_SEED=42          content seed for bench_seed
 #
@@ -34,7 +38,8 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 DATA="${BENCH_DATA_DIR:-$CARGO_TARGET_DIR/data}"
 SEED="${BENCH_SEED:-42}"
-CASES="${BENCH_CASES:-baseline get_id list_first list_deep search_rare search_mid search_common create}"
+CASES="${BENCH_CASES:-baseline get_id list_first list_deep search_rare search_mid search_common list_first_low search_rare_low search_mid_low search_common_low create}"
+LOW="${BENCH_LOW_CONNECTIONS:-2}"
 STORE="${BENCH_STORE:-sqlite}"
 PG_SERVER="${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 case "$STORE" in sqlite | postgres) ;; *) echo "BENCH_STORE must be sqlite or postgres" >&2; exit 2 ;; esac
@@ -169,7 +174,9 @@ log "q=$RARE matches $RARE_HITS clients; q=$MID $MID_HITS; q=$COMMON $COMMON_HIT
 # Slow requests go on running in the server after wrk stops; wait until the
 # server is idle (under 5% of a core over 0.5 s, at most 30 s) so they don't
 # spill into the next case.
-server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+# utime + stime of a process, in clock ticks (fields after the parenthesised name).
+pid_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+server_ticks() { pid_ticks "$SERVER_PID"; }
 wait_idle() {
     [ -r "/proc/$SERVER_PID/stat" ] || { sleep 2; return; }
     local hz before after
@@ -181,28 +188,40 @@ wait_idle() {
     log "server still busy after 30 s"
 }
 declare -a ROWS=()
+ROW_FORMAT='%-44s %10s %9s %9s %9s %10s %10s'
+LOAD_PID="$SERVER_PID"   # whose CPU time a case charges to its requests
+# run_case NAME LABEL MODE [ARG]: one wrk run. CASE_CONNECTIONS=n overrides the
+# connection count for this case.
 run_case() {
     local name="$1" label="$2"
     shift 2
+    local conns="${CASE_CONNECTIONS:-$CONNECTIONS}"
     wait_idle
-    log "case $name: $label (${DURATION}s, $CONNECTIONS connections)"
-    local out
-    out="$(BENCH_NONCE="$$-$(date +%s%N)" wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --timeout 10s \
+    log "case $name: $label (${DURATION}s, $conns connections)"
+    local out ticks_before ticks_after
+    ticks_before="$(pid_ticks "$LOAD_PID")"
+    out="$(BENCH_NONCE="$$-$(date +%s%N)" wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" --timeout 10s \
         -H "X-Api-Key: $KEY" -s "$HERE/clientele.lua" "$BASE" -- "$@" 2>&1)" || true
+    ticks_after="$(pid_ticks "$LOAD_PID")"
     local line
     line="$(printf '%s\n' "$out" | grep '^RESULT ' | tail -n1)"
     if [ -z "$line" ]; then
         printf '%s\n' "$out" >&2
-        ROWS+=("$(printf '%-44s %10s %9s %9s %9s %10s' "$label" "-" "-" "-" "-" "wrk failed")")
+        ROWS+=("$(printf "$ROW_FORMAT" "$label" "-" "-" "-" "-" "-" "wrk failed")")
         return
     fi
     local -A r=()
     local kv
     for kv in ${line#RESULT }; do r[${kv%%=*}]="${kv#*=}"; done
     local errors=$((r[connect] + r[read] + r[write] + r[timeout]))
+    # The server's CPU time (user + system, all threads) over the case, per
+    # request answered: what a request costs, whatever wrk took of the cores.
     ROWS+=("$(awk -v l="$label" -v rps="${r[rps]}" -v p50="${r[p50_us]}" -v p99="${r[p99_us]}" \
-        -v max="${r[max_us]}" -v e="$errors/${r[status]}" \
-        'BEGIN { printf "%-44s %10.0f %9.2f %9.2f %9.2f %10s", l, rps, p50 / 1000, p99 / 1000, max / 1000, e }')")
+        -v max="${r[max_us]}" -v e="$errors/${r[status]}" -v n="${r[requests]}" \
+        -v ticks="$((ticks_after - ticks_before))" -v hz="$(getconf CLK_TCK)" -v fmt="$ROW_FORMAT" \
+        'BEGIN { cpu = n > 0 ? ticks / hz * 1e6 / n : 0
+                 printf fmt, l, sprintf("%.0f", rps), sprintf("%.2f", p50 / 1000), sprintf("%.2f", p99 / 1000),
+                        sprintf("%.2f", max / 1000), sprintf("%.0f", cpu), e }')")
 }
 
 # The yardstick: bare axum answering a real client's JSON from memory.
@@ -218,7 +237,9 @@ run_baseline() {
     for _ in $(seq 1 500); do curl -fsS -o /dev/null "http://127.0.0.1:$port/v1/clients/$(head -n1 "$IDS")" 2>/dev/null && break; sleep 0.01; done
     local saved="$BASE"
     BASE="http://127.0.0.1:$port"
+    LOAD_PID="$pid"
     run_case baseline "bare axum, same JSON from memory (yardstick)" ids "$IDS"
+    LOAD_PID="$SERVER_PID"
     BASE="$saved"
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -234,6 +255,10 @@ for c in $CASES; do
         search_mid) run_case search_mid "GET /v1/clients?q=$MID ($MID_HITS hits)" path "/v1/clients?q=$MID" ;;
         search_common) run_case search_common "GET /v1/clients?q=$COMMON ($COMMON_HITS hits)" path "/v1/clients?q=$COMMON" ;;
         create) run_case create "POST /v1/clients (unique emails)" post ;;
+        list_first_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients (first page), $LOW conns" path "/v1/clients" ;;
+        search_rare_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients?q=$RARE, $LOW conns" path "/v1/clients?q=$RARE" ;;
+        search_mid_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients?q=$MID, $LOW conns" path "/v1/clients?q=$MID" ;;
+        search_common_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients?q=$COMMON, $LOW conns" path "/v1/clients?q=$COMMON" ;;
         *) echo "unknown case $c" >&2; exit 2 ;;
     esac
 done
@@ -242,10 +267,11 @@ done
 echo
 PEAK_RSS="$(rss_mb VmHWM)"
 echo "Clientele benchmark ($STORE): N=$N clients, ${DURATION}s per case, $CONNECTIONS connections, wrk -t$THREADS, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf '%-44s %10s %9s %9s %9s %10s\n' "case" "req/s" "p50 ms" "p99 ms" "max ms" "err/non2xx"
-printf '%-44s %10s %9s %9s %9s %10s\n' "----" "-----" "------" "------" "------" "----------"
+printf "$ROW_FORMAT\n" "case" "req/s" "p50 ms" "p99 ms" "max ms" "CPU us/req" "err/non2xx"
+printf "$ROW_FORMAT\n" "----" "-----" "------" "------" "------" "----------" "----------"
 for row in "${ROWS[@]}"; do echo "$row"; done
 echo
+echo "CPU us/req = the server's CPU time (all threads) during the case / requests answered."
 echo "err = socket errors and timeouts (10 s); non2xx = responses with status >= 400."
 echo "start-up to ready: ${READY_MS} ms; RSS idle ${IDLE_RSS} MB, peak under load ${PEAK_RSS} MB"
 # For bench/all.sh.
