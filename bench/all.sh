@@ -22,6 +22,8 @@ OUT="$ROOT/BENCHMARKS.md"
 if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
     BENCH_STORE=sqlite "$HERE/run.sh" "$N"
     BENCH_STORE=postgres "$HERE/run.sh" "$PG_N"
+    # Instruction counts (callgrind) on SQLite; BENCH_INSTRUCTIONS=0 skips them.
+    if [ "${BENCH_INSTRUCTIONS:-1}" != 0 ]; then "$HERE/instructions.sh" "$N"; fi
 fi
 
 field() { sed -n "1s/.*$1=\([^ ]*\).*/\1/p" "$2"; }
@@ -67,12 +69,28 @@ ratio() {
         tail -n +2 "$file"
         echo '```'
     done
+    INSTRUCTIONS="$DATA/instructions-sqlite-$N.txt"
+    if [ -s "$INSTRUCTIONS" ]; then
+        echo
+        echo "### Instructions per request (sqlite, N = $N)"
+        echo
+        echo "User-space instructions of all server threads per request, under valgrind's callgrind,"
+        echo "one request at a time after 20 warm-up ones (\`bench/instructions.sh\`). They repeat to"
+        echo "within 0.1% between runs, so they show changes too small for the req/s above to show;"
+        echo "they leave out the kernel's share (TCP, fsync) and all waiting."
+        echo
+        echo '```'
+        printf '%-44s %14s\n' "case" "instr/request"
+        tail -n +2 "$INSTRUCTIONS"
+        echo '```'
+    fi
     echo
     echo "## How to reproduce"
     echo
     echo '```sh'
     echo "bench/all.sh $N $PG_N      # both stores, rewrites this file"
     echo "bench/run.sh $N            # SQLite only, prints the table"
+    echo "bench/instructions.sh $N   # instructions per request (callgrind), SQLite"
     echo "BENCH_STORE=postgres bench/run.sh $N"
     echo '```'
     echo

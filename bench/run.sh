@@ -47,15 +47,12 @@ BIN="$CARGO_TARGET_DIR/release/clientele"
 BASELINE="$CARGO_TARGET_DIR/release/examples/bench_baseline"
 SEEDER="$CARGO_TARGET_DIR/release/examples/bench_seed"
 
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
 log() { echo "[bench] $*" >&2; }
 
 # --- tools -------------------------------------------------------------------
-if ! command -v wrk >/dev/null 2>&1; then
-    log "wrk not found; installing it (apt-get install wrk)"
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq >/dev/null
-    $SUDO apt-get install -y -qq wrk >/dev/null
-fi
+install_if_missing wrk
 command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 
 # --- (a) build ---------------------------------------------------------------
@@ -85,7 +82,6 @@ if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ]; then
 else
     log "reusing $SEED_URL (BENCH_FRESH=1 to re-seed)"
 fi
-json_field() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$META" | head -n1; }
 KEY="$(json_field admin_key)"
 RARE="$(json_field rare_term)"
 MID="$(json_field mid_term)"; MID="${MID:-smith}"
@@ -112,7 +108,6 @@ else
 fi
 
 # --- (c) start the server ----------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 PORT=""
 for _ in $(seq 1 50); do
     candidate=$((20000 + RANDOM % 40000))

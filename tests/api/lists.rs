@@ -22,6 +22,7 @@ crate::store_tests!(
     ids_filter_takes_at_most_100_ids,
     q_searches_name_email_and_phone_case_insensitively,
     q_answers_alike_for_terms_with_few_or_thousands_of_index_hits,
+    q_never_finds_clients_holding_only_pieces_of_the_term,
     include_total_counts_every_match_and_is_absent_otherwise,
     next_cursor_walks_every_sort_without_duplicates_or_gaps,
     a_cursor_is_refused_with_another_sort,
@@ -296,6 +297,23 @@ async fn q_answers_alike_for_terms_with_few_or_thousands_of_index_hits(app: Test
     let rare = list(&app, &[("q", "quillfeather"), ("include_total", "true"), ("limit", "100")]).await;
     assert_eq!(ids(&rare), tagged, "a rare term, newest first");
     assert_eq!(rare["pagination"]["total"], tagged.len());
+}
+
+/// The SQLite store may look a term up by a few of its trigrams and check
+/// the rows it gets back; a client holding every trigram of `abcab` (in
+/// "abca xcab") but not the term must not be among the matches or the total.
+async fn q_never_finds_clients_holding_only_pieces_of_the_term(app: TestApp) {
+    let whole = id(&app.create_client(json!({"first_name": "Abcab", "last_name": "Stone"})).await);
+    app.create_client(json!({"first_name": "Abca", "last_name": "Xcab"})).await;
+    app.create_client(json!({"first_name": "Cab", "last_name": "Bca", "email": "abc@pieces.example"})).await;
+    let other = app.other_firm().await;
+    let theirs = app.post("/v1/clients", &other, &json!({"first_name": "Abcab", "last_name": "Theirs"})).await;
+    expect_status(theirs, StatusCode::CREATED).await;
+    for q in ["abcab", "ABCAB", "abcab stone", "bcab s"] {
+        let page = list(&app, &[("q", q), ("include_total", "true")]).await;
+        assert_eq!(ids(&page), std::slice::from_ref(&whole), "q={q}");
+        assert_eq!(page["pagination"]["total"], 1, "q={q}");
+    }
 }
 
 async fn include_total_counts_every_match_and_is_absent_otherwise(app: TestApp) {

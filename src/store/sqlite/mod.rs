@@ -9,6 +9,7 @@
 mod migrations;
 mod queries;
 mod rows;
+mod search;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -49,6 +50,7 @@ struct Inner {
     writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
     blocking_reads: Arc<tokio::sync::Semaphore>,
+    trigram_counts: search::TrigramCounts,
 }
 
 impl SqliteStore {
@@ -70,6 +72,7 @@ impl SqliteStore {
                 writer: writer::Writer::start(conn),
                 readers: Mutex::new(Vec::new()),
                 blocking_reads: Arc::new(tokio::sync::Semaphore::new(max_blocking_reads())),
+                trigram_counts: search::TrigramCounts::new(),
             }),
         })
     }
@@ -236,13 +239,13 @@ impl Store for SqliteStore {
     }
 
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
-        let query = query.clone();
-        self.read_blocking(move |conn| queries::list_clients(conn, firm, &query)).await
+        let (query, store) = (query.clone(), self.clone());
+        self.read_blocking(move |conn| queries::list_clients(conn, firm, &query, &store.inner.trigram_counts)).await
     }
 
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
-        let filter = filter.clone();
-        self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter)).await
+        let (filter, store) = (filter.clone(), self.clone());
+        self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter, &store.inner.trigram_counts)).await
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {

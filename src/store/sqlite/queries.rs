@@ -3,6 +3,7 @@
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::internal;
+use super::search::{self, Search, TrigramCounts};
 use super::rows::{self, to_json, EVENT_COLUMNS, FIRM_COLUMNS, KEY_COLUMNS};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
@@ -20,36 +21,6 @@ struct Sqlite {
     search: Search,
 }
 
-/// How a client search is answered. The trigram index finds a rare term's
-/// rows outright; for a common term, walking the sort order and testing each
-/// row finds a page of matches after a few rows, where fetching every hit
-/// would touch a large share of the table.
-enum Search {
-    /// Test each row with `LIKE`: a common term in a list, or a term too
-    /// short for the trigram index.
-    EachRow,
-    /// Every row the index found (a JSON array of `seq`s, fewer than
-    /// [`HITS_BELOW`]), fetched and sorted.
-    Hits(String),
-    /// Rows in the index's hits: a common term in a count, which must visit
-    /// every match anyway.
-    InIndex,
-}
-
-/// Trigram hits (over all firms) below which a search is answered from the
-/// hits themselves. Fetching h hits costs about h row reads; a walk of the
-/// sort order costs about page × rows ÷ h, so the crossover is near
-/// √(page × rows): 1,600 at 100k clients, 5,000 at 1M. At 2,000 and 1M
-/// clients the worst case is a walk of about 12,500 rows for a page of 25.
-/// Hits are counted over all firms: a term common elsewhere but rare in this
-/// firm walks this firm's rows (see bench/README.md).
-const HITS_BELOW: usize = 2_000;
-
-fn fts_phrase(term: &SearchTerm) -> String {
-    // A quoted FTS5 phrase over the trigram index is a substring match.
-    format!("\"{}\"", term.as_str().replace('"', "\"\""))
-}
-
 impl SqlDialect for Sqlite {
     fn placeholder(&self, n: usize) -> String {
         format!("?{n}")
@@ -63,7 +34,7 @@ impl SqlDialect for Sqlite {
     fn contains(&self, sql: &mut Sql, term: &SearchTerm) {
         if matches!(self.search, Search::InIndex) {
             sql.push("c.seq IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ");
-            sql.bind(SqlValue::Text(fts_phrase(term))).push(")");
+            sql.bind(SqlValue::Text(search::fts_phrase(term.as_str()))).push(")");
         } else {
             // The search text and the term are both case-folded, so LIKE's
             // ASCII case-insensitivity finds exactly what the index finds.
@@ -83,11 +54,12 @@ impl SqlDialect for Sqlite {
 
     fn clients_source(&self, sql: &mut Sql, _filter: &ClientFilter) -> bool {
         match &self.search {
-            Search::Hits(seqs) => {
+            Search::Hits { seqs, exact } => {
                 // CROSS JOIN makes SQLite loop over the hits first.
                 sql.push(" FROM json_each(").bind(SqlValue::Text(seqs.clone()));
                 sql.push(") AS m CROSS JOIN clients c ON c.seq = m.value");
-                true
+                // Candidates still need the term tested (`contains`).
+                *exact
             }
             Search::EachRow | Search::InIndex => {
                 sql.push(" FROM clients c");
@@ -95,24 +67,6 @@ impl SqlDialect for Sqlite {
             }
         }
     }
-}
-
-/// Chooses how to answer `filter`'s search, reading the trigram index once:
-/// up to [`HITS_BELOW`] hits are kept and used as they are.
-fn plan_search(conn: &Connection, filter: &ClientFilter, counting: bool) -> StoreResult<Search> {
-    let Some(term) = filter.search.as_ref().filter(|t| t.is_indexable()) else { return Ok(Search::EachRow) };
-    let mut st = conn.prepare_cached("SELECT rowid FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT ?2").map_err(internal)?;
-    let hits = st
-        .query_map(params![fts_phrase(term), HITS_BELOW as i64], |r| r.get::<_, i64>(0))
-        .and_then(|rows| rows.collect::<Result<Vec<i64>, _>>())
-        .map_err(internal)?;
-    Ok(if hits.len() < HITS_BELOW {
-        Search::Hits(serde_json::to_string(&hits).map_err(|e| StoreError::Internal(e.to_string()))?)
-    } else if counting {
-        Search::InIndex
-    } else {
-        Search::EachRow
-    })
 }
 
 fn duplicate_or_internal(e: rusqlite::Error) -> StoreError {
@@ -384,13 +338,13 @@ fn run_query<T>(
     rows.collect::<Result<_, _>>().map_err(internal)
 }
 
-pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
-    let dialect = Sqlite { search: plan_search(conn, &query.filter, false)? };
+pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery, counts: &TrigramCounts) -> StoreResult<Vec<Client>> {
+    let dialect = Sqlite { search: search::plan(conn, &query.filter, false, counts)? };
     run_query(conn, &sql::list_clients(&dialect, firm, query), rows::client)
 }
 
-pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
-    let dialect = Sqlite { search: plan_search(conn, filter, true)? };
+pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter, counts: &TrigramCounts) -> StoreResult<u64> {
+    let dialect = Sqlite { search: search::plan(conn, filter, true, counts)? };
     let counts = run_query(conn, &sql::count_clients(&dialect, firm, filter), |r| r.get::<_, i64>(0))?;
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
