@@ -74,10 +74,7 @@ measure() {
     rm -f "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm"
     cp "$SEEDED" "$RUN_DB"
     [ -f "$SEEDED-wal" ] && cp "$SEEDED-wal" "$RUN_DB-wal"
-    for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 40000))
-        port_free "$port" && break
-    done
+    port="$(free_port)"
     BASE="http://127.0.0.1:$port"
     out="$WORK/$name"
     valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$BIN" serve --database-url "sqlite://$RUN_DB" \

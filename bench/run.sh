@@ -108,12 +108,7 @@ else
 fi
 
 # --- (c) start the server ----------------------------------------------------
-PORT=""
-for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 40000))
-    if port_free "$candidate"; then PORT="$candidate"; break; fi
-done
-[ -n "$PORT" ] || { echo "no free port found" >&2; exit 1; }
+PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"
 SERVER_LOG="$DATA/server.log"
 now_ns() { date +%s%N; }
@@ -170,7 +165,8 @@ log "q=$RARE matches $RARE_HITS clients; q=$MID $MID_HITS; q=$COMMON $COMMON_HIT
 # server is idle (under 5% of a core over 0.5 s, at most 30 s) so they don't
 # spill into the next case.
 # utime + stime of a process, in clock ticks (fields after the parenthesised name).
-pid_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# 0 once the process is gone (its case then shows wrk's errors).
+pid_ticks() { { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null || echo; } | awk '{ print $12 + $13 }'; }
 server_ticks() { pid_ticks "$SERVER_PID"; }
 wait_idle() {
     [ -r "/proc/$SERVER_PID/stat" ] || { sleep 2; return; }
@@ -221,15 +217,16 @@ run_case() {
 
 # The yardstick: bare axum answering a real client's JSON from memory.
 run_baseline() {
-    local body="$DATA/baseline-body.json" port
+    local body="$DATA/baseline-body.json" port pid
     api "/v1/clients/$(head -n1 "$IDS")" >"$body"
-    for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 40000))
-        port_free "$port" && break
-    done
+    port="$(free_port)"
     "$BASELINE" --bind "127.0.0.1:$port" --ids "$IDS" --body "$body" &
-    local pid=$!
-    for _ in $(seq 1 500); do curl -fsS -o /dev/null "http://127.0.0.1:$port/v1/clients/$(head -n1 "$IDS")" 2>/dev/null && break; sleep 0.01; done
+    pid=$!
+    for _ in $(seq 1 500); do
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/v1/clients/$(head -n1 "$IDS")" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || { echo "the yardstick server exited" >&2; exit 1; }
+        sleep 0.01
+    done
     local saved="$BASE"
     BASE="http://127.0.0.1:$port"
     LOAD_PID="$pid"
