@@ -35,7 +35,7 @@ pub enum Search {
 /// clients the worst case is a walk of about 12,500 rows for a page of 25.
 /// Hits are counted over all firms: a term common elsewhere but rare in this
 /// firm walks this firm's rows (see bench/README.md).
-pub const HITS_BELOW: usize = 2_000;
+const HITS_BELOW: usize = 2_000;
 
 /// Chooses how to answer `filter`'s search. A term whose rarest trigrams are
 /// rare is looked up by those two alone (the index then reads two short
