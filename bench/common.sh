@@ -1,4 +1,35 @@
-# Shell helpers shared by bench/run.sh and bench/instructions.sh (sourced).
+# Shell helpers shared by bench/run.sh and bench/instructions.sh (sourced
+# after HERE is set to the bench directory).
+
+# bench_layout N: checks N and sets what both scripts must agree on: the
+# target dir, the data dir, the content seed, the server binary and where
+# the pristine seeded SQLite database for N lives.
+bench_layout() {
+    N="$1"
+    case "$N" in '' | *[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
+    ROOT="$(dirname "$HERE")"
+    # A target dir of its own, so benchmarking never blocks other builds.
+    export CARGO_TARGET_DIR="$ROOT/target/bench"
+    DATA="${BENCH_DATA_DIR:-$CARGO_TARGET_DIR/data}"
+    SEED="${BENCH_SEED:-42}"
+    BIN="$CARGO_TARGET_DIR/release/clientele"
+    SQLITE_SEEDED="$DATA/seed-$N-$SEED.db"
+}
+
+# read_seed_terms: the admin key and search terms from bench_seed's output ($META).
+read_seed_terms() {
+    KEY="$(json_field admin_key)"
+    RARE="$(json_field rare_term)"
+    MID="$(json_field mid_term)"; MID="${MID:-smith}"
+    COMMON="$(json_field common_term)"
+}
+
+# copy_sqlite_db FROM TO: replaces TO (and its WAL files) with a copy of FROM.
+copy_sqlite_db() {
+    rm -f "$2" "$2-wal" "$2-shm"
+    cp "$1" "$2"
+    if [ -f "$1-wal" ]; then cp "$1-wal" "$2-wal"; fi
+}
 
 # install_if_missing TOOL: installs the Debian package of that name when the
 # command is not on PATH.

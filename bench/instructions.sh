@@ -14,31 +14,22 @@
 #   cases: get_id list_first search_rare search_mid search_common create
 set -euo pipefail
 
-N="${1:-100000}"
-case "$N" in '' | *[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$HERE")"
-export CARGO_TARGET_DIR="$ROOT/target/bench"
-DATA="${BENCH_DATA_DIR:-$CARGO_TARGET_DIR/data}"
-SEED="${BENCH_SEED:-42}"
-REQUESTS="${BENCH_REQUESTS:-200}"
-CASES="${BENCH_CASES:-get_id list_first search_rare search_mid search_common create}"
-BIN="$CARGO_TARGET_DIR/release/clientele"
-SEEDED="$DATA/seed-$N-$SEED.db"
-META="$SEEDED.json"
-
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
+bench_layout "${1:-100000}"
+REQUESTS="${BENCH_REQUESTS:-200}"
+CASES="${BENCH_CASES:-get_id list_first search_rare search_mid search_common create}"
+SEEDED="$SQLITE_SEEDED"
+META="$SEEDED.json"
+
 log() { echo "[instructions] $*" >&2; }
 
 install_if_missing valgrind
 [ -s "$META" ] || { echo "no seeded database for N=$N: run bench/run.sh $N first" >&2; exit 1; }
 (cd "$ROOT" && cargo build --release --quiet --bin clientele)
 
-KEY="$(json_field admin_key)"
-RARE="$(json_field rare_term)"
-MID="$(json_field mid_term)"; MID="${MID:-smith}"
-COMMON="$(json_field common_term)"
+read_seed_terms
 ID="$(head -n1 "$SEEDED.ids")"
 
 # A copy of its own, so creates never reach the seed or run.sh's copy.
@@ -71,9 +62,7 @@ request() {
 # server of its own (so one case's caches don't help the next).
 measure() {
     local name="$1" method="$2" path="$3" port out
-    rm -f "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm"
-    cp "$SEEDED" "$RUN_DB"
-    [ -f "$SEEDED-wal" ] && cp "$SEEDED-wal" "$RUN_DB-wal"
+    copy_sqlite_db "$SEEDED" "$RUN_DB"
     port="$(free_port)"
     BASE="http://127.0.0.1:$port"
     out="$WORK/$name"

@@ -26,29 +26,21 @@
 # Traffic goes to 127.0.0.1 only; every case runs for a fixed duration.
 set -euo pipefail
 
-N="${1:-100000}"
-case "$N" in '' | *[!0-9]*) echo "usage: $0 [N]" >&2; exit 2 ;; esac
-
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(dirname "$HERE")"
-# A target dir of its own, so benchmarking never blocks other builds.
-export CARGO_TARGET_DIR="$ROOT/target/bench"
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
+bench_layout "${1:-100000}"
 DURATION="${BENCH_DURATION:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
-DATA="${BENCH_DATA_DIR:-$CARGO_TARGET_DIR/data}"
-SEED="${BENCH_SEED:-42}"
 CASES="${BENCH_CASES:-baseline get_id list_first list_deep search_rare search_mid search_common list_first_low search_rare_low search_mid_low search_common_low create}"
 LOW="${BENCH_LOW_CONNECTIONS:-2}"
 STORE="${BENCH_STORE:-sqlite}"
 PG_SERVER="${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 case "$STORE" in sqlite | postgres) ;; *) echo "BENCH_STORE must be sqlite or postgres" >&2; exit 2 ;; esac
-BIN="$CARGO_TARGET_DIR/release/clientele"
 BASELINE="$CARGO_TARGET_DIR/release/examples/bench_baseline"
 SEEDER="$CARGO_TARGET_DIR/release/examples/bench_seed"
 
-# shellcheck source=bench/common.sh
-source "$HERE/common.sh"
 log() { echo "[bench] $*" >&2; }
 
 # --- tools -------------------------------------------------------------------
@@ -62,7 +54,7 @@ log "building release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 # --- (b) seed, once per store, N and seed ----------------------------------------
 mkdir -p "$DATA"
 if [ "$STORE" = sqlite ]; then
-    SEEDED="$DATA/seed-$N-$SEED.db"   # pristine copy, never served
+    SEEDED="$SQLITE_SEEDED"   # pristine copy, never served
     SEED_URL="sqlite://$SEEDED"
 else
     PG_DB="clientele_bench_${N}_${SEED}"
@@ -82,18 +74,13 @@ if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ]; then
 else
     log "reusing $SEED_URL (BENCH_FRESH=1 to re-seed)"
 fi
-KEY="$(json_field admin_key)"
-RARE="$(json_field rare_term)"
-MID="$(json_field mid_term)"; MID="${MID:-smith}"
-COMMON="$(json_field common_term)"
+read_seed_terms
 log "seeded: $(json_field count) clients in $(json_field seconds) s ($(json_field per_second)/s at concurrency $(json_field concurrency))"
 
 if [ "$STORE" = sqlite ]; then
     # Serve a copy, so the writes of the create case never leak into the next run.
     RUN_DB="$DATA/run.db"
-    rm -f "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm"
-    cp "$SEEDED" "$RUN_DB"
-    [ -f "$SEEDED-wal" ] && cp "$SEEDED-wal" "$RUN_DB-wal"
+    copy_sqlite_db "$SEEDED" "$RUN_DB"
     RUN_URL="sqlite://$RUN_DB"
 else
     # Planner statistics, as autovacuum would have them on a database that
