@@ -10,7 +10,9 @@
 #                                reuses run.sh's seeded database (run it first)
 #
 # Knobs: BENCH_REQUESTS=200 (measured requests per case, after 20 warm-up),
-#        BENCH_CASES as below, BENCH_DATA_DIR, BENCH_SEED.
+#        BENCH_CASES as below, BENCH_DATA_DIR, BENCH_SEED,
+#        BENCH_PROFILE_DIR (keeps each case's profile there as callgrind.CASE,
+#        for callgrind_annotate --inclusive=yes).
 #   cases: get_id list_first search_rare search_mid search_common create
 set -euo pipefail
 
@@ -86,6 +88,10 @@ measure() {
     local total
     total="$(sed -n 's/^totals: \([0-9]*\).*/\1/p' "$out".*.1 | head -n1)"
     [ -n "$total" ] || { echo "no callgrind totals for $name" >&2; exit 1; }
+    if [ -n "${BENCH_PROFILE_DIR:-}" ]; then
+        mkdir -p "$BENCH_PROFILE_DIR"
+        cp "$out".*.1 "$BENCH_PROFILE_DIR/callgrind.$name"
+    fi
     printf '%-44s %14d\n' "$method $4" "$((total / REQUESTS))" >>"$WORK/rows"
 }
 

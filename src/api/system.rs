@@ -57,7 +57,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", summary = "This API's OpenAPI 3.1 document",
     responses((status = 200, description = "The document", content_type = "application/json")))]
 pub async fn openapi_json(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], state.openapi.as_ref().clone()).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], state.openapi.clone()).into_response()
 }
 
 #[derive(Serialize, ToSchema)]
