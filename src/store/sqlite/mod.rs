@@ -8,6 +8,7 @@
 
 mod migrations;
 mod queries;
+mod readers;
 mod rows;
 mod search;
 mod writer;
@@ -28,15 +29,15 @@ use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId};
 use crate::domain::time::Timestamp;
 
-/// Idle read connections kept for reuse: enough for every request of a busy
-/// server to find one (opening a connection costs far more than a query).
+/// Idle read connections kept for point reads, which run on the async
+/// threads: about one per such thread is ever in use at once.
 const MAX_IDLE_READERS: usize = 64;
 
-/// Lists, counts and searches running at once on the blocking pool. More
-/// than a few per core only adds threads, each with a connection and its page
-/// cache, that wait for the same cores (at 64 connections that was most of
-/// the server's memory); the rest wait their turn on the async side.
-fn max_blocking_reads() -> usize {
+/// Reader threads for lists, counts and searches. More than a few per core
+/// only adds threads, each with a connection and its page cache, that wait
+/// for the same cores (at 64 connections that was most of the server's
+/// memory); the rest wait their turn in the queue.
+fn reader_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()) * 4
 }
 
@@ -48,8 +49,9 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: writer::Writer,
+    /// Idle connections for point reads.
     readers: Mutex<Vec<Connection>>,
-    blocking_reads: Arc<tokio::sync::Semaphore>,
+    reader_threads: readers::Readers,
     trigram_counts: search::TrigramCounts,
 }
 
@@ -71,7 +73,10 @@ impl SqliteStore {
                 path: path.to_path_buf(),
                 writer: writer::Writer::start(conn),
                 readers: Mutex::new(Vec::new()),
-                blocking_reads: Arc::new(tokio::sync::Semaphore::new(max_blocking_reads())),
+                reader_threads: readers::Readers::start(reader_threads(), {
+                    let path = path.to_path_buf();
+                    move || open_reader(&path)
+                }),
                 trigram_counts: search::TrigramCounts::new(),
             }),
         })
@@ -86,38 +91,20 @@ impl SqliteStore {
         result
     }
 
-    /// Runs `f` on a read connection on the blocking pool: for lists and
-    /// counts, which may take milliseconds.
+    /// Runs `f` on a reader thread: for lists and counts, which may take
+    /// milliseconds.
     async fn read_blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let permit = self.inner.blocking_reads.clone().acquire_owned().await.map_err(|e| StoreError::Internal(e.to_string()))?;
-        let store = self.clone();
-        // The permit goes with the work: a request that times out meanwhile
-        // doesn't free a slot its query still occupies.
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            store.read(f)
-        })
-            .await
-            .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
+        self.inner.reader_threads.run(f).await
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
         if let Some(conn) = self.inner.readers.lock().map_err(poisoned)?.pop() {
             return Ok(conn);
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.inner.path, flags).map_err(internal)?;
-        conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;").map_err(internal)?;
-        // Without the query planner stability guarantee, SQLite re-prepares a
-        // statement whenever a bound value (such as `LIMIT ?`) could change its
-        // plan: in list queries that was most of the CPU time. Our statements
-        // are written for one plan each, so keep it.
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(internal)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(conn)
+        open_reader(&self.inner.path)
     }
 
     fn return_reader(&self, conn: Connection) {
@@ -128,6 +115,20 @@ impl SqliteStore {
         }
     }
 
+}
+
+/// A read-only connection with cached statements.
+fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(internal)?;
+    conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;").map_err(internal)?;
+    // Without the query planner stability guarantee, SQLite re-prepares a
+    // statement whenever a bound value (such as `LIMIT ?`) could change its
+    // plan: in list queries that was most of the CPU time. Our statements
+    // are written for one plan each, so keep it.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(internal)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 /// Online backup of the database at `source` into the new file `dest`: a
@@ -159,8 +160,10 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
 impl Store for SqliteStore {
     fn pool_status(&self) -> PoolStatus {
         let idle = self.inner.readers.lock().map(|r| r.len()).unwrap_or(0);
-        // Readers are opened on demand and the writer is always open.
-        PoolStatus { open: idle + 1, idle, max: MAX_IDLE_READERS + 1 }
+        let (threads, threads_open) = self.inner.reader_threads.connections();
+        // Point readers are opened on demand (counted while idle), reader
+        // threads open theirs at their first read, and the writer's is always open.
+        PoolStatus { open: idle + threads_open + 1, idle, max: MAX_IDLE_READERS + threads + 1 }
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -44,14 +44,15 @@ fn opt_id_bytes(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<[u8; 16]>> {
     bytes.map(|b| b.try_into().map_err(|_| corrupt(i, "id"))).transpose()
 }
 
+// JSON columns are parsed from the text SQLite holds, without copying it
+// into a `String` first.
 fn json<T: DeserializeOwned>(row: &Row<'_>, i: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(i)?;
-    serde_json::from_str(&text).map_err(|_| corrupt(i, "JSON"))
+    serde_json::from_str(row.get_ref(i)?.as_str()?).map_err(|_| corrupt(i, "JSON"))
 }
 
 fn opt_json<T: DeserializeOwned>(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<T>> {
-    let text: Option<String> = row.get(i)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|_| corrupt(i, "JSON"))).transpose()
+    let text = row.get_ref(i)?.as_str_or_null()?;
+    text.map(|t| serde_json::from_str(t).map_err(|_| corrupt(i, "JSON"))).transpose()
 }
 
 fn opt_time(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
@@ -64,22 +65,21 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 /// Reads a row selected with [`crate::store::sql::CLIENT_COLUMNS`].
 pub fn client(row: &Row<'_>) -> rusqlite::Result<Client> {
-    let kind: String = row.get(3)?;
-    let email: Option<String> = row.get(7)?;
-    let dob: Option<String> = row.get(13)?;
-    let kind = ClientKind::parse(&kind).ok_or_else(|| corrupt(3, "kind"))?;
+    let kind = ClientKind::parse(row.get_ref(3)?.as_str()?).ok_or_else(|| corrupt(3, "kind"))?;
+    let email = row.get_ref(7)?.as_str_or_null()?;
+    let dob = row.get_ref(13)?.as_str_or_null()?;
     let fields = ClientFields {
         kind,
         first_name: row.get(4)?,
         last_name: row.get(5)?,
         company_name: if kind == ClientKind::Company { Some(row.get(6)?) } else { None },
-        email: email.map(|e| Email::parse(&e).map_err(|_| corrupt(7, "email"))).transpose()?,
+        email: email.map(|e| Email::parse(e).map_err(|_| corrupt(7, "email"))).transpose()?,
         phone: row.get::<_, Option<String>>(8)?.map(Phone::from_stored),
         address: opt_json(row, 9)?,
         other_emails: json(row, 10)?,
         other_phones: json(row, 11)?,
         other_addresses: json(row, 12)?,
-        date_of_birth: dob.map(|d| CalendarDate::parse(&d).ok_or_else(|| corrupt(13, "date"))).transpose()?,
+        date_of_birth: dob.map(|d| CalendarDate::parse(d).ok_or_else(|| corrupt(13, "date"))).transpose()?,
         company_id: opt_id_bytes(row, 14)?.map(ClientId::from_bytes),
         status: row.get(15)?,
         tags: json(row, 16)?,
