@@ -31,6 +31,12 @@ pub trait SqlDialect: Sync {
         sql.push(" FROM clients c");
         false
     }
+    /// Whether a page is best found by sorting the matches' keys alone and
+    /// then reading the page's rows: when many rows are sorted, not read in
+    /// order from an index (SQLite's sorter copies whole rows).
+    fn sorts_keys_first(&self) -> bool {
+        false
+    }
     /// A condition that custom field `key` of `c` equals `value`. `key` has
     /// been checked to be a plain custom field key.
     fn custom_field_equals(&self, sql: &mut Sql, key: &str, value: &serde_json::Value);
@@ -104,7 +110,12 @@ fn sort_value(value: &SortValue) -> SqlValue {
 
 /// `SELECT … FROM clients c WHERE … ORDER BY … LIMIT …` for one page.
 pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &ClientQuery) -> Sql<'d> {
-    let mut sql = Sql::new(dialect, &format!("SELECT {CLIENT_COLUMNS}"));
+    let keys_first = dialect.sorts_keys_first();
+    let mut sql = if keys_first {
+        Sql::new(dialect, &format!("SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.seq IN (SELECT c.seq"))
+    } else {
+        Sql::new(dialect, &format!("SELECT {CLIENT_COLUMNS}"))
+    };
     let searched = dialect.clients_source(&mut sql, &query.filter);
     where_clause(&mut sql, firm, &query.filter, searched);
     let column = sort_column(query.sort.field);
@@ -113,10 +124,14 @@ pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &Clien
         sql.push(&format!(" AND ({column}, c.id) {cmp} ("));
         sql.bind(sort_value(&after.value)).push(", ").bind(SqlValue::Id(after.id.as_uuid())).push(")");
     }
-    sql.push(&format!(" ORDER BY {column} {dir}, c.id {dir} LIMIT "));
+    let order = format!(" ORDER BY {column} {dir}, c.id {dir}");
+    sql.push(&order).push(" LIMIT ");
     sql.bind(SqlValue::Int(query.limit as i64));
     if query.offset > 0 {
         sql.push(" OFFSET ").bind(SqlValue::Int(query.offset as i64));
+    }
+    if keys_first {
+        sql.push(")").push(&order);
     }
     sql
 }

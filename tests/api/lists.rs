@@ -297,6 +297,12 @@ async fn q_answers_alike_for_terms_with_few_or_thousands_of_index_hits(app: Test
     let rare = list(&app, &[("q", "quillfeather"), ("include_total", "true"), ("limit", "100")]).await;
     assert_eq!(ids(&rare), tagged, "a rare term, newest first");
     assert_eq!(rare["pagination"]["total"], tagged.len());
+    // A rare term's hits are sorted by key, then read: page by page, in any order.
+    assert_eq!(walk(&app, &[("limit", "3"), ("q", "quillfeather")]).await, tagged, "a rare term, page by page");
+    for sort in ["name", "-name", "last_name", "updated_at"] {
+        let by_search = walk(&app, &[("limit", "3"), ("q", "quillfeather"), ("sort", sort)]).await;
+        assert_eq!(by_search, walk(&app, &[("limit", "3"), ("tags", "rare"), ("sort", sort)]).await, "sort={sort}");
+    }
 }
 
 /// The SQLite store may look a term up by a few of its trigrams and check

@@ -52,7 +52,7 @@ struct Inner {
     /// Idle connections for point reads.
     readers: Mutex<Vec<Connection>>,
     reader_threads: readers::Readers,
-    trigram_counts: search::TrigramCounts,
+    hit_counts: search::HitCounts,
 }
 
 impl SqliteStore {
@@ -77,7 +77,7 @@ impl SqliteStore {
                     let path = path.to_path_buf();
                     move || open_reader(&path)
                 }),
-                trigram_counts: search::TrigramCounts::new(),
+                hit_counts: search::HitCounts::new(),
             }),
         })
     }
@@ -243,12 +243,12 @@ impl Store for SqliteStore {
 
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {
         let (query, store) = (query.clone(), self.clone());
-        self.read_blocking(move |conn| queries::list_clients(conn, firm, &query, &store.inner.trigram_counts)).await
+        self.read_blocking(move |conn| queries::list_clients(conn, firm, &query, &store.inner.hit_counts)).await
     }
 
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
         let (filter, store) = (filter.clone(), self.clone());
-        self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter, &store.inner.trigram_counts)).await
+        self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter, &store.inner.hit_counts)).await
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {

@@ -3,7 +3,7 @@
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::internal;
-use super::search::{self, Search, TrigramCounts};
+use super::search::{self, Search, HitCounts};
 use super::rows::{self, to_json, EVENT_COLUMNS, FIRM_COLUMNS, KEY_COLUMNS};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
@@ -50,6 +50,11 @@ impl SqlDialect for Sqlite {
 
     fn doc_field(&self, field: &str) -> String {
         format!("json_extract(r.doc, '$.{field}')")
+    }
+
+    fn sorts_keys_first(&self) -> bool {
+        // Up to 2,000 hits are sorted; the rest walk an index in order.
+        matches!(self.search, Search::Hits { .. })
     }
 
     fn clients_source(&self, sql: &mut Sql, _filter: &ClientFilter) -> bool {
@@ -338,12 +343,12 @@ fn run_query<T>(
     rows.collect::<Result<_, _>>().map_err(internal)
 }
 
-pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery, counts: &TrigramCounts) -> StoreResult<Vec<Client>> {
+pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery, counts: &HitCounts) -> StoreResult<Vec<Client>> {
     let dialect = Sqlite { search: search::plan(conn, &query.filter, false, counts)? };
     run_query(conn, &sql::list_clients(&dialect, firm, query), rows::client)
 }
 
-pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter, counts: &TrigramCounts) -> StoreResult<u64> {
+pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter, counts: &HitCounts) -> StoreResult<u64> {
     let dialect = Sqlite { search: search::plan(conn, filter, true, counts)? };
     let counts = run_query(conn, &sql::count_clients(&dialect, firm, filter), |r| r.get::<_, i64>(0))?;
     Ok(counts.first().copied().unwrap_or(0) as u64)

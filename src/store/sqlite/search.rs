@@ -43,7 +43,7 @@ const HITS_BELOW: usize = 2_000;
 /// clients), and the few candidates are checked with `LIKE`. Otherwise the
 /// index is asked for the whole term once, and up to [`HITS_BELOW`] hits are
 /// used as they are.
-pub fn plan(conn: &Connection, filter: &ClientFilter, counting: bool, counts: &TrigramCounts) -> StoreResult<Search> {
+pub fn plan(conn: &Connection, filter: &ClientFilter, counting: bool, counts: &HitCounts) -> StoreResult<Search> {
     let Some(term) = filter.search.as_ref().filter(|t| t.is_indexable()) else { return Ok(Search::EachRow) };
     if let Some(rarest) = rarest_trigrams(conn, term, counts)? {
         let candidates = index_hits(conn, &rarest)?;
@@ -51,14 +51,17 @@ pub fn plan(conn: &Connection, filter: &ClientFilter, counting: bool, counts: &T
             return Ok(Search::Hits { seqs: to_json(&candidates)?, exact: false });
         }
     }
-    let hits = index_hits(conn, &fts_phrase(term.as_str()))?;
-    Ok(if hits.len() < HITS_BELOW {
-        Search::Hits { seqs: to_json(&hits)?, exact: true }
-    } else if counting {
-        Search::InIndex
-    } else {
-        Search::EachRow
-    })
+    // A term already seen to be common is not asked about again: at 1M
+    // clients, finding that `smith` has 2,000 hits was two thirds of a search
+    // for it, and each next page of the search asked again.
+    if counts.known(term.as_str()).is_none_or(|rows| rows < HITS_BELOW) {
+        let hits = index_hits(conn, &fts_phrase(term.as_str()))?;
+        if hits.len() < HITS_BELOW {
+            return Ok(Search::Hits { seqs: to_json(&hits)?, exact: true });
+        }
+        counts.remember(term.as_str(), hits.len());
+    }
+    Ok(if counting { Search::InIndex } else { Search::EachRow })
 }
 
 /// A quoted FTS5 phrase over the trigram index: a substring match.
@@ -73,7 +76,7 @@ pub fn fts_phrase(text: &str) -> String {
 /// Every trigram is a substring of the term, so the rows holding both are a
 /// superset of the rows holding the term, whichever two are picked: stale
 /// counts can only make the lookup slower, never its answer wrong.
-fn rarest_trigrams(conn: &Connection, term: &SearchTerm, counts: &TrigramCounts) -> StoreResult<Option<String>> {
+fn rarest_trigrams(conn: &Connection, term: &SearchTerm, counts: &HitCounts) -> StoreResult<Option<String>> {
     let chars: Vec<char> = term.as_str().chars().collect();
     let mut trigrams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
     trigrams.sort_unstable();
@@ -108,9 +111,14 @@ const FORGET_AFTER: Duration = Duration::from_secs(600);
 /// Counts kept at most (a few MB); past it they are all forgotten at once.
 const MAX_COUNTED: usize = 100_000;
 
-/// Rows per trigram in the index (over all firms), capped at [`HITS_BELOW`],
-/// counted on first use and shared by every read connection.
-pub struct TrigramCounts {
+/// Rows (over all firms) the index holds for a text, capped at
+/// [`HITS_BELOW`]: for trigrams, counted on first use; for searched terms,
+/// remembered once one is found common. Shared by every read connection.
+///
+/// Only the choice of plan depends on these counts, never a search's answer:
+/// every plan returns exactly the matching rows, so a stale count makes a
+/// search slower, not wrong.
+pub struct HitCounts {
     counted: Mutex<Counted>,
 }
 
@@ -119,28 +127,35 @@ struct Counted {
     rows: HashMap<String, usize>,
 }
 
-impl TrigramCounts {
+impl HitCounts {
     pub fn new() -> Self {
         Self { counted: Mutex::new(Counted { since: Instant::now(), rows: HashMap::new() }) }
     }
 
+    /// A trigram's rows, counted now if not known.
     fn get(&self, conn: &Connection, trigram: &str) -> StoreResult<usize> {
-        {
-            let mut counted = self.lock();
-            if counted.rows.len() >= MAX_COUNTED || counted.since.elapsed() > FORGET_AFTER {
-                *counted = Counted { since: Instant::now(), rows: HashMap::new() };
-            }
-            if let Some(&rows) = counted.rows.get(trigram) {
-                return Ok(rows);
-            }
+        if let Some(rows) = self.known(trigram) {
+            return Ok(rows);
         }
         // Counted outside the lock: two readers may count the same trigram.
         let rows = conn
             .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT ?2)")
             .and_then(|mut st| st.query_row(params![fts_phrase(trigram), HITS_BELOW as i64], |r| r.get::<_, i64>(0)))
             .map_err(internal)? as usize;
-        self.lock().rows.insert(trigram.to_string(), rows);
+        self.remember(trigram, rows);
         Ok(rows)
+    }
+
+    fn known(&self, text: &str) -> Option<usize> {
+        let mut counted = self.lock();
+        if counted.rows.len() >= MAX_COUNTED || counted.since.elapsed() > FORGET_AFTER {
+            *counted = Counted { since: Instant::now(), rows: HashMap::new() };
+        }
+        counted.rows.get(text).copied()
+    }
+
+    fn remember(&self, text: &str, rows: usize) {
+        self.lock().rows.insert(text.to_string(), rows.min(HITS_BELOW));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Counted> {
@@ -150,7 +165,7 @@ impl TrigramCounts {
     }
 }
 
-impl Default for TrigramCounts {
+impl Default for HitCounts {
     fn default() -> Self {
         Self::new()
     }
