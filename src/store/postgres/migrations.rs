@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../../migrations/postgres/0002_records.sql")),
     (3, include_str!("../../../migrations/postgres/0003_idempotency.sql")),
     (4, include_str!("../../../migrations/postgres/0004_event_numbering.sql")),
+    (5, include_str!("../../../migrations/postgres/0005_search_statistics.sql")),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;
