@@ -14,7 +14,7 @@ mod search;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
@@ -51,7 +51,9 @@ struct Inner {
     writer: writer::Writer,
     /// Idle connections for point reads.
     readers: Mutex<Vec<Connection>>,
-    reader_threads: readers::Readers,
+    /// Started at the first list: a CLI command that opens the store for a
+    /// moment never needs them.
+    reader_threads: OnceLock<readers::Readers>,
     hit_counts: search::HitCounts,
 }
 
@@ -73,10 +75,7 @@ impl SqliteStore {
                 path: path.to_path_buf(),
                 writer: writer::Writer::start(conn),
                 readers: Mutex::new(Vec::new()),
-                reader_threads: readers::Readers::start(reader_threads(), {
-                    let path = path.to_path_buf();
-                    move || open_reader(&path)
-                }),
+                reader_threads: OnceLock::new(),
                 hit_counts: search::HitCounts::new(),
             }),
         })
@@ -97,7 +96,14 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.inner.reader_threads.run(f).await
+        self.reader_threads().run(f).await
+    }
+
+    fn reader_threads(&self) -> &readers::Readers {
+        self.inner.reader_threads.get_or_init(|| {
+            let path = self.inner.path.clone();
+            readers::Readers::start(reader_threads(), move || open_reader(&path))
+        })
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
@@ -160,7 +166,7 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
 impl Store for SqliteStore {
     fn pool_status(&self) -> PoolStatus {
         let idle = self.inner.readers.lock().map(|r| r.len()).unwrap_or(0);
-        let (threads, threads_open) = self.inner.reader_threads.connections();
+        let (threads, threads_open) = self.inner.reader_threads.get().map_or((reader_threads(), 0), readers::Readers::connections);
         // Point readers are opened on demand (counted while idle), reader
         // threads open theirs at their first read, and the writer's is always open.
         PoolStatus { open: idle + threads_open + 1, idle, max: MAX_IDLE_READERS + threads + 1 }
