@@ -29,16 +29,24 @@ use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId};
 use crate::domain::time::Timestamp;
 
-/// Idle read connections kept for point reads, which run on the async
-/// threads: about one per such thread is ever in use at once.
-const MAX_IDLE_READERS: usize = 64;
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Idle read connections kept for point reads. Those run on the async
+/// threads (one per core), so about one per core is ever in use at once;
+/// the bound keeps their 16 MB page caches from adding up if more were
+/// opened in a burst (the extra ones are closed after use).
+fn max_idle_readers() -> usize {
+    cores() * 2
+}
 
 /// Reader threads for lists, counts and searches. More than a few per core
 /// only adds threads, each with a connection and its page cache, that wait
 /// for the same cores (at 64 connections that was most of the server's
 /// memory); the rest wait their turn in the queue.
 fn reader_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()) * 4
+    cores() * 4
 }
 
 #[derive(Clone)]
@@ -122,7 +130,7 @@ impl SqliteStore {
 
     fn return_reader(&self, conn: Connection) {
         if let Ok(mut idle) = self.inner.readers.lock() {
-            if idle.len() < MAX_IDLE_READERS {
+            if idle.len() < max_idle_readers() {
                 idle.push(conn);
             }
         }
@@ -176,7 +184,7 @@ impl Store for SqliteStore {
         let (threads, threads_open) = self.inner.reader_threads.get().map_or((reader_threads(), 0), readers::Readers::connections);
         // Point readers are opened on demand (counted while idle), reader
         // threads open theirs at their first read, and the writer's is always open.
-        PoolStatus { open: idle + threads_open + 1, idle, max: MAX_IDLE_READERS + threads + 1 }
+        PoolStatus { open: idle + threads_open + 1, idle, max: max_idle_readers() + threads + 1 }
     }
 
     async fn ping(&self) -> StoreResult<()> {
