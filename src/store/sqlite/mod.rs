@@ -29,8 +29,11 @@ use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId};
 use crate::domain::time::Timestamp;
 
+/// Read once: `available_parallelism` asks the kernel and parses cgroup
+/// files on every call (3 `openat`s), and a point read asks on its way out.
 fn cores() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
 /// Idle read connections kept for point reads. Those run on the async
