@@ -13,7 +13,7 @@
 #        BENCH_CASES as below, BENCH_DATA_DIR, BENCH_SEED,
 #        BENCH_PROFILE_DIR (keeps each case's profile there as callgrind.CASE,
 #        for callgrind_annotate --inclusive=yes).
-#   cases: get_id list_first search_rare search_mid search_common create
+#   cases: get_id get_id_uncached list_first search_rare search_mid search_common create
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,7 +21,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/common.sh"
 bench_layout "${1:-100000}"
 REQUESTS="${BENCH_REQUESTS:-200}"
-CASES="${BENCH_CASES:-get_id list_first search_rare search_mid search_common create}"
+CASES="${BENCH_CASES:-get_id get_id_uncached list_first search_rare search_mid search_common create}"
 SEEDED="$SQLITE_SEEDED"
 META="$SEEDED.json"
 
@@ -70,7 +70,7 @@ measure() {
     out="$WORK/$name"
     valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$BIN" serve --database-url "sqlite://$RUN_DB" \
         --bind "127.0.0.1:$port" --purge-interval-secs 0 --log "${BENCH_LOG:-info}" \
-        --rate-limit-per-minute 1000000000 --max-concurrent-requests 100000 >"$WORK/$name.log" 2>&1 &
+        --rate-limit-per-minute 1000000000 --max-concurrent-requests 100000 ${SERVER_ARGS:-} >"$WORK/$name.log" 2>&1 &
     VG_PID=$!
     for _ in $(seq 1 1200); do
         curl -fsS -o /dev/null "$BASE/readyz" 2>/dev/null && break
@@ -101,6 +101,8 @@ for c in $CASES; do
     log "case $c"
     case "$c" in
         get_id) measure "$c" GET "/v1/clients/$ID" "/v1/clients/{id}" ;;
+        # The same read with the client cache off: what every cache miss costs.
+        get_id_uncached) SERVER_ARGS="--sqlite-client-cache 0" measure "$c" GET "/v1/clients/$ID" "/v1/clients/{id} (no client cache)" ;;
         list_first) measure "$c" GET "/v1/clients" "/v1/clients (first page)" ;;
         search_rare) measure "$c" GET "/v1/clients?q=$RARE" "/v1/clients?q=$RARE" ;;
         search_mid) measure "$c" GET "/v1/clients?q=$MID" "/v1/clients?q=$MID" ;;

@@ -18,7 +18,7 @@
 #                          request on an unqueued server (at 64 connections a
 #                          request mostly waits behind the 63 others)
 #   BENCH_CASES="get_id list_first …"   run only these cases, in this order; all:
-#       baseline get_id list_first list_deep search_rare search_mid search_common
+#       baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common
 #       list_first_low search_rare_low search_mid_low search_common_low create
 #   BENCH_STORE=sqlite     or postgres (BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432)
 #   BENCH_SEED=42          content seed for bench_seed
@@ -33,7 +33,7 @@ bench_layout "${1:-100000}"
 DURATION="${BENCH_DURATION:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
-CASES="${BENCH_CASES:-baseline get_id list_first list_deep search_rare search_mid search_common list_first_low search_rare_low search_mid_low search_common_low create}"
+CASES="${BENCH_CASES:-baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common list_first_low search_rare_low search_mid_low search_common_low create}"
 LOW="${BENCH_LOW_CONNECTIONS:-2}"
 STORE="${BENCH_STORE:-sqlite}"
 PG_SERVER="${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
@@ -62,14 +62,16 @@ else
     SEED_URL="$PG_SERVER/$PG_DB"
 fi
 META="$SEEDED.json"               # bench_seed's output; written last, so its presence means complete
-IDS="$SEEDED.ids"
-if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ]; then
-    rm -f "$SEEDED" "$SEEDED-wal" "$SEEDED-shm" "$META" "$IDS"
+IDS="$SEEDED.ids"              # 1000 ids, spread over the firm: hot clients
+IDS_WIDE="$SEEDED.ids-wide"    # up to 100,000: ten times the server's client cache
+if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ] || [ ! -s "$IDS_WIDE" ]; then
+    rm -f "$SEEDED" "$SEEDED-wal" "$SEEDED-shm" "$META" "$IDS" "$IDS_WIDE"
     if [ "$STORE" = postgres ]; then
         psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -qc "CREATE DATABASE $PG_DB" >/dev/null
     fi
     log "seeding $N clients into $SEED_URL"
-    "$SEEDER" --database-url "$SEED_URL" --count "$N" --seed "$SEED" --ids-file "$IDS" >"$META.tmp"
+    "$SEEDER" --database-url "$SEED_URL" --count "$N" --seed "$SEED" --ids-file "$IDS_WIDE" --sample 100000 >"$META.tmp"
+    awk -v step="$(( $(wc -l <"$IDS_WIDE") / 1000 > 1 ? $(wc -l <"$IDS_WIDE") / 1000 : 1 ))" 'NR % step == 1 || step == 1' "$IDS_WIDE" | head -n 1000 >"$IDS"
     mv "$META.tmp" "$META"
 else
     log "reusing $SEED_URL (BENCH_FRESH=1 to re-seed)"
@@ -233,6 +235,7 @@ for c in $CASES; do
     case "$c" in
         baseline) run_baseline ;;
         get_id) run_case get_id "GET /v1/clients/{id} (random of $(wc -l <"$IDS"))" ids "$IDS" ;;
+        get_id_wide) run_case get_id_wide "GET /v1/clients/{id} (random of $(wc -l <"$IDS_WIDE"))" ids "$IDS_WIDE" ;;
         list_first) run_case list_first "GET /v1/clients (first page)" path "/v1/clients" ;;
         list_deep) run_case list_deep "GET /v1/clients?cursor= (after $DEPTH)" path "/v1/clients?cursor=$CURSOR" ;;
         search_rare) run_case search_rare "GET /v1/clients?q=$RARE ($RARE_HITS hits)" path "/v1/clients?q=$RARE" ;;

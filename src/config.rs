@@ -67,6 +67,10 @@ pub struct ServeConfig {
     /// host. It is always served at `/compat/<name>` too.
     #[arg(long, env = "CLIENTELE_ROOT_DIALECT", value_parser = root_dialect)]
     pub root_dialect: Option<crate::dialects::Dialect>,
+    /// SQLite only: clients kept in memory for reads by id (about 1 KB
+    /// each; 0 turns it off). Every write through this server updates it.
+    #[arg(long, env = "CLIENTELE_SQLITE_CLIENT_CACHE", default_value_t = crate::store::sqlite::SqliteOptions::default().client_cache)]
+    pub sqlite_client_cache: usize,
 }
 
 /// A dialect that may be mounted at `/`: one whose paths don't collide with

@@ -7,14 +7,18 @@ use tokio::net::TcpListener;
 use crate::config::{redact, DatabaseUrl, ServeConfig, StoreConfig};
 use crate::service::Service;
 use crate::store::postgres::PgStore;
-use crate::store::sqlite::SqliteStore;
+use crate::store::sqlite::{ServeLock, SqliteOptions, SqliteStore};
 use crate::store::Store;
 
 /// Opens the store a URL names, bringing its schema up to date.
 pub async fn open_store(config: &StoreConfig) -> Result<Arc<dyn Store>, String> {
+    open_store_with(config, SqliteOptions::default()).await
+}
+
+async fn open_store_with(config: &StoreConfig, sqlite: SqliteOptions) -> Result<Arc<dyn Store>, String> {
     match DatabaseUrl::parse(&config.database_url)? {
         DatabaseUrl::Sqlite(path) => {
-            let store = SqliteStore::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            let store = SqliteStore::open_with(&path, sqlite).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
             Ok(Arc::new(store))
         }
         DatabaseUrl::Postgres(url) => {
@@ -44,7 +48,12 @@ pub async fn bootstrap(service: &Service) -> Result<(), String> {
 
 pub async fn serve(config: ServeConfig) -> Result<(), String> {
     let _log = crate::telemetry::init(&config.log);
-    let store = open_store(&config.store).await?;
+    // Held until the process ends.
+    let _owner = match DatabaseUrl::parse(&config.store.database_url)? {
+        DatabaseUrl::Sqlite(path) => Some(ServeLock::acquire(&path)?),
+        DatabaseUrl::Postgres(_) => None,
+    };
+    let store = open_store_with(&config.store, SqliteOptions { client_cache: config.sqlite_client_cache }).await?;
     let service = Service::with_limits(store, config.limits()?);
     bootstrap(&service).await?;
     spawn_purger(service.clone(), config.purge_interval_secs);

@@ -24,6 +24,7 @@ mod lists;
 mod matters;
 mod notes;
 mod operations;
+mod point_reads;
 mod rate_limits;
 mod retention;
 mod tenancy;

@@ -7,4 +7,5 @@ mod logs;
 mod outage;
 mod process;
 mod shutdown;
+mod sqlite_owner;
 mod two_nodes;

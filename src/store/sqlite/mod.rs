@@ -6,6 +6,7 @@
 //! each commit durable before any of its writers hears back. Reads use a small
 //! pool of read-only connections with cached statements.
 
+mod client_cache;
 mod migrations;
 mod queries;
 mod readers;
@@ -66,12 +67,31 @@ struct Inner {
     /// moment never needs them.
     reader_threads: OnceLock<readers::Readers>,
     hit_counts: search::HitCounts,
+    clients: Arc<client_cache::ClientCache>,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    /// Clients kept for point reads (0: none). Sound only while this process
+    /// is the database's one writer of clients: see `client_cache`.
+    pub client_cache: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self { client_cache: client_cache::DEFAULT_CAPACITY }
+    }
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema
     /// up to date.
     pub fn open(path: &Path) -> StoreResult<Self> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    pub fn open_with(path: &Path, options: SqliteOptions) -> StoreResult<Self> {
         let mut conn = Connection::open(path).map_err(internal)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -81,13 +101,16 @@ impl SqliteStore {
         )
         .map_err(internal)?;
         migrations::apply(&mut conn)?;
+        let clients = Arc::new(client_cache::ClientCache::new(options.client_cache));
+        let flush = client_cache::watch(&conn, clients.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: writer::Writer::start(conn),
+                writer: writer::Writer::start(conn, flush),
                 readers: Mutex::new(Vec::new()),
                 reader_threads: OnceLock::new(),
                 hit_counts: search::HitCounts::new(),
+                clients,
             }),
         })
     }
@@ -139,6 +162,43 @@ impl SqliteStore {
         }
     }
 
+}
+
+/// Held by `clientele serve` while it runs: one server per SQLite file.
+/// Its client cache sees only its own writes (see `client_cache`), so a
+/// second server on the same file would serve what the other replaced.
+/// Scale-out is PostgreSQL's job. The CLI (firms, keys, backup) needs no lock.
+///
+/// An advisory `flock` on a file beside the database (`<db>-serve.lock`),
+/// not on the database itself: closing any descriptor of the database would
+/// drop SQLite's own POSIX locks. The kernel lets go of it when the process
+/// ends, however it ends.
+pub struct ServeLock {
+    _file: std::fs::File,
+}
+
+impl ServeLock {
+    pub fn acquire(database: &Path) -> Result<Self, String> {
+        let mut name = database.as_os_str().to_owned();
+        name.push("-serve.lock");
+        let path = PathBuf::from(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+                "another clientele server is serving {} (it holds {}); one server per SQLite database, \
+                 use PostgreSQL to run several",
+                database.display(),
+                path.display()
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+        }
+    }
 }
 
 /// A read-only connection with cached statements.
@@ -248,7 +308,16 @@ impl Store for SqliteStore {
     }
 
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
-        self.read(|conn| queries::get_client(conn, firm, id))
+        let cache = &self.inner.clients;
+        if let Some(client) = cache.get(firm, id) {
+            return Ok(Some(client));
+        }
+        let began = cache.epoch();
+        let found = self.read(|conn| queries::get_client(conn, firm, id))?;
+        if let Some(client) = &found {
+            cache.put(began, client);
+        }
+        Ok(found)
     }
 
     async fn update_client(&self, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {

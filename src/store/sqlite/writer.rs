@@ -38,11 +38,13 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> Self {
+    /// Starts the writer thread. `ended` runs after each transaction ends
+    /// (committed or not), before any of its callers hears back.
+    pub fn start(conn: Connection, ended: impl Fn(&Connection) + Send + 'static) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, queue))
+            .spawn(move || run(conn, queue, ended))
             .expect("spawn the SQLite writer thread");
         Self { jobs }
     }
@@ -79,7 +81,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn run(conn: Connection, mut queue: mpsc::Receiver<Job>) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Job>, ended: impl Fn(&Connection)) {
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -92,6 +94,7 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Job>) {
             Some(outcome) => outcome,
             None => commit_each_in_savepoint(&conn, &batch),
         };
+        ended(&conn);
         for job in batch {
             (job.finish)(outcome.clone());
         }
