@@ -256,7 +256,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     Ok(response)
 }
 
-fn render_page(page: &Page) -> ClientList {
+fn render_page(page: &Page) -> ClientList<'_> {
     ClientList {
         data: page.items.iter().map(ClientView::from).collect(),
         pagination: Pagination {

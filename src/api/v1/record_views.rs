@@ -263,15 +263,15 @@ pub struct LeadConvert {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ConversionView {
+pub struct ConversionView<'a> {
     pub lead: LeadView,
-    pub client: super::views::ClientView,
+    pub client: super::views::ClientView<'a>,
     pub matter: Option<MatterView>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ConversionEnvelope {
-    pub data: ConversionView,
+pub struct ConversionEnvelope<'a> {
+    pub data: ConversionView<'a>,
 }
 
 #[derive(ToSchema)]

@@ -7,6 +7,10 @@ use utoipa::ToSchema;
 
 use crate::domain::api_key::ApiKey;
 use crate::domain::client::{Address, Client, ClientFields};
+use crate::domain::email::Email;
+use crate::domain::ids::ClientId;
+use crate::domain::phone::Phone;
+use crate::domain::time::{CalendarDate, Timestamp};
 use crate::domain::event::Event;
 
 #[derive(Serialize, ToSchema)]
@@ -55,56 +59,73 @@ pub struct LabeledAddressView {
     pub address: AddressView,
 }
 
+// It borrows from the client and writes ids, dates and times straight into
+// the JSON: every read renders one (bench/README.md).
 /// A client as the canonical API shows it.
 #[derive(Serialize, ToSchema)]
-pub struct ClientView {
-    #[schema(example = "cli_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
-    pub id: String,
+pub struct ClientView<'a> {
+    #[schema(value_type = String, example = "cli_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
+    pub id: Shown<ClientId>,
     /// `person` or `company`.
     #[schema(example = "person")]
     pub kind: &'static str,
     /// Display name: a company's name, or a person's first and last name.
     #[schema(example = "David Johnson")]
     pub name: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub email: Option<String>,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Shown<&'a Email>>,
     /// E.164.
-    pub phone: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Shown<&'a Phone>>,
     pub address: Option<AddressView>,
     pub other_emails: Vec<LabeledEmailView>,
     pub other_phones: Vec<LabeledPhoneView>,
     pub other_addresses: Vec<LabeledAddressView>,
     /// `YYYY-MM-DD`.
-    pub date_of_birth: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub date_of_birth: Option<Shown<CalendarDate>>,
     /// The company (a client of kind `company`) this person belongs to.
-    pub company_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub company_id: Option<Shown<ClientId>>,
     #[schema(example = "active")]
-    pub status: String,
-    pub tags: Vec<String>,
-    pub source: Option<String>,
+    pub status: &'a str,
+    pub tags: &'a [String],
+    pub source: Option<&'a str>,
     /// Internal notes, never shown to the client.
-    pub notes: Option<String>,
+    pub notes: Option<&'a str>,
     #[schema(value_type = Object)]
-    pub custom_fields: Map<String, Value>,
+    pub custom_fields: &'a Map<String, Value>,
     pub matters_count: i64,
     /// Increases with every change; also the ETag.
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Shown<Timestamp>,
+    #[schema(value_type = String)]
+    pub updated_at: Shown<Timestamp>,
 }
 
-impl From<&Client> for ClientView {
-    fn from(c: &Client) -> Self {
+/// A value serialised as its `Display` text, without an intermediate `String`.
+pub struct Shown<T>(pub T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl<'a> From<&'a Client> for ClientView<'a> {
+    fn from(c: &'a Client) -> Self {
         let f: &ClientFields = &c.fields;
         Self {
-            id: c.id.to_string(),
+            id: Shown(c.id),
             kind: f.kind.as_str(),
             name: f.display_name(),
-            first_name: f.first_name.clone(),
-            last_name: f.last_name.clone(),
-            email: f.email.as_ref().map(|e| e.to_string()),
-            phone: f.phone.as_ref().map(|p| p.to_string()),
+            first_name: f.first_name.as_deref(),
+            last_name: f.last_name.as_deref(),
+            email: f.email.as_ref().map(Shown),
+            phone: f.phone.as_ref().map(Shown),
             address: f.address.as_ref().map(AddressView::from),
             other_emails: f
                 .other_emails
@@ -121,17 +142,17 @@ impl From<&Client> for ClientView {
                 .iter()
                 .map(|a| LabeledAddressView { label: a.label.clone(), address: AddressView::from(&a.address) })
                 .collect(),
-            date_of_birth: f.date_of_birth.map(|d| d.to_string()),
-            company_id: f.company_id.map(|id| id.to_string()),
-            status: f.status.clone(),
-            tags: f.tags.clone(),
-            source: f.source.clone(),
-            notes: f.notes.clone(),
-            custom_fields: f.custom_fields.clone(),
+            date_of_birth: f.date_of_birth.map(Shown),
+            company_id: f.company_id.map(Shown),
+            status: &f.status,
+            tags: &f.tags,
+            source: f.source.as_deref(),
+            notes: f.notes.as_deref(),
+            custom_fields: &f.custom_fields,
             matters_count: c.matters_count,
             version: c.version,
-            created_at: c.created_at.to_string(),
-            updated_at: c.updated_at.to_string(),
+            created_at: Shown(c.created_at),
+            updated_at: Shown(c.updated_at),
         }
     }
 }
@@ -187,8 +208,8 @@ pub struct ClientWrite {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ClientEnvelope {
-    pub data: ClientView,
+pub struct ClientEnvelope<'a> {
+    pub data: ClientView<'a>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -203,8 +224,8 @@ pub struct Pagination {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ClientList {
-    pub data: Vec<ClientView>,
+pub struct ClientList<'a> {
+    pub data: Vec<ClientView<'a>>,
     pub pagination: Pagination,
 }
 
