@@ -2,6 +2,7 @@
 
 pub mod extract;
 pub mod idempotency;
+pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use crate::api::json::Json;
 
 use super::record_views::MatterView;
 use super::select::{Fields, CLIENT_FIELDS};

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use crate::api::json::Json;
 
 use super::record_views::{CustomActionEnvelope, CustomActionList, CustomActionView, CustomActionWrite, NonceEnvelope, NonceView};
 use super::records::{created, list_request, one, page, path_id};

@@ -1,7 +1,7 @@
 //! `/v1/events`: the firm's audit log.
 
 use axum::extract::State;
-use axum::Json;
+use crate::api::json::Json;
 
 use super::views::{EventList, EventPagination, EventView};
 use crate::api::extract::{Auth, ParamReader, QueryPairs};

@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use crate::api::json::Json;
 use serde::Serialize;
 
 use super::clients::next_link;

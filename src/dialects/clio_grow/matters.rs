@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use crate::api::json::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
