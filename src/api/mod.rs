@@ -31,6 +31,7 @@ pub struct Shared {
     pub service: Service,
     /// The OpenAPI document, rendered once at start-up.
     pub openapi: String,
+    pub rendered_clients: v1::rendered::RenderedClients,
 }
 
 impl Deref for AppState {
@@ -73,7 +74,7 @@ pub fn router_with(service: Service, limits: HttpOptions) -> Router {
         routes = routes.merge(root);
     }
     let doc = openapi::finish(doc);
-    let state = AppState(Arc::new(Shared { service, openapi: doc.to_json().unwrap_or_default() }));
+    let state = AppState(Arc::new(Shared { service, openapi: doc.to_json().unwrap_or_default(), rendered_clients: Default::default() }));
     let routes = routes
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(middleware::route_not_found)

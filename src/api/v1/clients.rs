@@ -99,8 +99,9 @@ pub async fn get(
         return Ok(response);
     }
     let mut response = if fields.is_all() && !expand_matters {
-        // The common case, serialised straight from the view.
-        Json(ClientEnvelope { data: ClientView::from(&client) }).into_response()
+        // The common case: the body last served for this version of the client.
+        let body = state.rendered_clients.body(&client).map_err(|e| ServiceError::Internal(format!("response body: {e}")))?;
+        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
     } else {
         let mut data = fields.render(&ClientView::from(&client));
         if expand_matters && fields.includes("matters") {

@@ -10,6 +10,7 @@ pub mod matters;
 pub mod notes;
 pub mod record_views;
 pub mod records;
+pub mod rendered;
 pub mod select;
 pub mod users;
 pub mod views;
