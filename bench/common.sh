@@ -26,7 +26,7 @@ read_seed_terms() {
 
 # copy_sqlite_db FROM TO: replaces TO (and its WAL files) with a copy of FROM.
 copy_sqlite_db() {
-    rm -f "$2" "$2-wal" "$2-shm"
+    rm -f "$2" "$2-wal" "$2-shm" "$2-serve.lock"
     cp "$1" "$2"
     if [ -f "$1-wal" ]; then cp "$1-wal" "$2-wal"; fi
 }

@@ -39,7 +39,7 @@ RUN_DB="$DATA/instructions.db"
 WORK="$(mktemp -d)"
 cleanup() {
     [ -n "${VG_PID:-}" ] && kill "$VG_PID" 2>/dev/null && wait "$VG_PID" 2>/dev/null
-    rm -rf "$WORK" "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm"
+    rm -rf "$WORK" "$RUN_DB" "$RUN_DB-wal" "$RUN_DB-shm" "$RUN_DB-serve.lock"
 }
 trap cleanup EXIT
 
