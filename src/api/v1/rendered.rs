@@ -44,11 +44,12 @@ impl RenderedClients {
         }
         let body = Bytes::from(serde_json::to_vec(&ClientEnvelope { data: ClientView::from(client) })?);
         let mut bodies = self.bodies();
-        // A bound, not an LRU: hot clients come back within a few reads.
-        if bodies.len() >= CAPACITY {
-            bodies.clear();
-        }
+        // A bound, not an LRU: hot clients come back within a few reads. The
+        // full map is dropped after the lock is let go.
+        let full = (bodies.len() >= CAPACITY).then(|| std::mem::take(&mut *bodies));
         bodies.insert(client.id, Rendered { version: client.version, matters_count: client.matters_count, body: body.clone() });
+        drop(bodies);
+        drop(full);
         Ok(body)
     }
 
