@@ -45,10 +45,12 @@ fn max_idle_readers() -> usize {
     cores() * 2
 }
 
-/// Reader threads for lists, counts and searches. More than a few per core
-/// only adds threads, each with a connection and its page cache, that wait
-/// for the same cores (at 64 connections that was most of the server's
-/// memory); the rest wait their turn in the queue.
+/// Reader threads for lists, counts and searches, taking turns on one lane
+/// per core. More than a few per core only adds threads, each with a
+/// connection and its page cache, that wait for the same cores (at 64
+/// connections that was most of the server's memory); the rest wait their
+/// turn in the queue. The threads beyond the lanes run reads that have
+/// given up their lane by running long (`readers`).
 fn reader_threads() -> usize {
     cores() * 4
 }
@@ -136,7 +138,7 @@ impl SqliteStore {
     fn reader_threads(&self) -> &readers::Readers {
         self.inner.reader_threads.get_or_init(|| {
             let path = self.inner.path.clone();
-            readers::Readers::start(reader_threads(), move || open_reader(&path))
+            readers::Readers::start(reader_threads(), cores(), move || open_reader(&path))
         })
     }
 
