@@ -63,6 +63,11 @@ ratio() {
         echo "Start-up to ready: $(field ready_ms "$file") ms. RSS: $(field idle_rss_mb "$file") MB idle, $(field peak_rss_mb "$file") MB peak under the loads below."
         echo "\`GET /v1/clients/{id}\` runs at $(ratio "GET /v1/clients/{id}" "bare axum" "$file") of the bare-axum yardstick's requests/s in the same run,"
         echo "and costs $(cpu_ratio "GET /v1/clients/{id}" "bare axum" "$file") its CPU time per request."
+        rounds="$(field get_id_rounds_pct "$file")"
+        if [ -n "$rounds" ] && [ "$rounds" != - ]; then
+            echo "The two ran alternately, round by round, at $(printf '%s' "$rounds" | sed 's/,/%, /g')% of the yardstick;"
+            echo "the table shows the median round."
+        fi
         echo
         echo '```'
         printf '%-44s %10s %9s %9s %9s %10s %10s\n' "case" "req/s" "p50 ms" "p99 ms" "max ms" "CPU us/req" "err/non2xx"
