@@ -176,7 +176,7 @@ impl Lanes {
 #[derive(Default)]
 struct Turn {
     holds_lane: AtomicBool,
-    /// Nanoseconds after [`since`].
+    /// When the lane is due back, as [`nanos_since`] counts.
     until: AtomicU64,
 }
 
