@@ -18,6 +18,7 @@ crate::store_tests!(
     target_url_is_optional,
     a_nonce_works_once,
     an_unknown_nonce_is_403,
+    an_expired_nonce_is_403,
     another_firms_nonce_is_403_and_stays_theirs,
     a_refused_nonce_stops_the_request,
     nonces_are_issued_only_for_live_actions_of_the_firm,
@@ -182,6 +183,29 @@ async fn target_url_is_optional(app: TestApp) {
     assert_eq!(set["target_url"], "https://example.com/x");
     let cleared = ok(app.patch(&action_path(&action), &app.admin_key, &json!({"target_url": null})).await).await;
     assert!(cleared["target_url"].is_null(), "{cleared}");
+}
+
+/// A nonce past its 60 s: the test moves the stored expiry into the past
+/// rather than wait for it.
+async fn an_expired_nonce_is_403(app: TestApp) {
+    use clientele::domain::custom_action::{code_hash, NonceFields};
+    use clientele::domain::record::{RecordKind, Stored};
+    use clientele::domain::time::Timestamp;
+    use clientele::store::Write;
+
+    let action = new_action(&app).await;
+    let (fresh, aged) = (issue_nonce(&app, &app.admin_key, &action).await, issue_nonce(&app, &app.admin_key, &action).await);
+    let store = app.service.store();
+    let record = store.find_record(RecordKind::Nonce, &code_hash(text(&aged, "nonce"))).await.unwrap().expect("the nonce is stored");
+    let version = record.version;
+    let mut nonce: Stored<NonceFields> = Stored::from_record(record).unwrap();
+    nonce.fields.expires_at = Timestamp::now().plus_millis(-1);
+    store.apply(vec![Write::UpdateRecord { record: nonce.to_record(), expected_version: version }]).await.unwrap();
+    let before = last_seq(&app).await;
+    invalid_nonce(with_nonce(&app, Method::GET, "/v1/clients", &app.admin_key, text(&aged, "nonce"), None).await).await;
+    assert!(events_since(&app, before).await.is_empty(), "a refused nonce records no use");
+    // The other nonce, still in its time, works.
+    expect_status(with_nonce(&app, Method::GET, "/v1/clients", &app.admin_key, text(&fresh, "nonce"), None).await, StatusCode::OK).await;
 }
 
 async fn a_nonce_works_once(app: TestApp) {
