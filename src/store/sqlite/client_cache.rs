@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-use super::internal;
+use super::{internal, lock};
 use crate::domain::client::Client;
 use crate::domain::ids::{ClientId, FirmId};
 use crate::store::StoreResult;
@@ -171,10 +171,6 @@ fn take_changed(conn: &Connection) -> StoreResult<Vec<ClientId>> {
         }
     }
     Ok(ids)
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

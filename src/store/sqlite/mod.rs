@@ -238,6 +238,12 @@ fn internal(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Locks `m` even if a thread panicked holding it: every user of these locks
+/// leaves what they guard consistent between statements.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
     StoreError::Internal("reader pool lock poisoned".into())
 }

@@ -18,12 +18,13 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::lock;
 use crate::store::{StoreError, StoreResult};
 
 /// Reads that may wait for a thread before callers wait to enqueue.
@@ -204,10 +205,6 @@ impl Turn {
 fn nanos_since(at: Instant) -> u64 {
     static SINCE: OnceLock<Instant> = OnceLock::new();
     at.saturating_duration_since(*SINCE.get_or_init(Instant::now)).as_nanos() as u64
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

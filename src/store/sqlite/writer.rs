@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::internal;
+use super::{internal, lock};
 use crate::store::{StoreError, StoreResult};
 
 /// Jobs taken into one transaction at most; bounds how long one commit holds
@@ -75,10 +75,6 @@ impl Writer {
         self.jobs.send(job).await.map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         answer.await.map_err(|_| StoreError::Internal("the writer dropped a job".into()))?
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn run(conn: Connection, mut queue: mpsc::Receiver<Job>, ended: impl Fn(&Connection)) {
