@@ -22,16 +22,23 @@ impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         let mut body = Vec::with_capacity(FIRST_CAPACITY);
         match serde_json::to_writer(&mut body, &self.0) {
-            Ok(()) => {
-                let mut response = body.into_response();
-                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response
-            }
-            // Only a view that cannot be JSON (a map with non-string keys)
-            // fails here: a bug, answered as one.
-            Err(e) => ApiError::Service(ServiceError::Internal(format!("response body: {e}"))).into_response(),
+            Ok(()) => response(body),
+            Err(e) => unserialisable(e).into_response(),
         }
     }
+}
+
+/// A 200 response with this (already serialised) JSON body.
+pub fn response(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Only a view that cannot be JSON (a map with non-string keys) fails to
+/// serialise: a bug, answered as one.
+pub fn unserialisable(e: serde_json::Error) -> ApiError {
+    ApiError::Service(ServiceError::Internal(format!("response body: {e}")))
 }
 
 #[cfg(test)]

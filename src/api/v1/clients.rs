@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use crate::api::json::Json;
+use crate::api::json::{self, Json};
 
 use super::record_views::MatterView;
 use super::select::{Fields, CLIENT_FIELDS};
@@ -100,8 +100,7 @@ pub async fn get(
     }
     let mut response = if fields.is_all() && !expand_matters {
         // The common case: the body last served for this version of the client.
-        let body = state.rendered_clients.body(&client).map_err(|e| ServiceError::Internal(format!("response body: {e}")))?;
-        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+        json::response(state.rendered_clients.body(&client).map_err(json::unserialisable)?)
     } else {
         let mut data = fields.render(&ClientView::from(&client));
         if expand_matters && fields.includes("matters") {
