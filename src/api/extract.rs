@@ -28,7 +28,7 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let authenticated = match presented_key(&parts.headers) {
+        let authenticated = match presented_key(&parts.headers)? {
             Some(presented) => state.service.authenticate(presented, current_request_id()).await,
             None => Err(ServiceError::Unauthenticated),
         };
@@ -91,16 +91,29 @@ impl RateSlot {
 pub const NONCE_PARAM: &str = "custom_action_nonce";
 
 fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    decode_form(query?.as_bytes()).ok()?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
-pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(key) = headers.get("x-api-key") {
-        return key.to_str().ok();
+/// The one credential a request presents: an `X-Api-Key` or an
+/// `Authorization: Bearer` header. More than one (both headers, or either
+/// twice) is refused rather than resolved: whichever one the server picked,
+/// a proxy or a log in front of it might have read the other.
+pub fn presented_key(headers: &HeaderMap) -> Result<Option<&str>, ServiceError> {
+    let mut keys = headers.get_all("x-api-key").iter();
+    let mut authorizations = headers.get_all(header::AUTHORIZATION).iter();
+    let (key, authorization) = (keys.next(), authorizations.next());
+    if keys.next().is_some() || authorizations.next().is_some() || (key.is_some() && authorization.is_some()) {
+        return Err(ServiceError::invalid(
+            "Authorization",
+            "send exactly one credential: one `X-Api-Key` header or one `Authorization: Bearer` header",
+        ));
     }
-    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = auth.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    if let Some(key) = key {
+        return Ok(key.to_str().ok());
+    }
+    let Some(auth) = authorization.and_then(|v| v.to_str().ok()) else { return Ok(None) };
+    let Some((scheme, token)) = auth.split_once(' ') else { return Ok(None) };
+    Ok(scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()))
 }
 
 /// The single `{id}` segment of a path. A segment that doesn't even decode
@@ -124,25 +137,29 @@ pub struct JsonObject(pub Map<String, Value>);
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !is_json(request.headers()) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > DRAIN_LIMIT) {
-            return Err(ApiError::PayloadTooLarge(MAX_BODY));
-        }
-        let bytes = read_body(request.into_body(), MAX_BODY).await?;
-        let _ = state;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(JsonObject(map)),
-            Ok(_) => Err(ApiError::NotAnObject),
-            Err(e) => Err(ApiError::MalformedJson(e.to_string())),
-        }
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        json_object(request, MAX_BODY).await.map(JsonObject)
+    }
+}
+
+/// A JSON object body of at most `limit` bytes.
+async fn json_object(request: Request, limit: usize) -> Result<Map<String, Value>, ApiError> {
+    if !is_json(request.headers()) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let bytes = read_body(request.into_body(), limit).await?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::NotAnObject),
+        Err(e) => Err(ApiError::MalformedJson(e.to_string())),
     }
 }
 
@@ -185,9 +202,10 @@ pub const MAX_FORM_BODY: usize = 64 * 1024;
 impl<S: Send + Sync> FromRequest<S> for FormOrJson {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        // The same size limit whatever the body's type.
         if is_json(request.headers()) {
-            return JsonObject::from_request(request, state).await.map(|JsonObject(map)| FormOrJson(map));
+            return json_object(request, MAX_FORM_BODY).await.map(FormOrJson);
         }
         let essence = request
             .headers()
@@ -199,13 +217,39 @@ impl<S: Send + Sync> FromRequest<S> for FormOrJson {
         }
         let bytes = read_body(request.into_body(), MAX_FORM_BODY).await?;
         let mut map = Map::new();
-        for (key, value) in form_urlencoded::parse(&bytes) {
-            if map.insert(key.to_string(), Value::String(value.into_owned())).is_some() {
+        for (key, value) in decode_form(&bytes).map_err(|e| ServiceError::Invalid(vec![e]))? {
+            if map.contains_key(&key) {
                 return Err(ServiceError::invalid(&key, "must be given once").into());
             }
+            map.insert(key, Value::String(value));
         }
         Ok(FormOrJson(map))
     }
+}
+
+/// `application/x-www-form-urlencoded` pairs (a body or a query string),
+/// refusing any name or value that does not decode to UTF-8: replacing the
+/// bad bytes would store something other than what was sent.
+fn decode_form(input: &[u8]) -> Result<Vec<(String, String)>, FieldError> {
+    let decode = |raw: &[u8]| -> Option<String> {
+        let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        String::from_utf8(percent_encoding::percent_decode(&spaced).collect()).ok()
+    };
+    let mut pairs = Vec::new();
+    for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match piece.iter().position(|&b| b == b'=') {
+            Some(at) => (&piece[..at], &piece[at + 1..]),
+            None => (piece, &b""[..]),
+        };
+        let Some(name) = decode(name) else {
+            return Err(FieldError::new(String::from_utf8_lossy(name).chars().take(64).collect::<String>(), "is not valid UTF-8"));
+        };
+        let Some(value) = decode(value) else {
+            return Err(FieldError::new(name.chars().take(64).collect::<String>(), "is not valid UTF-8"));
+        };
+        pairs.push((name, value));
+    }
+    Ok(pairs)
 }
 
 /// `application/json`, `application/merge-patch+json` or any other `+json`.
@@ -225,7 +269,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let pairs = decode_form(query.as_bytes()).map_err(|e| ServiceError::Invalid(vec![e]))?;
         // No filter, search or id ever holds a control character (and
         // PostgreSQL refuses a NUL in text): refuse them up front.
         let bad: Vec<FieldError> = pairs

@@ -31,16 +31,19 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     };
     let key = key.unwrap_or_default();
     // Only a caller who could make the request may claim or replay a key: a
-    // bad or revoked credential goes straight to the handler (and its 401),
-    // costing no write here.
-    if let Some(presented) = presented_key(request.headers()) {
-        if state.service.authenticate(presented, None).await.is_err() {
-            return Ok(next.run(request).await);
-        }
-    }
+    // bad, revoked or ambiguous credential goes straight to the handler (and
+    // its 401 or 400), costing no write here.
+    let credential = match presented_key(request.headers()) {
+        Ok(Some(presented)) => match state.service.authenticate(presented, None).await {
+            Ok(actor) => actor.key_id,
+            Err(_) => return Ok(next.run(request).await),
+        },
+        Ok(None) => None,
+        Err(_) => return Ok(next.run(request).await),
+    };
     let (parts, body) = request.into_parts();
     let body = read_body(body, MAX_BODY).await?;
-    let scope = scope_of(&parts.headers, parts.uri.path());
+    let scope = scope_of(credential, parts.uri.path());
     let request_hash = request_hash(&parts.method, &parts.uri, &parts.headers, &body);
     match state.service.claim_idempotency_key(scope, &key, request_hash).await? {
         Outcome::Replay(stored) => Ok(replay(stored)),
@@ -58,15 +61,23 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     }
 }
 
-/// Keys belong to the credential that sent them (or, with none, to the path:
-/// the public intake form's token is in its path).
-fn scope_of(headers: &HeaderMap, path: &str) -> [u8; 32] {
-    let credential = headers
-        .get("x-api-key")
-        .or_else(|| headers.get(axum::http::header::AUTHORIZATION))
-        .map(|v| v.as_bytes().to_vec())
-        .unwrap_or_else(|| path.as_bytes().to_vec());
-    Sha256::digest(credential).into()
+/// Keys belong to the API key that sent them, by its id: however the secret
+/// was presented (`X-Api-Key` or `Bearer`), a retry finds its first attempt.
+/// Without a key they belong to the path (the public intake form's token is in
+/// its path).
+fn scope_of(key: Option<crate::domain::ids::KeyId>, path: &str) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    match key {
+        Some(id) => {
+            hash.update(b"key:");
+            hash.update(id.as_bytes());
+        }
+        None => {
+            hash.update(b"path:");
+            hash.update(path.as_bytes());
+        }
+    }
+    hash.finalize().into()
 }
 
 fn request_hash(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8]) -> [u8; 32] {

@@ -27,6 +27,7 @@ mod operations;
 mod point_reads;
 mod rate_limits;
 mod retention;
+mod security;
 mod tenancy;
 mod updates;
 mod users;

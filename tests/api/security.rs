@@ -1,0 +1,167 @@
+//! Findings of the outside attack (issue 15), each pinned by a test that fails
+//! without its fix: credentials, idempotency scope, body limits, input that
+//! does not decode.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
+use crate::support::{events, list_ids};
+
+crate::store_tests!(
+    two_credentials_are_refused_and_act_as_neither,
+    two_api_key_headers_are_refused,
+    idempotency_follows_the_key_not_the_header_that_carried_it,
+    an_intake_json_body_over_the_form_limit_is_413,
+    a_form_field_that_is_not_utf8_is_400_and_stores_nothing,
+    a_query_parameter_that_is_not_utf8_is_400,
+);
+
+async fn new_token(app: &TestApp) -> String {
+    let body = expect_status(app.post("/v1/intake-tokens", &app.admin_key, &json!({"name": "Web"})).await, StatusCode::CREATED).await;
+    body["data"]["token"].as_str().expect("token").to_string()
+}
+
+async fn lead_count(app: &TestApp) -> usize {
+    let page = expect_status(app.get("/v1/leads?limit=100", &app.admin_key).await, StatusCode::OK).await;
+    page["data"].as_array().expect("data").len()
+}
+
+async fn two_credentials_are_refused_and_act_as_neither(app: TestApp) {
+    let other = app.other_firm().await;
+    let body = json!({"first_name": "Ann", "last_name": "Lee"});
+    for (first, second) in [(&app.admin_key, &other), (&other, &app.admin_key)] {
+        let response = app
+            .http
+            .post(app.url("/v1/clients"))
+            .header("X-Api-Key", first.as_str())
+            .header("Authorization", format!("Bearer {second}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+        assert_eq!(error_fields(&problem), ["Authorization"]);
+    }
+    // Not even a read picks one of them.
+    let response = app
+        .http
+        .get(app.url("/v1/clients"))
+        .header("X-Api-Key", app.admin_key.as_str())
+        .header("Authorization", format!("Bearer {}", app.admin_key))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert!(list_ids(&app, &[]).await.is_empty(), "nothing was created in this firm");
+    let theirs = expect_status(app.get("/v1/clients", &other).await, StatusCode::OK).await;
+    assert_eq!(theirs["data"], json!([]), "nothing was created in the other firm");
+}
+
+async fn two_api_key_headers_are_refused(app: TestApp) {
+    let other = app.other_firm().await;
+    let response = app
+        .http
+        .post(app.url("/v1/clients"))
+        .header("X-Api-Key", app.admin_key.as_str())
+        .header("X-Api-Key", other.as_str())
+        .json(&json!({"first_name": "Ann", "last_name": "Lee"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let response = app
+        .http
+        .get(app.url("/v1/clients"))
+        .header("Authorization", format!("Bearer {}", app.admin_key))
+        .header("Authorization", format!("Bearer {other}"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert!(list_ids(&app, &[]).await.is_empty());
+}
+
+async fn idempotency_follows_the_key_not_the_header_that_carried_it(app: TestApp) {
+    let body = json!({"first_name": "Ann", "last_name": "Lee"});
+    let first = app
+        .http
+        .post(app.url("/v1/clients"))
+        .header("X-Api-Key", app.admin_key.as_str())
+        .header("Idempotency-Key", "spelling")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let first = expect_status(first, StatusCode::CREATED).await;
+    let retry = app
+        .http
+        .post(app.url("/v1/clients"))
+        .header("Authorization", format!("bearer   {}", app.admin_key))
+        .header("Idempotency-Key", "spelling")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(expect_status(retry, StatusCode::CREATED).await, first);
+    assert_eq!(list_ids(&app, &[]).await.len(), 1, "one client, however the key was presented");
+}
+
+async fn an_intake_json_body_over_the_form_limit_is_413(app: TestApp) {
+    let token = new_token(&app).await;
+    let message = "x".repeat(65 * 1024);
+    let body = json!({"first_name": "Ann", "last_name": "Lee", "message": message});
+    let response = app.http.post(app.url(&format!("/v1/intake/{token}"))).json(&body).send().await.unwrap();
+    expect_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let form = format!("first_name=Ann&last_name=Lee&message={message}");
+    let response = app
+        .http
+        .post(app.url(&format!("/v1/intake/{token}")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert_eq!(lead_count(&app).await, 0);
+}
+
+async fn a_form_field_that_is_not_utf8_is_400_and_stores_nothing(app: TestApp) {
+    let token = new_token(&app).await;
+    for form in ["first_name=%ff%fe&last_name=Lee", "first_name=Ann&last_name=Lee&message=caf%e9", "na%ffme=Ann"] {
+        let response = app
+            .http
+            .post(app.url(&format!("/v1/intake/{token}")))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("UTF-8"), "{form}: {problem}");
+    }
+    // Percent-encoded UTF-8 is fine.
+    let response = app
+        .http
+        .post(app.url(&format!("/v1/intake/{token}")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("first_name=Jos%C3%A9&last_name=Lee+Ng")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let leads = expect_status(app.get("/v1/leads", &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(leads["data"].as_array().unwrap().len(), 1);
+    assert_eq!(leads["data"][0]["first_name"], "José");
+    assert_eq!(leads["data"][0]["last_name"], "Lee Ng");
+    let created: Vec<Value> = events(&app, &app.admin_key).await.into_iter().filter(|e| e["type"] == "lead.created").collect();
+    assert_eq!(created.len(), 1);
+}
+
+async fn a_query_parameter_that_is_not_utf8_is_400(app: TestApp) {
+    for query in ["q=%ff", "status=act%c3", "%fe=1"] {
+        let response = app.request(Method::GET, &format!("/v1/clients?{query}"), &app.admin_key).send().await.unwrap();
+        expect_problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    }
+}
