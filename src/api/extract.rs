@@ -284,6 +284,12 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
+/// Values a multi-valued query parameter (`status`, `tags`, `ids` …, and
+/// the `cf.*` filters together) may carry. Stores answer any number of them
+/// with one bound list (the SQL does not grow with them), so this bound is
+/// about what a sensible filter is, not about what the database can take.
+pub const MAX_LIST_VALUES: usize = 100;
+
 /// Reads query parameters one by one and reports every problem together,
 /// unknown parameters included (a misspelt filter must not silently match all).
 pub struct ParamReader<'a> {
@@ -299,7 +305,8 @@ impl<'a> ParamReader<'a> {
         Self { pairs, seen, errors: Vec::new() }
     }
 
-    /// Every `prefix<name>=value` pair, as `(name, value)`.
+    /// Every `prefix<name>=value` pair, as `(name, value)`; more than
+    /// [`MAX_LIST_VALUES`] of them is an error naming `prefix*`.
     pub fn prefixed(&mut self, prefix: &str) -> Vec<(&'a str, &'a str)> {
         let found: Vec<(&'a str, &'a str)> = self
             .pairs
@@ -308,6 +315,10 @@ impl<'a> ParamReader<'a> {
             .collect();
         for (k, _) in self.pairs.iter().filter(|(k, _)| k.starts_with(prefix)) {
             self.seen.insert(k.as_str());
+        }
+        if found.len() > MAX_LIST_VALUES {
+            self.error(&format!("{prefix}*"), format!("at most {MAX_LIST_VALUES} such filters (got {})", found.len()));
+            return Vec::new();
         }
         found
     }
@@ -339,16 +350,23 @@ impl<'a> ParamReader<'a> {
         self.pairs.iter().any(|(k, _)| k == name)
     }
 
-    /// A comma-separated list; repeats of the parameter add to it.
+    /// A comma-separated list; repeats of the parameter add to it. More than
+    /// [`MAX_LIST_VALUES`] values is an error naming the parameter.
     pub fn list(&mut self, name: &'a str) -> Vec<&'a str> {
         self.seen.insert(name);
-        self.pairs
+        let values: Vec<&'a str> = self
+            .pairs
             .iter()
             .filter(|(k, _)| k == name)
             .flat_map(|(_, v)| v.split(','))
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .collect()
+            .collect();
+        if values.len() > MAX_LIST_VALUES {
+            self.error(name, format!("must list at most {MAX_LIST_VALUES} values (got {})", values.len()));
+            return Vec::new();
+        }
+        values
     }
 
     pub fn error(&mut self, name: &str, message: impl Into<String>) {

@@ -14,14 +14,27 @@ pub enum SqlValue {
     Int(i64),
     Text(String),
     Id(Uuid),
+    /// Any number of values as one parameter (a JSON array in SQLite, an
+    /// array in PostgreSQL), so a filter on many values is still one
+    /// condition of constant depth.
+    List(SqlList),
+}
+
+#[derive(Debug, Clone)]
+pub enum SqlList {
+    Int(Vec<i64>),
+    Text(Vec<String>),
+    Id(Vec<Uuid>),
 }
 
 /// Where SQLite and PostgreSQL disagree.
 pub trait SqlDialect: Sync {
     /// The n-th (1-based) placeholder.
     fn placeholder(&self, n: usize) -> String;
-    /// A condition that `c` (the clients table) has `tag` in its tags.
-    fn has_tag(&self, sql: &mut Sql, tag: &str);
+    /// A condition that `c` (the clients table) has every one of `tags`.
+    fn has_tags(&self, sql: &mut Sql, tags: &[String]);
+    /// A condition that `column` equals one of `values`.
+    fn any_of(&self, sql: &mut Sql, column: &str, values: SqlList);
     /// A condition that `c.search_text` contains `term`.
     fn contains(&self, sql: &mut Sql, term: &crate::domain::client::query::SearchTerm);
     /// The `FROM` clause over `clients c`. A dialect may answer the search here
@@ -70,15 +83,11 @@ impl<'d> Sql<'d> {
         self
     }
 
-    fn bind_list(&mut self, values: impl IntoIterator<Item = SqlValue>) {
-        self.push("(");
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(v);
-        }
-        self.push(")");
+    /// Appends `column` equals one of `values`, as one condition.
+    fn any_of(&mut self, column: &str, values: SqlList) -> &mut Self {
+        let dialect = self.dialect;
+        dialect.any_of(self, column, values);
+        self
     }
 }
 
@@ -148,8 +157,7 @@ fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: boo
     // `deleted_at IS NULL` is spelled out so the partial indexes apply.
     sql.push(" WHERE c.firm_id = ").bind(SqlValue::Id(firm.as_uuid())).push(" AND c.deleted_at IS NULL");
     if !f.statuses.is_empty() {
-        sql.push(" AND c.status IN ");
-        sql.bind_list(f.statuses.iter().map(|s| SqlValue::Text(s.clone())));
+        sql.push(" AND ").any_of("c.status", SqlList::Text(f.statuses.clone()));
     }
     if let Some(kind) = f.kind {
         sql.push(" AND c.kind = ").bind(SqlValue::Text(kind.as_str().into()));
@@ -169,17 +177,15 @@ fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: boo
         }
     }
     if !f.ids.is_empty() {
-        sql.push(" AND c.id IN ");
-        sql.bind_list(f.ids.iter().map(|id| SqlValue::Id(id.as_uuid())));
+        sql.push(" AND ").any_of("c.id", SqlList::Id(f.ids.iter().map(|id| id.as_uuid()).collect()));
     }
     if !f.seqs.is_empty() {
-        sql.push(" AND c.seq IN ");
-        sql.bind_list(f.seqs.iter().map(|n| SqlValue::Int(*n)));
+        sql.push(" AND ").any_of("c.seq", SqlList::Int(f.seqs.clone()));
     }
     let dialect = sql.dialect;
-    for tag in &f.tags {
+    if !f.tags.is_empty() {
         sql.push(" AND ");
-        dialect.has_tag(sql, tag);
+        dialect.has_tags(sql, &f.tags);
     }
     for (key, value) in &f.custom_values {
         sql.push(" AND ");
@@ -241,17 +247,14 @@ fn record_where(sql: &mut Sql<'_>, firm: FirmId, kind: RecordKind, f: &RecordFil
         sql.push(" AND r.parent_id = ").bind(SqlValue::Id(parent));
     }
     if !f.ids.is_empty() {
-        sql.push(" AND r.id IN ");
-        sql.bind_list(f.ids.iter().map(|id| SqlValue::Id(*id)));
+        sql.push(" AND ").any_of("r.id", SqlList::Id(f.ids.clone()));
     }
     if !f.seqs.is_empty() {
-        sql.push(" AND r.seq IN ");
-        sql.bind_list(f.seqs.iter().map(|n| SqlValue::Int(*n)));
+        sql.push(" AND ").any_of("r.seq", SqlList::Int(f.seqs.clone()));
     }
     let dialect = sql.dialect;
     for (field, values) in &f.equals {
-        sql.push(" AND ").push(&dialect.doc_field(field)).push(" IN ");
-        sql.bind_list(values.iter().map(|v| SqlValue::Text(v.clone())));
+        sql.push(" AND ").any_of(&dialect.doc_field(field), SqlList::Text(values.clone()));
     }
     let ranges = [
         ("r.created_at >= ", f.created_since),

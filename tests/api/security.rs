@@ -15,6 +15,8 @@ crate::store_tests!(
     an_intake_json_body_over_the_form_limit_is_413,
     a_form_field_that_is_not_utf8_is_400_and_stores_nothing,
     a_query_parameter_that_is_not_utf8_is_400,
+    a_multi_valued_filter_past_its_maximum_is_400_naming_it,
+    a_filter_of_the_maximum_size_is_answered_on_every_list,
 );
 
 async fn new_token(app: &TestApp) -> String {
@@ -164,4 +166,49 @@ async fn a_query_parameter_that_is_not_utf8_is_400(app: TestApp) {
         let response = app.request(Method::GET, &format!("/v1/clients?{query}"), &app.admin_key).send().await.unwrap();
         expect_problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
     }
+}
+
+/// `name=v0&name=v1&…` with `n` values.
+fn repeated(name: &str, n: usize) -> String {
+    (0..n).map(|i| format!("{name}=t{i}")).collect::<Vec<_>>().join("&")
+}
+
+async fn a_multi_valued_filter_past_its_maximum_is_400_naming_it(app: TestApp) {
+    let ids = (0..101).map(|_| "cli_01J00000000000000000000000").collect::<Vec<_>>().join(",");
+    let cases = [
+        ("/v1/clients", repeated("tags", 999), "tags"),
+        ("/v1/clients", repeated("status", 101), "status"),
+        ("/v1/clients", format!("ids={ids}"), "ids"),
+        ("/v1/clients", (0..101).map(|i| format!("cf.k{i}=1")).collect::<Vec<_>>().join("&"), "cf.*"),
+        ("/v1/matters", repeated("status", 101), "status"),
+        ("/compat/full-engage/api/v1/clients", format!("status={}", (0..101).map(|i| format!("s{i}")).collect::<Vec<_>>().join(",")), "status"),
+    ];
+    for (path, query, name) in cases {
+        let response = app.request(Method::GET, &format!("{path}?{query}"), &app.admin_key).send().await.unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {name}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(&format!("\"{name}")) || text.contains(&format!(" {name} ")) || text.contains(name), "{path} names {name}: {body}");
+        assert!(text.contains("at most 100"), "{path} {name}: {body}");
+    }
+}
+
+async fn a_filter_of_the_maximum_size_is_answered_on_every_list(app: TestApp) {
+    // A client holds at most 50 tags, so 100 wanted tags match nobody.
+    let tagged = app.create_client(json!({"first_name": "Tia", "last_name": "Tagged", "tags": (0..50).map(|i| format!("t{i}")).collect::<Vec<_>>()})).await;
+    let plain = app.person("Pat", "Plain").await;
+    let page = expect_status(app.get(&format!("/v1/clients?{}", repeated("tags", 50)), &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(crate::support::ids(&page), [tagged["id"].as_str().unwrap()]);
+    let page = expect_status(app.get(&format!("/v1/clients?{}", repeated("tags", 100)), &app.admin_key).await, StatusCode::OK).await;
+    assert!(page["data"].as_array().unwrap().is_empty(), "{page}");
+    let both = format!("ids={},{}", tagged["id"].as_str().unwrap(), plain["id"].as_str().unwrap());
+    let page = expect_status(app.get(&format!("/v1/clients?{both}&{}", repeated("status", 99)), &app.admin_key).await, StatusCode::OK).await;
+    assert!(page["data"].as_array().unwrap().is_empty(), "no client has a status t0..t98: {page}");
+    let page = expect_status(app.get(&format!("/v1/clients?{both}&status=active&include_total=true"), &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(page["pagination"]["total"], 2);
+    let matter = expect_status(app.post("/v1/matters", &app.admin_key, &json!({"client_id": tagged["id"], "title": "Sale"})).await, StatusCode::CREATED).await;
+    let statuses = (0..100).map(|i| ["status=closed", "status=pending", "status=open"][i % 3]).collect::<Vec<_>>().join("&");
+    let matters = expect_status(app.get(&format!("/v1/matters?{statuses}"), &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(crate::support::ids(&matters), [matter["data"]["id"].as_str().unwrap()]);
 }

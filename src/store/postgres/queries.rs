@@ -14,7 +14,7 @@ use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::time::Timestamp;
-use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
+use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
 use crate::store::{Claim, StoreError, StoreResult, StoredResponse, Write};
 
 struct Postgres;
@@ -24,8 +24,13 @@ impl SqlDialect for Postgres {
         format!("${n}")
     }
 
-    fn has_tag(&self, sql: &mut Sql, tag: &str) {
-        sql.push("c.tags @> jsonb_build_array(").bind(SqlValue::Text(tag.to_string())).push("::text)");
+    fn has_tags(&self, sql: &mut Sql, tags: &[String]) {
+        let wanted = serde_json::to_string(tags).unwrap_or_else(|_| "[]".into());
+        sql.push("c.tags @> (").bind(SqlValue::Text(wanted)).push("::text)::jsonb");
+    }
+
+    fn any_of(&self, sql: &mut Sql, column: &str, values: SqlList) {
+        sql.push(column).push(" = ANY(").bind(SqlValue::List(values)).push(")");
     }
 
     fn contains(&self, sql: &mut Sql, term: &SearchTerm) {

@@ -16,7 +16,7 @@ use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordKind};
 use crate::domain::phone::Phone;
 use crate::domain::time::{CalendarDate, Timestamp};
-use crate::store::sql::SqlValue;
+use crate::store::sql::{SqlList, SqlValue};
 use crate::store::{StoreError, StoreResult};
 
 impl ToSql for SqlValue {
@@ -25,11 +25,19 @@ impl ToSql for SqlValue {
             SqlValue::Int(i) => i.to_sql(ty, out),
             SqlValue::Text(t) => t.to_sql(ty, out),
             SqlValue::Id(u) => u.to_sql(ty, out),
+            SqlValue::List(SqlList::Int(v)) => v.to_sql(ty, out),
+            SqlValue::List(SqlList::Text(v)) => v.to_sql(ty, out),
+            SqlValue::List(SqlList::Id(v)) => v.to_sql(ty, out),
         }
     }
 
     fn accepts(ty: &Type) -> bool {
-        <i64 as ToSql>::accepts(ty) || <String as ToSql>::accepts(ty) || <Uuid as ToSql>::accepts(ty)
+        <i64 as ToSql>::accepts(ty)
+            || <String as ToSql>::accepts(ty)
+            || <Uuid as ToSql>::accepts(ty)
+            || <Vec<i64> as ToSql>::accepts(ty)
+            || <Vec<String> as ToSql>::accepts(ty)
+            || <Vec<Uuid> as ToSql>::accepts(ty)
     }
 
     to_sql_checked!();

@@ -13,7 +13,7 @@ use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::time::Timestamp;
-use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
+use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
 use crate::store::{Claim, StoreError, StoreResult, StoredResponse, Unique, Write};
 
 /// SQLite's SQL, with the plan chosen for this query's search (`q`).
@@ -26,9 +26,16 @@ impl SqlDialect for Sqlite {
         format!("?{n}")
     }
 
-    fn has_tag(&self, sql: &mut Sql, tag: &str) {
-        sql.push("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE json_each.value = ");
-        sql.bind(SqlValue::Text(tag.to_string())).push(")");
+    fn has_tags(&self, sql: &mut Sql, tags: &[String]) {
+        sql.push("NOT EXISTS (SELECT 1 FROM json_each(").bind(SqlValue::List(SqlList::Text(tags.to_vec())));
+        sql.push(") AS wanted WHERE NOT EXISTS (SELECT 1 FROM json_each(c.tags) AS has WHERE has.value = wanted.value))");
+    }
+
+    fn any_of(&self, sql: &mut Sql, column: &str, values: SqlList) {
+        // Ids are blobs here; the list carries them as hex.
+        let value = if matches!(values, SqlList::Id(_)) { "unhex(value)" } else { "value" };
+        sql.push(&format!("{column} IN (SELECT {value} FROM json_each("));
+        sql.bind(SqlValue::List(values)).push("))");
     }
 
     fn contains(&self, sql: &mut Sql, term: &SearchTerm) {

@@ -13,7 +13,7 @@ use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordKind};
 use crate::domain::phone::Phone;
 use crate::domain::time::{CalendarDate, Timestamp};
-use crate::store::sql::SqlValue;
+use crate::store::sql::{SqlList, SqlValue};
 
 impl ToSql for SqlValue {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -21,8 +21,19 @@ impl ToSql for SqlValue {
             SqlValue::Int(i) => ToSqlOutput::Owned(SqliteValue::Integer(*i)),
             SqlValue::Text(t) => ToSqlOutput::Borrowed(t.as_str().into()),
             SqlValue::Id(u) => ToSqlOutput::Borrowed(u.as_bytes().as_slice().into()),
+            SqlValue::List(list) => ToSqlOutput::Owned(SqliteValue::Text(json_list(list))),
         })
     }
+}
+
+/// A list parameter as the JSON array `json_each` reads (ids as hex, for `unhex`).
+fn json_list(list: &SqlList) -> String {
+    let json = match list {
+        SqlList::Int(v) => serde_json::to_string(v),
+        SqlList::Text(v) => serde_json::to_string(v),
+        SqlList::Id(v) => serde_json::to_string(&v.iter().map(|u| u.simple().to_string()).collect::<Vec<_>>()),
+    };
+    json.unwrap_or_else(|_| "[]".into())
 }
 
 /// A stored value that doesn't decode is corruption, not user error.
