@@ -10,7 +10,7 @@ use super::firm::FirmSettings;
 use super::ids::{ClientId, LeadId, MatterId};
 use super::input::Reader;
 use super::phone::Phone;
-use super::record::{search_text, RecordFields, RecordKind};
+use super::record::{search_text, RecordFields, RecordKind, Reference, Target};
 use super::time::Timestamp;
 
 const MAX_NAME: usize = 100;
@@ -77,6 +77,15 @@ impl RecordFields for LeadFields {
             digits.as_deref(),
             self.message.as_deref(),
         ])
+    }
+
+    /// Set by conversion, in the transaction that makes the client and matter.
+    fn references(&self) -> Vec<Reference> {
+        let client = self.client_id.map(|id| Reference { on: "lead", field: "client_id", target: Target::Client, id: id.as_uuid() });
+        let matter = self
+            .matter_id
+            .map(|id| Reference { on: "lead", field: "matter_id", target: Target::Record(RecordKind::Matter), id: id.as_uuid() });
+        client.into_iter().chain(matter).collect()
     }
 }
 

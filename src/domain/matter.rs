@@ -7,7 +7,7 @@ use super::client::read_custom_fields;
 use super::field::FieldError;
 use super::ids::{ClientId, LeadId, MatterId};
 use super::input::Reader;
-use super::record::{search_text, RecordFields, RecordKind};
+use super::record::{search_text, RecordFields, RecordKind, Reference, Target};
 use super::time::CalendarDate;
 
 const MAX_TITLE: usize = 200;
@@ -76,6 +76,18 @@ impl RecordFields for MatterFields {
 
     fn search_text(&self) -> String {
         search_text([Some(self.title.as_str()), self.description.as_deref()])
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        let on = "matter";
+        let mut links = vec![Reference { on, field: "client_id", target: Target::Client, id: self.client_id.as_uuid() }];
+        if let Some(contact) = self.primary_contact_id {
+            links.push(Reference { on, field: "primary_contact_id", target: Target::Client, id: contact.as_uuid() });
+        }
+        if let Some(lead) = self.lead_id {
+            links.push(Reference { on, field: "lead_id", target: Target::Record(RecordKind::Lead), id: lead.as_uuid() });
+        }
+        links
     }
 }
 

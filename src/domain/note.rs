@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::field::FieldError;
 use super::ids::{ClientId, KeyId, MatterId, NoteId, UserId};
 use super::input::Reader;
-use super::record::{search_text, RecordFields, RecordKind};
+use super::record::{search_text, RecordFields, RecordKind, Reference, Target};
 
 const MAX_SUBJECT: usize = 200;
 const MAX_BODY: usize = 100_000;
@@ -47,6 +47,14 @@ impl RecordFields for NoteFields {
 
     fn search_text(&self) -> String {
         search_text([self.subject.as_deref(), Some(self.body.as_str())])
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        let client = self.client_id.map(|id| Reference { on: "note", field: "client_id", target: Target::Client, id: id.as_uuid() });
+        let matter = self
+            .matter_id
+            .map(|id| Reference { on: "note", field: "matter_id", target: Target::Record(RecordKind::Matter), id: id.as_uuid() });
+        client.into_iter().chain(matter).collect()
     }
 }
 

@@ -73,6 +73,42 @@ impl RecordKind {
     }
 }
 
+/// What a reference must name: a client, a company-kind client, or a record
+/// of one kind, always of the referring record's firm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Client,
+    Company,
+    Record(RecordKind),
+}
+
+impl Target {
+    /// What a reference that fails its check was expected to name.
+    pub fn expectation(self) -> &'static str {
+        match self {
+            Target::Client => "does not refer to a live client of this firm",
+            Target::Company => "does not refer to a company client of this firm",
+            Target::Record(RecordKind::Matter) => "does not refer to a live matter of this firm",
+            Target::Record(RecordKind::Lead) => "does not refer to a live lead of this firm",
+            Target::Record(RecordKind::User) => "does not refer to a live user of this firm",
+            Target::Record(_) => "does not refer to a live record of this firm",
+        }
+    }
+}
+
+/// One record's link to another, as its fields declare it. The store checks
+/// every reference a write makes inside that write's transaction
+/// (`store::Write`), so no path into the store can link one firm's records
+/// to another's, or to something that isn't there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference {
+    /// The kind of the referring record (`client`, `matter` …).
+    pub on: &'static str,
+    pub field: &'static str,
+    pub target: Target,
+    pub id: Uuid,
+}
+
 /// The typed fields of one record kind.
 pub trait RecordFields: Serialize + DeserializeOwned + Clone + PartialEq + Send + Sync + 'static {
     const KIND: RecordKind;
@@ -91,6 +127,11 @@ pub trait RecordFields: Serialize + DeserializeOwned + Clone + PartialEq + Send 
     /// Case-folded text that `q=` searches.
     fn search_text(&self) -> String {
         String::new()
+    }
+
+    /// The records these fields refer to.
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::{cursor, Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientQuery, ClientSort};
-use crate::domain::client::{merge_patch, parse_document, to_document, Client, ClientFields, ClientKind};
+use crate::domain::client::{merge_patch, parse_document, to_document, Client, ClientFields};
 use crate::domain::ids::ClientId;
 use crate::domain::time::Timestamp;
 use super::matters::{is_open, MAX_CASCADE};
@@ -95,7 +95,6 @@ impl Service {
         let mut fields = parse_document(doc, &actor.firm.settings).map_err(ServiceError::Invalid)?;
         let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
         apply_definitions(&definitions, &mut fields.custom_fields)?;
-        self.check_company(actor, None, &fields).await?;
         let now = Timestamp::now();
         let mut client = Client {
             id: ClientId::generate(),
@@ -109,7 +108,8 @@ impl Service {
             deleted_at: None,
         };
         let event = actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()));
-        client.seq = self.store.insert_client(&client, &event).await?;
+        let seqs = self.store.apply(vec![Write::insert_client(&client), Write::Event(event)]).await?;
+        client.seq = seqs.first().copied().unwrap_or_default();
         Ok(client)
     }
 
@@ -168,10 +168,10 @@ impl Service {
             }
             let now = Timestamp::now().max(current.updated_at);
             let next = Client { deleted_at: Some(now), version: current.version + 1, updated_at: now, ..current.clone() };
-            let mut writes = vec![Write::UpdateClient { client: next.clone(), expected_version: current.version }];
+            let mut writes = vec![Write::update_client(&current, &next)];
             for matter in &matters {
                 let gone = Stored { deleted_at: Some(now), version: matter.version + 1, updated_at: now.max(matter.updated_at), ..matter.clone() };
-                writes.push(Write::UpdateRecord { record: gone.to_record(), expected_version: matter.version });
+                writes.push(Write::update_record(matter, &gone));
                 writes.push(Write::Event(self.changed_event(actor, "deleted", matter, &gone)));
             }
             // After the client's own update and the cascade, so a matter opened
@@ -204,11 +204,11 @@ impl Service {
             let matters = self.all::<MatterFields>(actor, filter, MAX_CASCADE).await?;
             let now = Timestamp::now().max(current.updated_at);
             let mut next = Client { deleted_at: None, version: current.version + 1, updated_at: now, ..current.clone() };
-            let mut writes = vec![Write::UpdateClient { client: next.clone(), expected_version: current.version }];
+            let mut writes = vec![Write::update_client(&current, &next)];
             writes.push(Write::Event(actor.event("client.restored", "client", id.to_string(), Some(current.snapshot()), Some(next.snapshot()))));
             for matter in &matters {
                 let back = Stored { deleted_at: None, version: matter.version + 1, updated_at: now.max(matter.updated_at), ..matter.clone() };
-                writes.push(Write::UpdateRecord { record: back.to_record(), expected_version: matter.version });
+                writes.push(Write::update_record(matter, &back));
                 writes.push(Write::Event(self.changed_event(actor, "restored", matter, &back)));
             }
             match self.store.apply(writes).await {
@@ -318,34 +318,18 @@ impl Service {
             let Some(mut next) = change(&current)? else {
                 return Ok(current);
             };
-            self.check_company(actor, Some(&current), &next.fields).await?;
             next.version = current.version + 1;
             // Never let updated_at go backwards, even if clocks differ between nodes.
             next.updated_at = Timestamp::now().max(current.updated_at);
             let event = actor.event(kind, "client", id.to_string(), Some(current.snapshot()), Some(next.snapshot()));
-            match self.store.update_client(&next, current.version, &event).await {
-                Ok(()) => return Ok(next),
+            match self.store.apply(vec![Write::update_client(&current, &next), Write::Event(event)]).await {
+                Ok(_) => return Ok(next),
                 Err(StoreError::VersionMismatch) if pre.is_pinned() => return Err(pre.lost_race(next.version)),
                 Err(StoreError::VersionMismatch) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(ServiceError::Unavailable("the client is being changed too often to update; retry".into()))
-    }
-
-    /// A person's `company_id` must name a live company of the same firm.
-    async fn check_company(&self, actor: &Actor, current: Option<&Client>, fields: &ClientFields) -> ServiceResult<()> {
-        let Some(company_id) = fields.company_id else { return Ok(()) };
-        if current.is_some_and(|c| c.fields.company_id == Some(company_id)) {
-            return Ok(()); // unchanged: a link made earlier stays valid
-        }
-        if current.is_some_and(|c| c.id == company_id) {
-            return Err(ServiceError::invalid("company_id", "a client cannot belong to itself"));
-        }
-        match self.store.get_client(actor.firm.id, company_id).await? {
-            Some(c) if c.deleted_at.is_none() && c.fields.kind == ClientKind::Company => Ok(()),
-            _ => Err(ServiceError::invalid("company_id", "does not refer to a company client of this firm")),
-        }
     }
 }
 

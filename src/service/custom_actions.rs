@@ -9,7 +9,7 @@ use crate::domain::api_key::Scope;
 use crate::domain::client::merge_patch;
 use crate::domain::custom_action::{code_hash, parse_custom_action, random_code, CustomActionFields, NonceFields, NONCE_TTL_MS};
 use crate::domain::ids::CustomActionId;
-use crate::domain::record::{RecordKind, Stored};
+use crate::domain::record::{RecordKind, Reference, Stored, Target};
 use crate::domain::time::Timestamp;
 use crate::store::{StoreError, Write};
 
@@ -84,7 +84,10 @@ impl Service {
         let action = nonce.fields.custom_action_id.as_uuid();
         let writes = vec![
             // A nonce dies with its action.
-            Write::RequireLiveRecord { firm: actor.firm.id, kind: RecordKind::CustomAction, id: action, field: "custom_action_nonce" },
+            Write::RequireLive {
+                firm: actor.firm.id,
+                reference: Reference { on: "nonce", field: "custom_action_nonce", target: Target::Record(RecordKind::CustomAction), id: action },
+            },
             Write::PurgeRecord { firm: actor.firm.id, id: nonce.id, version: nonce.version },
             Write::Event(event),
         ];

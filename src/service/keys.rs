@@ -4,7 +4,7 @@ use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::{ApiKey, Scope, Scopes, Secret};
 use crate::domain::firm::Firm;
 use crate::domain::ids::{KeyId, UserId};
-use crate::domain::record::RecordKind;
+use crate::domain::record::{RecordKind, Reference, Target};
 use crate::domain::time::Timestamp;
 use crate::store::{StoreError, Write};
 
@@ -93,7 +93,10 @@ impl Service {
         // meanwhile would otherwise keep a working key.
         let mut writes: Vec<Write> = key
             .user_id
-            .map(|user| Write::RequireLiveRecord { firm: actor.firm.id, kind: RecordKind::User, id: user.as_uuid(), field: "user_id" })
+            .map(|user| Write::RequireLive {
+                firm: actor.firm.id,
+                reference: Reference { on: "api_key", field: "user_id", target: Target::Record(RecordKind::User), id: user.as_uuid() },
+            })
             .into_iter()
             .collect();
         writes.push(Write::InsertKey(key.clone()));

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::clients::{backoff, Precondition, MAX_ATTEMPTS};
-use super::matters::{reference_guards, Matter};
+use super::matters::Matter;
 use super::records::{record_error, Changed, RecordListRequest, RecordPage};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
@@ -144,15 +144,13 @@ impl Service {
             // The lead first: a second conversion racing this one fails on the
             // lead's version (409 lead_already_converted) before its client
             // could collide on the email.
-            let mut writes = vec![Write::UpdateRecord { record: converted.to_record(), expected_version: lead.version }];
-            writes.push(Write::InsertClient(client.clone()));
+            // References (the client's company, the matter's contact) are
+            // checked by the store once all of these have run.
+            let mut writes = vec![Write::update_record(&lead, &converted)];
+            writes.push(Write::insert_client(&client));
             writes.push(Write::Event(actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()))));
             if let Some(m) = &matter {
-                // The new client is in this transaction; other references are checked.
-                writes.extend(reference_guards(actor, &m.fields, None).into_iter().filter(
-                    |w| !matches!(w, Write::RequireLiveClient { id, .. } if *id == client.id),
-                ));
-                writes.push(Write::InsertRecord(m.to_record()));
+                writes.push(Write::insert_record(m));
                 writes.push(Write::Event(self.created_event(actor, m)));
             }
             writes.push(Write::Event(self.changed_event(actor, "converted", &lead, &converted)));
@@ -167,6 +165,10 @@ impl Service {
                     return Ok(Conversion { lead: converted, client, matter });
                 }
                 Err(StoreError::VersionMismatch) => continue,
+                // A reference of the new client or matter: name it as the request did.
+                Err(StoreError::MissingReference(r)) => {
+                    return Err(ServiceError::invalid(&format!("{}.{}", r.on, r.field), r.target.expectation()))
+                }
                 Err(e) => return Err(record_error(crate::domain::record::RecordKind::Lead, e)),
             }
         }

@@ -11,7 +11,7 @@ use super::custom_fields::apply_definitions;
 use crate::domain::custom_field::Entity;
 use crate::domain::ids::{ClientId, MatterId};
 use crate::domain::matter::{parse_matter, MatterFields, MatterStatus};
-use crate::domain::record::{RecordFilter, Stored};
+use crate::domain::record::{RecordFields, RecordFilter, Stored};
 use crate::store::Write;
 
 pub type Matter = Stored<MatterFields>;
@@ -28,8 +28,7 @@ impl Service {
         let mut fields = parse_matter(doc, None).map_err(ServiceError::Invalid)?;
         let definitions = self.custom_field_definitions(actor, Entity::Matter).await?;
         apply_definitions(&definitions, &mut fields.custom_fields)?;
-        let guards = reference_guards(actor, &fields, None);
-        self.insert(actor, fields, guards).await
+        self.insert(actor, fields, Vec::new()).await
     }
 
     pub async fn get_matter(&self, actor: &Actor, id: MatterId) -> ServiceResult<Matter> {
@@ -65,7 +64,8 @@ impl Service {
         actor.require(Scope::MattersWrite)?;
         let firm = actor.firm.id;
         self.restore::<MatterFields>(actor, id, |m| {
-            vec![Write::RequireLiveClient { firm, id: m.fields.client_id, field: "client_id" }]
+            let client = m.fields.references().into_iter().filter(|r| r.field == "client_id");
+            client.map(|reference| Write::RequireLive { firm, reference }).collect()
         })
         .await
     }
@@ -97,27 +97,10 @@ impl Service {
             if fields == current.fields {
                 return Ok(None);
             }
-            let guards = reference_guards(actor, &fields, Some(&current.fields));
-            Ok(Some(Changed { next: Stored { fields, ..current.clone() }, writes: guards }))
+            Ok(Some(Changed::to(Stored { fields, ..current.clone() })))
         })
         .await
     }
-}
-
-/// Checks, inside the write's transaction, that newly referenced clients are
-/// live clients of the firm (a link made earlier stays valid).
-pub(crate) fn reference_guards(actor: &Actor, fields: &MatterFields, current: Option<&MatterFields>) -> Vec<Write> {
-    let firm = actor.firm.id;
-    let mut guards = Vec::new();
-    if current.is_none_or(|c| c.client_id != fields.client_id) {
-        guards.push(Write::RequireLiveClient { firm, id: fields.client_id, field: "client_id" });
-    }
-    if let Some(contact) = fields.primary_contact_id {
-        if current.is_none_or(|c| c.primary_contact_id != Some(contact)) {
-            guards.push(Write::RequireLiveClient { firm, id: contact, field: "primary_contact_id" });
-        }
-    }
-    guards
 }
 
 /// Whether a matter keeps its client from being deleted.

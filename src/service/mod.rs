@@ -87,6 +87,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::Unavailable(msg) => ServiceError::Unavailable(msg),
             StoreError::Duplicate(crate::store::Unique::ClientEmail) => ServiceError::DuplicateEmail,
+            StoreError::MissingReference(r) => ServiceError::invalid(r.field, r.target.expectation()),
             other => ServiceError::Internal(other.to_string()),
         }
     }

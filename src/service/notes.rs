@@ -10,7 +10,7 @@ use crate::domain::client::merge_patch;
 use crate::domain::ids::NoteId;
 use crate::domain::matter::MatterFields;
 use crate::domain::note::{parse_note, Author, NoteFields, NoteParent};
-use crate::domain::record::{RecordKind, Stored};
+use crate::domain::record::{RecordFields, Stored};
 use crate::store::Write;
 
 pub type Note = Stored<NoteFields>;
@@ -21,8 +21,7 @@ impl Service {
         self.check_note_parent(actor, parent).await?;
         let content = parse_note(doc).map_err(ServiceError::Invalid)?;
         let author = Author { user_id: actor.user_id, key_id: actor.key_id };
-        let guards = vec![parent_guard(actor, parent)];
-        self.insert(actor, NoteFields::new(parent, content, author), guards)
+        self.insert(actor, NoteFields::new(parent, content, author), Vec::new())
             .await
             .map_err(|e| parent_gone(e, parent))
     }
@@ -63,8 +62,11 @@ impl Service {
 
     pub async fn restore_note(&self, actor: &Actor, id: NoteId) -> ServiceResult<Note> {
         actor.require(Scope::NotesWrite)?;
-        self.restore::<NoteFields>(actor, id, |note| parent_of(&note.fields).map(|p| parent_guard(actor, p)).into_iter().collect())
-            .await
+        let firm = actor.firm.id;
+        self.restore::<NoteFields>(actor, id, |note| {
+            note.fields.references().into_iter().map(|reference| Write::RequireLive { firm, reference }).collect()
+        })
+        .await
     }
 
     /// The parent must be a live record of the actor's firm. Reading it needs
@@ -78,20 +80,6 @@ impl Service {
             NoteParent::Matter(id) => self.live::<MatterFields>(actor, id).await.map(|_| ()),
         }
     }
-}
-
-/// Keeps a note's parent live until the note's write commits.
-fn parent_guard(actor: &Actor, parent: NoteParent) -> Write {
-    match parent {
-        NoteParent::Client(id) => Write::RequireLiveClient { firm: actor.firm.id, id, field: "client_id" },
-        NoteParent::Matter(id) => {
-            Write::RequireLiveRecord { firm: actor.firm.id, kind: RecordKind::Matter, id: id.as_uuid(), field: "matter_id" }
-        }
-    }
-}
-
-fn parent_of(note: &NoteFields) -> Option<NoteParent> {
-    note.client_id.map(NoteParent::Client).or(note.matter_id.map(NoteParent::Matter))
 }
 
 /// A parent deleted between the check and the write is the same 404 as one

@@ -49,7 +49,6 @@ pub(crate) fn record_error(kind: RecordKind, e: StoreError) -> ServiceError {
             RecordKind::CustomField => ServiceError::DuplicateKey,
             _ => ServiceError::Internal(format!("unexpected duplicate {}", kind.as_str())),
         },
-        StoreError::MissingReference(field) => ServiceError::invalid(field, "does not refer to a live record of this firm"),
         other => other.into(),
     }
 }
@@ -90,7 +89,7 @@ impl Service {
         let mut record = Stored::new(actor.firm.id, fields);
         let event = self.created_event(actor, &record);
         let mut writes = guards;
-        writes.push(Write::InsertRecord(record.to_record()));
+        writes.push(Write::insert_record(&record));
         writes.push(Write::Event(event));
         let seqs = self.store.apply(writes).await.map_err(|e| record_error(F::KIND, e))?;
         record.seq = seqs.last().copied().unwrap_or_default();
@@ -142,7 +141,7 @@ impl Service {
             // Never let updated_at go backwards, even if clocks differ between nodes.
             next.updated_at = Timestamp::now().max(current.updated_at);
             let event = self.changed_event(actor, action, &current, &next);
-            let mut writes = vec![Write::UpdateRecord { record: next.to_record(), expected_version: current.version }];
+            let mut writes = vec![Write::update_record(&current, &next)];
             writes.extend(extra);
             writes.push(Write::Event(event));
             match self.store.apply(writes).await {

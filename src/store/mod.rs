@@ -14,7 +14,7 @@ use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
-use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
+use crate::domain::record::{Record, RecordFields, RecordFilter, RecordKind, RecordQuery, Reference, Stored, Target};
 use crate::domain::time::Timestamp;
 
 /// A unique constraint a write can run into.
@@ -39,9 +39,10 @@ pub enum StoreError {
     /// The database can't be reached or is overloaded; worth retrying.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
-    /// A record that `field` refers to is gone (checked inside the transaction).
-    #[error("the record `{0}` refers to does not exist")]
-    MissingReference(&'static str),
+    /// A reference the write makes does not name what it must (checked
+    /// inside the transaction; see [`Link`]).
+    #[error("the record `{}` refers to is not there", .0.field)]
+    MissingReference(Reference),
     #[error("store failure: {0}")]
     Internal(String),
 }
@@ -77,22 +78,27 @@ pub enum Claim {
 }
 
 /// One change in a transaction of several ([`Store::apply`]).
+///
+/// Inserts and updates carry the references their record makes ([`Link`]),
+/// and the store checks them all once the batch's writes have run, inside
+/// its transaction: no write can link one firm's data to another's. Build
+/// them with [`Write::insert_client`], [`Write::update_client`],
+/// [`Write::insert_record`] and [`Write::update_record`], which derive the
+/// links from the fields.
 #[derive(Debug, Clone)]
 pub enum Write {
-    InsertClient(Client),
-    /// Like [`Store::update_client`]: `VersionMismatch` if the stored version differs.
-    UpdateClient { client: Client, expected_version: i64 },
-    InsertRecord(Record),
-    /// `VersionMismatch` if the stored version differs, `NotFound` if absent.
-    UpdateRecord { record: Record, expected_version: i64 },
+    InsertClient { client: Client, links: Links },
+    /// `VersionMismatch` if the stored version is not `expected_version`.
+    UpdateClient { client: Client, expected_version: i64, links: Links },
+    InsertRecord { record: Record, links: Links },
+    /// `VersionMismatch` if the stored version differs, or the record is absent.
+    UpdateRecord { record: Record, expected_version: i64, links: Links },
     /// Erases a record and the records it is the parent of, if still at `version`.
     PurgeRecord { firm: FirmId, id: uuid::Uuid, version: i64 },
-    /// `MissingReference(field)` unless the client is live; until commit, the client can't be
-    /// deleted by anyone else (so a matter never lands on a deleted client).
-    RequireLiveClient { firm: FirmId, id: ClientId, field: &'static str },
-    /// `MissingReference(field)` unless the record is live; until commit, it
-    /// can't be deleted by anyone else.
-    RequireLiveRecord { firm: FirmId, kind: RecordKind, id: uuid::Uuid, field: &'static str },
+    /// `MissingReference` unless the reference names a live record of the
+    /// firm; until commit, that record can't be deleted by anyone else (so a
+    /// matter is never restored onto a deleted client).
+    RequireLive { firm: FirmId, reference: Reference },
     /// `VersionMismatch` if the client still has a live matter (after the
     /// transaction's own cascade: one opened meanwhile).
     RequireNoLiveMatters { firm: FirmId, client: ClientId },
@@ -100,6 +106,94 @@ pub enum Write {
     /// Revokes every unrevoked key of a user.
     RevokeUserKeys { firm: FirmId, user: UserId, at: Timestamp },
     Event(Event),
+}
+
+/// A reference a write makes, and whether the record already held it.
+///
+/// A new link must name a live record of the right kind in the writer's
+/// firm. A kept one (made by an earlier write) may name a record that has
+/// since been deleted, purged or changed kind, but never one of another firm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub reference: Reference,
+    pub kept: bool,
+}
+
+/// The links of one write. Only this module makes them (from the fields,
+/// in [`Write`]'s constructors), so no caller can leave one out.
+#[derive(Debug, Clone)]
+pub struct Links(Vec<Link>);
+
+impl Links {
+    /// The links of `after`, each kept if `before` made it too.
+    fn between(before: &[Reference], after: Vec<Reference>) -> Self {
+        let kept = |r: &Reference| before.iter().any(|b| b.field == r.field && b.id == r.id);
+        Links(after.into_iter().map(|reference| Link { kept: kept(&reference), reference }).collect())
+    }
+}
+
+impl Link {
+    /// Whether what the store found where the link points is acceptable.
+    pub(crate) fn verdict(&self, found: Option<Found>) -> StoreResult<()> {
+        let ok = match found {
+            None => self.kept,
+            Some(found) if self.kept => found.same_firm,
+            Some(found) => {
+                found.same_firm
+                    && found.live
+                    && match self.reference.target {
+                        Target::Client => true,
+                        Target::Company => found.kind == "company",
+                        Target::Record(kind) => found.kind == kind.as_str(),
+                    }
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(StoreError::MissingReference(self.reference))
+        }
+    }
+}
+
+/// What a reference points at, as the store found it (by id, in any firm).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub same_firm: bool,
+    /// `clients.kind` (`person`, `company`) or `records.kind`.
+    pub kind: String,
+    pub live: bool,
+}
+
+impl Write {
+    pub fn insert_client(client: &Client) -> Self {
+        Write::InsertClient { client: client.clone(), links: Links::between(&[], client.fields.references()) }
+    }
+
+    /// Replaces `current` with `next`, if `current` is still the stored version.
+    pub fn update_client(current: &Client, next: &Client) -> Self {
+        let links = Links::between(&current.fields.references(), next.fields.references());
+        Write::UpdateClient { client: next.clone(), expected_version: current.version, links }
+    }
+
+    pub fn insert_record<F: RecordFields>(record: &Stored<F>) -> Self {
+        Write::InsertRecord { record: record.to_record(), links: Links::between(&[], record.fields.references()) }
+    }
+
+    /// Replaces `current` with `next`, if `current` is still the stored version.
+    pub fn update_record<F: RecordFields>(current: &Stored<F>, next: &Stored<F>) -> Self {
+        let links = Links::between(&current.fields.references(), next.fields.references());
+        Write::UpdateRecord { record: next.to_record(), expected_version: current.version, links }
+    }
+
+    /// The firm and links of a write that makes references.
+    pub(crate) fn links(&self) -> Option<(FirmId, &[Link])> {
+        match self {
+            Write::InsertClient { client, links } | Write::UpdateClient { client, links, .. } => Some((client.firm_id, &links.0)),
+            Write::InsertRecord { record, links } | Write::UpdateRecord { record, links, .. } => Some((record.firm_id, &links.0)),
+            _ => None,
+        }
+    }
 }
 
 /// Everything the service needs from a database.
@@ -127,13 +221,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records use of a key; not audited (it is not a change anyone made).
     async fn touch_key(&self, id: KeyId, at: Timestamp) -> StoreResult<()>;
 
-    /// Inserts a client and returns its per-table sequence number.
-    async fn insert_client(&self, client: &Client, event: &Event) -> StoreResult<i64>;
     /// A client of this firm, including soft-deleted ones.
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>>;
-    /// Writes `client` (its writable fields, version, timestamps and deletion
-    /// mark) if the stored version is still `expected_version`.
-    async fn update_client(&self, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()>;
     /// Soft-deleted clients of a firm deleted before `before`, oldest first.
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>>;
     /// Erases a soft-deleted client for good if it is still at `version`.

@@ -197,10 +197,10 @@ async fn an_expired_nonce_is_403(app: TestApp) {
     let (fresh, aged) = (issue_nonce(&app, &app.admin_key, &action).await, issue_nonce(&app, &app.admin_key, &action).await);
     let store = app.service.store();
     let record = store.find_record(RecordKind::Nonce, &code_hash(text(&aged, "nonce"))).await.unwrap().expect("the nonce is stored");
-    let version = record.version;
-    let mut nonce: Stored<NonceFields> = Stored::from_record(record).unwrap();
+    let original: Stored<NonceFields> = Stored::from_record(record).unwrap();
+    let mut nonce = original.clone();
     nonce.fields.expires_at = Timestamp::now().plus_millis(-1);
-    store.apply(vec![Write::UpdateRecord { record: nonce.to_record(), expected_version: version }]).await.unwrap();
+    store.apply(vec![Write::update_record(&original, &nonce)]).await.unwrap();
     let before = last_seq(&app).await;
     invalid_nonce(with_nonce(&app, Method::GET, "/v1/clients", &app.admin_key, text(&aged, "nonce"), None).await).await;
     assert!(events_since(&app, before).await.is_empty(), "a refused nonce records no use");

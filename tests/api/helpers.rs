@@ -49,14 +49,20 @@ fn drop_postgres_database(name: String) {
     .join();
 }
 
-/// Opens a fresh store of this kind; for PostgreSQL also the database's name.
-pub async fn fresh_store(backend: Backend, dir: &std::path::Path) -> (Arc<dyn Store>, Option<String>) {
+/// A PostgreSQL database made for one test.
+pub struct PostgresDatabase {
+    pub url: String,
+    pub name: String,
+}
+
+/// Opens a fresh store of this kind; for PostgreSQL also its database.
+pub async fn fresh_store(backend: Backend, dir: &std::path::Path) -> (Arc<dyn Store>, Option<PostgresDatabase>) {
     match backend {
         Backend::Sqlite => (Arc::new(SqliteStore::open(&dir.join("clientele.db")).expect("open SQLite store")), None),
         Backend::Postgres => {
             let (url, name) = fresh_postgres_database().await;
             let store = PgStore::open(&url, &PgSettings::default()).await.expect("open PostgreSQL store");
-            (Arc::new(store), Some(name))
+            (Arc::new(store), Some(PostgresDatabase { url, name }))
         }
     }
 }
@@ -68,14 +74,14 @@ pub struct TestApp {
     pub admin_key: String,
     pub firm_id: String,
     pub service: Service,
-    postgres_database: Option<String>,
+    postgres_database: Option<PostgresDatabase>,
     _dir: tempfile::TempDir,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(name) = self.postgres_database.take() {
-            drop_postgres_database(name);
+        if let Some(database) = self.postgres_database.take() {
+            drop_postgres_database(database.name);
         }
     }
 }
@@ -107,6 +113,81 @@ impl TestApp {
     /// The SQLite database file, when this app runs on SQLite.
     pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
         self.postgres_database.is_none().then(|| self._dir.path().join("clientele.db"))
+    }
+
+    /// Runs one statement on the test's database behind the server's back
+    /// (to set up states the API refuses to make): `sqlite` or `postgres`,
+    /// whichever store the app runs on.
+    pub async fn raw_sql(&self, sqlite: &str, postgres: &str) {
+        match &self.postgres_database {
+            None => {
+                let conn = rusqlite::Connection::open(self._dir.path().join("clientele.db")).expect("open the database");
+                conn.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+                conn.execute_batch(sqlite).expect("run the statement");
+            }
+            Some(database) => {
+                let (client, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls).await.expect("connect");
+                tokio::spawn(connection);
+                client.batch_execute(postgres).await.expect("run the statement");
+            }
+        }
+    }
+
+    /// Every value of every table of the test's database, as text: to prove
+    /// something is stored nowhere.
+    pub async fn dump_database(&self) -> String {
+        match &self.postgres_database {
+            None => {
+                let path = self._dir.path().join("clientele.db");
+                let conn = rusqlite::Connection::open(&path).expect("open the database");
+                let tables: Vec<String> = conn
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .unwrap()
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                let mut out = String::new();
+                for table in tables {
+                    let mut st = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+                    let columns = st.column_count();
+                    let mut rows = st.query([]).unwrap();
+                    while let Some(row) = rows.next().unwrap() {
+                        for i in 0..columns {
+                            use rusqlite::types::ValueRef;
+                            match row.get_ref(i).unwrap() {
+                                ValueRef::Text(t) => out.push_str(&String::from_utf8_lossy(t)),
+                                ValueRef::Blob(b) => out.push_str(&hex(b)),
+                                ValueRef::Integer(n) => out.push_str(&n.to_string()),
+                                _ => {}
+                            }
+                            out.push('\t');
+                        }
+                        out.push('\n');
+                    }
+                }
+                out
+            }
+            Some(database) => {
+                let (client, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls).await.expect("connect");
+                tokio::spawn(connection);
+                let tables = client
+                    .query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", &[])
+                    .await
+                    .expect("list tables");
+                let mut out = String::new();
+                for table in tables {
+                    let name: String = table.get(0);
+                    // Every row as text; bytea renders as hex (`\x…`).
+                    let rows = client.query(&format!("SELECT t::text FROM \"{name}\" t"), &[]).await.expect("read table");
+                    for row in rows {
+                        out.push_str(&row.get::<_, String>(0));
+                        out.push('\n');
+                    }
+                }
+                out
+            }
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -163,6 +244,11 @@ impl TestApp {
         let email = format!("{}.{}.{}@example.com", first.to_lowercase(), last.to_lowercase(), ulid::Ulid::new());
         self.create_client(json!({"first_name": first, "last_name": last, "email": email})).await
     }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Asserts the status (showing the body if it differs) and returns the JSON body.

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::email::Email;
 use super::ids::{ClientId, FirmId};
 use super::phone::Phone;
+use super::record::{Reference, Target};
 use super::text;
 use super::time::{CalendarDate, Timestamp};
 
@@ -116,6 +117,14 @@ impl ClientFields {
 
     pub fn name_key(&self) -> String {
         text::fold(&self.display_name())
+    }
+
+    /// The records these fields refer to: a person's company.
+    pub fn references(&self) -> Vec<Reference> {
+        self.company_id
+            .map(|id| Reference { on: "client", field: "company_id", target: Target::Company, id: id.as_uuid() })
+            .into_iter()
+            .collect()
     }
 
     /// What `q` searches: the folded display name and email, then the phone's

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../../migrations/postgres/0003_idempotency.sql")),
     (4, include_str!("../../../migrations/postgres/0004_event_numbering.sql")),
     (5, include_str!("../../../migrations/postgres/0005_search_statistics.sql")),
+    (6, include_str!("../../../migrations/postgres/0006_company_links.sql")),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;

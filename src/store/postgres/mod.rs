@@ -186,16 +186,8 @@ impl Store for PgStore {
         queries::touch_key(&self.conn().await?, id, at).await
     }
 
-    async fn insert_client(&self, client: &Client, event: &Event) -> StoreResult<i64> {
-        in_transaction!(self, events of Some(event.firm_id), |tx| queries::insert_client(&tx, client, event).await?)
-    }
-
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
         queries::get_client(&self.conn().await?, firm, id).await
-    }
-
-    async fn update_client(&self, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, events of Some(event.firm_id), |tx| queries::update_client(&tx, client, expected_version, event).await?)
     }
 
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {

@@ -12,10 +12,10 @@ use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
-use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
+use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery, Reference, Target};
 use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
-use crate::store::{Claim, StoreError, StoreResult, StoredResponse, Write};
+use crate::store::{Claim, Found, Link, StoreError, StoreResult, StoredResponse, Write};
 
 struct Postgres;
 
@@ -256,12 +256,6 @@ fn as_params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<Param<'_>> {
     values.iter().map(|v| v.as_ref() as Param).collect()
 }
 
-pub async fn insert_client(c: &impl GenericClient, client: &Client, event: &Event) -> StoreResult<i64> {
-    let seq = write_new_client(c, client).await?;
-    insert_event(c, event).await?;
-    Ok(seq)
-}
-
 async fn write_new_client(c: &impl GenericClient, client: &Client) -> StoreResult<i64> {
     let n = CLIENT_WRITE_COLUMNS.len();
     let placeholders: Vec<String> = (1..=n + 3).map(|i| format!("${i}")).collect();
@@ -284,11 +278,6 @@ pub async fn get_client(c: &impl GenericClient, firm: FirmId, id: ClientId) -> S
         .await
         .map_err(db_error)?;
     c.query_opt(&st, &[&id.as_uuid(), &firm.as_uuid()]).await.map_err(db_error)?.map(|r| rows::client(&r)).transpose()
-}
-
-pub async fn update_client(c: &impl GenericClient, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
-    write_client_update(c, client, expected_version).await?;
-    insert_event(c, event).await
 }
 
 async fn write_client_update(c: &impl GenericClient, client: &Client, expected_version: i64) -> StoreResult<()> {
@@ -388,22 +377,29 @@ pub async fn list_events(c: &impl GenericClient, firm: FirmId, after_seq: i64, l
     rows.iter().map(rows::event).collect()
 }
 
-/// Runs a transaction's writes in order, then inserts its events.
+/// Runs a transaction's writes in order, checks the references they made
+/// against what the transaction leaves, then inserts its events.
 pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
     for write in writes {
         match write {
-            Write::InsertClient(client) => seqs.push(write_new_client(c, client).await?),
-            Write::UpdateClient { client, expected_version } => write_client_update(c, client, *expected_version).await?,
-            Write::InsertRecord(record) => seqs.push(insert_record(c, record).await?),
-            Write::UpdateRecord { record, expected_version } => update_record(c, record, *expected_version).await?,
+            Write::InsertClient { client, .. } => seqs.push(write_new_client(c, client).await?),
+            Write::UpdateClient { client, expected_version, .. } => write_client_update(c, client, *expected_version).await?,
+            Write::InsertRecord { record, .. } => seqs.push(insert_record(c, record).await?),
+            Write::UpdateRecord { record, expected_version, .. } => update_record(c, record, *expected_version).await?,
             Write::PurgeRecord { firm, id, version } => purge_record(c, *firm, *id, *version).await?,
-            Write::RequireLiveClient { firm, id, field } => require_live_client(c, *firm, *id, field).await?,
-            Write::RequireLiveRecord { firm, kind, id, field } => require_live_record(c, *firm, *kind, *id, field).await?,
+            Write::RequireLive { firm, reference } => {
+                Link { reference: *reference, kept: false }.verdict(find_target(c, *firm, reference).await?)?
+            }
             Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(c, *firm, *client).await?,
             Write::InsertKey(key) => write_key(c, key).await?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(c, *firm, *user, *at).await?,
             Write::Event(_) => {}
+        }
+    }
+    for (firm, links) in writes.iter().filter_map(Write::links) {
+        for link in links {
+            link.verdict(find_target(c, firm, &link.reference).await?)?;
         }
     }
     for write in writes {
@@ -476,29 +472,17 @@ async fn purge_record(c: &impl GenericClient, firm: FirmId, id: uuid::Uuid, vers
     Ok(())
 }
 
-async fn require_live_client(c: &impl GenericClient, firm: FirmId, id: ClientId, field: &'static str) -> StoreResult<()> {
-    // FOR SHARE holds off a concurrent delete (an UPDATE of the row) until we
-    // commit, and re-checks the row if such a delete committed first.
-    let row = c
-        .query_opt(
-            "SELECT 1 FROM clients WHERE firm_id = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
-            &[&firm.as_uuid(), &id.as_uuid()],
-        )
-        .await
-        .map_err(db_error)?;
-    row.map(|_| ()).ok_or(StoreError::MissingReference(field))
-}
-
-async fn require_live_record(c: &impl GenericClient, firm: FirmId, kind: RecordKind, id: uuid::Uuid, field: &'static str) -> StoreResult<()> {
-    // FOR SHARE, as for clients: the record can't be deleted until we commit.
-    let row = c
-        .query_opt(
-            "SELECT 1 FROM records WHERE firm_id = $1 AND id = $2 AND kind = $3 AND deleted_at IS NULL FOR SHARE",
-            &[&firm.as_uuid(), &id, &kind.as_str()],
-        )
-        .await
-        .map_err(db_error)?;
-    row.map(|_| ()).ok_or(StoreError::MissingReference(field))
+/// What `reference` names, in whatever firm. FOR SHARE holds off a
+/// concurrent delete (an UPDATE of the row) until we commit, and re-checks
+/// the row if such a delete committed first.
+async fn find_target(c: &impl GenericClient, firm: FirmId, reference: &Reference) -> StoreResult<Option<Found>> {
+    let sql = match reference.target {
+        Target::Client | Target::Company => "SELECT firm_id = $1, kind, deleted_at IS NULL FROM clients WHERE id = $2 FOR SHARE",
+        Target::Record(_) => "SELECT firm_id = $1, kind, deleted_at IS NULL FROM records WHERE id = $2 FOR SHARE",
+    };
+    let st = c.prepare_cached(sql).await.map_err(db_error)?;
+    let row = c.query_opt(&st, &[&firm.as_uuid(), &reference.id]).await.map_err(db_error)?;
+    Ok(row.map(|r| Found { same_firm: r.get(0), kind: r.get(1), live: r.get(2) }))
 }
 
 async fn require_no_live_matters(c: &impl GenericClient, firm: FirmId, client: ClientId) -> StoreResult<()> {

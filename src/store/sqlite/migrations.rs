@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../../migrations/sqlite/0002_records.sql")),
     (3, include_str!("../../../migrations/sqlite/0003_idempotency.sql")),
+    (4, include_str!("../../../migrations/sqlite/0004_company_links.sql")),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

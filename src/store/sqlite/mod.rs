@@ -310,11 +310,6 @@ impl Store for SqliteStore {
         self.inner.writer.run(move |tx| queries::touch_key(tx, id, at)).await
     }
 
-    async fn insert_client(&self, client: &Client, event: &Event) -> StoreResult<i64> {
-        let (client, event) = (client.clone(), event.clone());
-        self.inner.writer.run(move |tx| queries::insert_client(tx, &client, &event)).await
-    }
-
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
         let cache = &self.inner.clients;
         if let Some(client) = cache.get(firm, id) {
@@ -326,11 +321,6 @@ impl Store for SqliteStore {
             cache.put(began, client);
         }
         Ok(found)
-    }
-
-    async fn update_client(&self, client: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
-        let (client, event) = (client.clone(), event.clone());
-        self.inner.writer.run(move |tx| queries::update_client(tx, &client, expected_version, &event)).await
     }
 
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {

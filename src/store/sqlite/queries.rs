@@ -11,10 +11,10 @@ use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
 use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
-use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
+use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery, Reference, Target};
 use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
-use crate::store::{Claim, StoreError, StoreResult, StoredResponse, Unique, Write};
+use crate::store::{Claim, Found, Link, StoreError, StoreResult, StoredResponse, Unique, Write};
 
 /// SQLite's SQL, with the plan chosen for this query's search (`q`).
 struct Sqlite {
@@ -258,12 +258,6 @@ const CLIENT_WRITE_COLUMNS: [&str; 24] = [
     "custom_fields", "version", "updated_at", "deleted_at", "sort_name", "sort_last_name", "search_text",
 ];
 
-pub fn insert_client(conn: &Connection, c: &Client, event: &Event) -> StoreResult<i64> {
-    let seq = write_new_client(conn, c)?;
-    insert_event(conn, event)?;
-    Ok(seq)
-}
-
 fn write_new_client(conn: &Connection, c: &Client) -> StoreResult<i64> {
     let columns = CLIENT_WRITE_COLUMNS.join(", ");
     let placeholders: Vec<String> = (1..=CLIENT_WRITE_COLUMNS.len() + 3).map(|i| format!("?{i}")).collect();
@@ -285,11 +279,6 @@ pub fn get_client(conn: &Connection, firm: FirmId, id: ClientId) -> StoreResult<
     conn.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.id = ?1 AND c.firm_id = ?2"))
         .and_then(|mut st| st.query_row([id.as_bytes(), firm.as_bytes()], rows::client).optional())
         .map_err(internal)
-}
-
-pub fn update_client(conn: &Connection, c: &Client, expected_version: i64, event: &Event) -> StoreResult<()> {
-    write_client_update(conn, c, expected_version)?;
-    insert_event(conn, event)
 }
 
 fn write_client_update(conn: &Connection, c: &Client, expected_version: i64) -> StoreResult<()> {
@@ -368,26 +357,51 @@ pub fn list_events(conn: &Connection, firm: FirmId, after_seq: i64, limit: usize
     events.collect::<Result<_, _>>().map_err(internal)
 }
 
-/// Runs a transaction's writes in order (the caller's savepoint makes them
+/// Runs a transaction's writes in order, then checks the references they
+/// made against what the transaction leaves (the caller's savepoint makes it
 /// all or nothing).
 pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
     for write in writes {
         match write {
-            Write::InsertClient(client) => seqs.push(write_new_client(conn, client)?),
-            Write::UpdateClient { client, expected_version } => write_client_update(conn, client, *expected_version)?,
-            Write::InsertRecord(record) => seqs.push(insert_record(conn, record)?),
-            Write::UpdateRecord { record, expected_version } => update_record(conn, record, *expected_version)?,
+            Write::InsertClient { client, .. } => seqs.push(write_new_client(conn, client)?),
+            Write::UpdateClient { client, expected_version, .. } => write_client_update(conn, client, *expected_version)?,
+            Write::InsertRecord { record, .. } => seqs.push(insert_record(conn, record)?),
+            Write::UpdateRecord { record, expected_version, .. } => update_record(conn, record, *expected_version)?,
             Write::PurgeRecord { firm, id, version } => purge_record(conn, *firm, *id, *version)?,
-            Write::RequireLiveClient { firm, id, field } => require_live_client(conn, *firm, *id, field)?,
-            Write::RequireLiveRecord { firm, kind, id, field } => require_live_record(conn, *firm, *kind, *id, field)?,
+            Write::RequireLive { firm, reference } => {
+                Link { reference: *reference, kept: false }.verdict(find_target(conn, *firm, reference)?)?
+            }
             Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(conn, *firm, *client)?,
             Write::InsertKey(key) => write_key(conn, key)?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(conn, *firm, *user, *at)?,
             Write::Event(event) => insert_event(conn, event)?,
         }
     }
+    for (firm, links) in writes.iter().filter_map(Write::links) {
+        for link in links {
+            link.verdict(find_target(conn, firm, &link.reference)?)?;
+        }
+    }
     Ok(seqs)
+}
+
+/// What `reference` names, in whatever firm. The single writer makes this
+/// check and the rest of the transaction atomic.
+fn find_target(conn: &Connection, firm: FirmId, reference: &Reference) -> StoreResult<Option<Found>> {
+    let table = match reference.target {
+        Target::Client | Target::Company => "clients",
+        Target::Record(_) => "records",
+    };
+    let sql = format!("SELECT firm_id = ?1, kind, deleted_at IS NULL FROM {table} WHERE id = ?2");
+    conn.prepare_cached(&sql)
+        .and_then(|mut st| {
+            st.query_row(params![firm.as_bytes(), reference.id.as_bytes()], |r| {
+                Ok(Found { same_firm: r.get(0)?, kind: r.get(1)?, live: r.get(2)? })
+            })
+            .optional()
+        })
+        .map_err(internal)
 }
 
 fn insert_record(conn: &Connection, r: &Record) -> StoreResult<i64> {
@@ -466,21 +480,6 @@ fn purge_record(conn: &Connection, firm: FirmId, id: uuid::Uuid, version: i64) -
         return Err(StoreError::VersionMismatch);
     }
     Ok(())
-}
-
-fn require_live_client(conn: &Connection, firm: FirmId, id: ClientId, field: &'static str) -> StoreResult<()> {
-    // The single writer makes this check and the rest of the job atomic.
-    conn.prepare_cached("SELECT 1 FROM clients WHERE firm_id = ?1 AND id = ?2 AND deleted_at IS NULL")
-        .and_then(|mut st| st.query_row([firm.as_bytes(), id.as_bytes()], |_| Ok(())).optional())
-        .map_err(internal)?
-        .ok_or(StoreError::MissingReference(field))
-}
-
-fn require_live_record(conn: &Connection, firm: FirmId, kind: RecordKind, id: uuid::Uuid, field: &'static str) -> StoreResult<()> {
-    conn.prepare_cached("SELECT 1 FROM records WHERE firm_id = ?1 AND id = ?2 AND kind = ?3 AND deleted_at IS NULL")
-        .and_then(|mut st| st.query_row(params![firm.as_bytes(), id.as_bytes(), kind.as_str()], |_| Ok(())).optional())
-        .map_err(internal)?
-        .ok_or(StoreError::MissingReference(field))
 }
 
 fn require_no_live_matters(conn: &Connection, firm: FirmId, client: ClientId) -> StoreResult<()> {
