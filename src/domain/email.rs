@@ -2,10 +2,13 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::text;
 
-/// A syntactically valid email address, as the client wrote it (trimmed).
-/// Uniqueness and search use [`Email::key`], its case-folded form.
+/// A syntactically valid email address, as the client wrote it (trimmed):
+/// that is what is stored and shown back. Uniqueness compares
+/// [`Email::key`], its canonical form (see there).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Email(String);
 
@@ -36,9 +39,22 @@ impl Email {
         &self.0
     }
 
-    /// Case-folded form: two addresses with the same key are the same mailbox
-    /// for Clientele's purposes (uniqueness per firm).
+    /// The canonical form two addresses are compared in: two with the same
+    /// key are the same mailbox for Clientele's purposes (uniqueness per
+    /// firm). The local part is NFKC-normalised, fully case-folded (so `ß`
+    /// is `ss`, `ſ` is `s`) and normalised again (Unicode's NFKC_Casefold
+    /// closure: `ｆｕｌｌ` is `full`); the domain is in its IDNA ASCII form
+    /// (`bücher.example` is `xn--bcher-kva.example`). A domain IDNA refuses
+    /// is compared lower-cased.
     pub fn key(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
+        let local: String = caseless::default_case_fold_str(&local.nfkc().collect::<String>()).nfkc().collect();
+        let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| text::fold(domain));
+        format!("{local}@{domain}")
+    }
+
+    /// The address as search compares it (case-insensitively, as written).
+    pub fn folded(&self) -> String {
         text::fold(&self.0)
     }
 }
@@ -105,5 +121,22 @@ mod tests {
     #[test]
     fn key_is_case_insensitive() {
         assert_eq!(Email::parse("A@Example.COM").unwrap().key(), "a@example.com");
+    }
+
+    #[test]
+    fn key_folds_unicode_lookalikes_to_one_mailbox() {
+        let key = |s: &str| Email::parse(s).unwrap().key();
+        assert_eq!(key("ｆｕｌｌ@example.com"), key("full@example.com"), "full-width");
+        assert_eq!(key("ſam@example.com"), key("sam@example.com"), "long s");
+        assert_eq!(key("STRASSE@example.com"), key("straße@example.com"), "sharp s");
+        assert_eq!(key("ann@bücher.example"), key("ann@xn--bcher-kva.example"), "IDNA");
+        assert_eq!(key("ann@BÜCHER.example"), key("ann@xn--bcher-kva.example"), "IDNA folds case");
+        assert_eq!(key("ann@ｅｘａｍｐｌｅ.com"), key("ann@example.com"), "full-width domain");
+        assert_ne!(key("ann@example.com"), key("anne@example.com"));
+    }
+
+    #[test]
+    fn the_address_is_kept_as_written() {
+        assert_eq!(Email::parse(" Straße@Bücher.example ").unwrap().as_str(), "Straße@Bücher.example");
     }
 }

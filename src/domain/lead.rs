@@ -69,7 +69,7 @@ impl RecordFields for LeadFields {
 
     fn search_text(&self) -> String {
         let digits = self.phone.as_ref().map(|p| p.digits());
-        let email = self.email.as_ref().map(|e| e.key());
+        let email = self.email.as_ref().map(|e| e.folded());
         search_text([
             self.first_name.as_deref(),
             self.last_name.as_deref(),

@@ -46,13 +46,13 @@ impl RecordFields for UserFields {
     const KIND: RecordKind = RecordKind::User;
     type Id = UserId;
 
-    /// One live user per case-folded email per firm.
+    /// One live user per email (in its canonical form) per firm.
     fn unique_key(&self) -> Option<String> {
         Some(self.email.key())
     }
 
     fn search_text(&self) -> String {
-        let email = self.email.key();
+        let email = self.email.folded();
         search_text([Some(self.first_name.as_str()), Some(self.last_name.as_str()), Some(email.as_str())])
     }
 }

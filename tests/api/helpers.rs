@@ -115,6 +115,15 @@ impl TestApp {
         self.postgres_database.is_none().then(|| self._dir.path().join("clientele.db"))
     }
 
+    /// A second store on the test's database, opened as a restarted server
+    /// would open it (migrations included).
+    pub async fn open_store_again(&self) -> Arc<dyn Store> {
+        match &self.postgres_database {
+            None => Arc::new(SqliteStore::open(&self._dir.path().join("clientele.db")).expect("open SQLite store")),
+            Some(database) => Arc::new(PgStore::open(&database.url, &PgSettings::default()).await.expect("open PostgreSQL store")),
+        }
+    }
+
     /// Runs one statement on the test's database behind the server's back
     /// (to set up states the API refuses to make): `sqlite` or `postgres`,
     /// whichever store the app runs on.

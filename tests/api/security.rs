@@ -21,6 +21,8 @@ crate::store_tests!(
     a_foreign_company_id_already_stored_is_refused_on_the_next_write,
     a_link_made_earlier_survives_its_company_being_deleted,
     every_reference_a_write_makes_is_checked_on_every_surface,
+    email_lookalikes_are_one_address_for_clients_users_and_leads,
+    the_migration_recomputes_stored_email_keys,
 );
 
 async fn new_token(app: &TestApp) -> String {
@@ -332,4 +334,60 @@ async fn every_reference_a_write_makes_is_checked_on_every_surface(app: TestApp)
     let their_hex = hex(their_uuid.as_bytes());
     let clients_pointing = dump.lines().filter(|l| l.contains(&their_hex) || l.contains(&their_uuid.to_string())).count();
     assert_eq!(clients_pointing, 1, "only the other firm's own row names its company");
+}
+
+/// Pairs of addresses that are one mailbox, the second as the first's twin.
+const TWINS: [(&str, &str); 4] = [
+    ("full@twins.example", "ｆｕｌｌ@twins.example"),
+    ("sam@twins.example", "ſam@twins.example"),
+    ("strasse@twins.example", "STRAßE@twins.example"),
+    ("ann@xn--bcher-kva.example", "Ann@Bücher.example"),
+];
+
+async fn email_lookalikes_are_one_address_for_clients_users_and_leads(app: TestApp) {
+    for (plain, twin) in TWINS {
+        let first = app.create_client(json!({"first_name": "A", "last_name": "One", "email": plain})).await;
+        let response = app.post("/v1/clients", &app.admin_key, &json!({"first_name": "B", "last_name": "Two", "email": twin})).await;
+        expect_problem(response, StatusCode::CONFLICT, "duplicate_email").await;
+        let other = app.person("C", "Three").await;
+        let response = app.patch(&format!("/v1/clients/{}", other["id"].as_str().unwrap()), &app.admin_key, &json!({"email": twin})).await;
+        expect_problem(response, StatusCode::CONFLICT, "duplicate_email").await;
+        // A lead with the twin converts into a duplicate: refused the same way.
+        let lead = expect_status(app.post("/v1/leads", &app.admin_key, &json!({"first_name": "L", "last_name": "Ead", "email": twin})).await, StatusCode::CREATED).await;
+        let response = app.post(&format!("/v1/leads/{}/convert", lead["data"]["id"].as_str().unwrap()), &app.admin_key, &json!({})).await;
+        expect_problem(response, StatusCode::CONFLICT, "duplicate_email").await;
+        // Users too.
+        let user = json!({"first_name": "U", "last_name": "One", "email": plain, "role": "member"});
+        expect_status(app.post("/v1/users", &app.admin_key, &user).await, StatusCode::CREATED).await;
+        let user = json!({"first_name": "U", "last_name": "Two", "email": twin, "role": "member"});
+        expect_problem(app.post("/v1/users", &app.admin_key, &user).await, StatusCode::CONFLICT, "duplicate_email").await;
+        // What is shown is what was written.
+        assert_eq!(first["email"], plain);
+    }
+    let kept = app.create_client(json!({"first_name": "D", "last_name": "Four", "email": "Straße@Bücher.example"})).await;
+    assert_eq!(kept["email"], "Straße@Bücher.example", "the address is stored and shown as written");
+}
+
+async fn the_migration_recomputes_stored_email_keys(app: TestApp) {
+    let client = app.create_client(json!({"first_name": "A", "last_name": "One", "email": "ſam@twins.example"})).await;
+    let client_id: clientele::domain::ids::ClientId = client["id"].as_str().unwrap().parse().unwrap();
+    // The key an earlier release stored (lower-cased only), and its migration undone.
+    app.raw_sql(
+        &format!(
+            "UPDATE clients SET email_key = 'ſam@twins.example' WHERE id = X'{}'; DELETE FROM schema_migrations WHERE version = 5",
+            hex(client_id.as_bytes())
+        ),
+        &format!(
+            "UPDATE clients SET email_key = 'ſam@twins.example' WHERE id = '{}'; DELETE FROM schema_migrations WHERE version = 7",
+            client_id.as_uuid()
+        ),
+    )
+    .await;
+    let response = app.post("/v1/clients", &app.admin_key, &json!({"first_name": "B", "last_name": "Two", "email": "sam@twins.example"})).await;
+    let twin = expect_status(response, StatusCode::CREATED).await;
+    expect_status(app.delete(&format!("/v1/clients/{}", twin["data"]["id"].as_str().unwrap()), &app.admin_key).await, StatusCode::NO_CONTENT).await;
+    // A restart migrates the old key: the twin is a duplicate again.
+    let _restarted = app.open_store_again().await;
+    let response = app.post("/v1/clients", &app.admin_key, &json!({"first_name": "B", "last_name": "Two", "email": "sam@twins.example"})).await;
+    expect_problem(response, StatusCode::CONFLICT, "duplicate_email").await;
 }

@@ -134,7 +134,7 @@ impl ClientFields {
         let mut out = text::fold(&self.display_name());
         if let Some(email) = &self.email {
             out.push('\n');
-            out.push_str(&email.key());
+            out.push_str(&email.folded());
         }
         if let Some(phone) = &self.phone {
             out.push('\n');

@@ -1,18 +1,27 @@
 //! Schema migrations for PostgreSQL, applied under an advisory lock so that
 //! several nodes starting at once apply each exactly once.
 
-use deadpool_postgres::Object;
+use deadpool_postgres::{Object, Transaction};
 
 use super::db_error;
+use crate::domain::email::Email;
 use crate::store::StoreResult;
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../../../migrations/postgres/0002_records.sql")),
-    (3, include_str!("../../../migrations/postgres/0003_idempotency.sql")),
-    (4, include_str!("../../../migrations/postgres/0004_event_numbering.sql")),
-    (5, include_str!("../../../migrations/postgres/0005_search_statistics.sql")),
-    (6, include_str!("../../../migrations/postgres/0006_company_links.sql")),
+/// One migration: a script, or a step that needs Rust (to recompute
+/// something SQL can't).
+enum Step {
+    Sql(&'static str),
+    RekeyEmails,
+}
+
+const MIGRATIONS: &[(i64, Step)] = &[
+    (1, Step::Sql(include_str!("../../../migrations/postgres/0001_init.sql"))),
+    (2, Step::Sql(include_str!("../../../migrations/postgres/0002_records.sql"))),
+    (3, Step::Sql(include_str!("../../../migrations/postgres/0003_idempotency.sql"))),
+    (4, Step::Sql(include_str!("../../../migrations/postgres/0004_event_numbering.sql"))),
+    (5, Step::Sql(include_str!("../../../migrations/postgres/0005_search_statistics.sql"))),
+    (6, Step::Sql(include_str!("../../../migrations/postgres/0006_company_links.sql"))),
+    (7, Step::RekeyEmails),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;
@@ -23,14 +32,17 @@ pub async fn apply(conn: &mut Object) -> StoreResult<()> {
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, applied_at bigint NOT NULL)")
         .await
         .map_err(db_error)?;
-    for (version, sql) in MIGRATIONS {
+    for (version, step) in MIGRATIONS {
         let applied = tx
             .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])
             .await
             .map_err(db_error)?
             .is_some();
         if !applied {
-            tx.batch_execute(sql).await.map_err(db_error)?;
+            match step {
+                Step::Sql(sql) => tx.batch_execute(sql).await.map_err(db_error)?,
+                Step::RekeyEmails => rekey_emails(&tx).await?,
+            }
             let now = crate::domain::time::Timestamp::now().millis();
             tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[version, &now])
                 .await
@@ -38,4 +50,38 @@ pub async fn apply(conn: &mut Object) -> StoreResult<()> {
         }
     }
     tx.commit().await.map_err(db_error)
+}
+
+/// Email keys were once only lower-cased; they are now canonical
+/// ([`Email::key`]). Recomputes the stored keys of clients and users, except
+/// where the new key would make two live ones of a firm collide: those keep
+/// their old key (and stay distinct, as they were).
+async fn rekey_emails(tx: &Transaction<'_>) -> StoreResult<()> {
+    let mut kept = 0;
+    let tables = [
+        (
+            "SELECT id, email, email_key FROM clients WHERE email IS NOT NULL",
+            "UPDATE clients c SET email_key = $1 WHERE id = $2 AND (deleted_at IS NOT NULL OR NOT EXISTS (
+                 SELECT 1 FROM clients o WHERE o.firm_id = c.firm_id AND o.email_key = $1 AND o.deleted_at IS NULL AND o.id <> $2))",
+        ),
+        (
+            "SELECT id, doc ->> 'email', unique_key FROM records WHERE kind = 'user'",
+            "UPDATE records r SET unique_key = $1 WHERE id = $2 AND (deleted_at IS NOT NULL OR NOT EXISTS (
+                 SELECT 1 FROM records o WHERE o.kind = 'user' AND o.firm_id = r.firm_id AND o.unique_key = $1
+                     AND o.deleted_at IS NULL AND o.id <> $2))",
+        ),
+    ];
+    for (select, update) in tables {
+        for row in tx.query(select, &[]).await.map_err(db_error)? {
+            let (id, email, stored): (uuid::Uuid, Option<String>, Option<String>) = (row.get(0), row.get(1), row.get(2));
+            let Some(key) = email.and_then(|e| Email::parse(&e).ok()).map(|e| e.key()) else { continue };
+            if stored.as_deref() != Some(key.as_str()) && tx.execute(update, &[&key, &id]).await.map_err(db_error)? == 0 {
+                kept += 1;
+            }
+        }
+    }
+    if kept > 0 {
+        tracing::warn!(kept, "email keys left in their old form: the canonical form would make them collide with another");
+    }
+    Ok(())
 }

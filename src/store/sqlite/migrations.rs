@@ -4,13 +4,22 @@
 use rusqlite::Connection;
 
 use super::internal;
+use crate::domain::email::Email;
 use crate::store::StoreResult;
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../../migrations/sqlite/0002_records.sql")),
-    (3, include_str!("../../../migrations/sqlite/0003_idempotency.sql")),
-    (4, include_str!("../../../migrations/sqlite/0004_company_links.sql")),
+/// One migration: a script, or a step that needs Rust (to recompute
+/// something SQL can't).
+enum Step {
+    Sql(&'static str),
+    Rust(fn(&Connection) -> StoreResult<()>),
+}
+
+const MIGRATIONS: &[(i64, Step)] = &[
+    (1, Step::Sql(include_str!("../../../migrations/sqlite/0001_init.sql"))),
+    (2, Step::Sql(include_str!("../../../migrations/sqlite/0002_records.sql"))),
+    (3, Step::Sql(include_str!("../../../migrations/sqlite/0003_idempotency.sql"))),
+    (4, Step::Sql(include_str!("../../../migrations/sqlite/0004_company_links.sql"))),
+    (5, Step::Rust(rekey_emails)),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {
@@ -21,7 +30,7 @@ pub fn apply(conn: &mut Connection) -> StoreResult<()> {
          )",
     )
     .map_err(internal)?;
-    for (version, sql) in MIGRATIONS {
+    for (version, step) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(internal)?;
         let applied: bool = tx
             .query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| {
@@ -29,7 +38,10 @@ pub fn apply(conn: &mut Connection) -> StoreResult<()> {
             })
             .map_err(internal)?;
         if !applied {
-            tx.execute_batch(sql).map_err(internal)?;
+            match step {
+                Step::Sql(sql) => tx.execute_batch(sql).map_err(internal)?,
+                Step::Rust(run) => run(&tx)?,
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
                 [*version, crate::domain::time::Timestamp::now().millis()],
@@ -37,6 +49,41 @@ pub fn apply(conn: &mut Connection) -> StoreResult<()> {
             .map_err(internal)?;
         }
         tx.commit().map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// Email keys were once only lower-cased; they are now canonical
+/// ([`Email::key`]). Recomputes the stored keys of clients and users, except
+/// where the new key would make two live ones of a firm collide: those keep
+/// their old key (and stay distinct, as they were).
+fn rekey_emails(conn: &Connection) -> StoreResult<()> {
+    let rekey = |select: &str, update: &str| -> StoreResult<usize> {
+        let rows: Vec<(Vec<u8>, Option<String>, Option<String>)> = conn
+            .prepare(select)
+            .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+            .map_err(internal)?;
+        let mut kept = 0;
+        for (id, email, stored) in rows {
+            let Some(key) = email.and_then(|e| Email::parse(&e).ok()).map(|e| e.key()) else { continue };
+            if stored.as_deref() != Some(key.as_str()) && conn.execute(update, rusqlite::params![key, id]).map_err(internal)? == 0 {
+                kept += 1;
+            }
+        }
+        Ok(kept)
+    };
+    let kept = rekey(
+        "SELECT id, email, email_key FROM clients WHERE email IS NOT NULL",
+        "UPDATE clients SET email_key = ?1 WHERE id = ?2 AND (deleted_at IS NOT NULL OR NOT EXISTS (
+             SELECT 1 FROM clients o WHERE o.firm_id = clients.firm_id AND o.email_key = ?1 AND o.deleted_at IS NULL AND o.id <> ?2))",
+    )? + rekey(
+        "SELECT id, json_extract(doc, '$.email'), unique_key FROM records WHERE kind = 'user'",
+        "UPDATE records SET unique_key = ?1 WHERE id = ?2 AND (deleted_at IS NOT NULL OR NOT EXISTS (
+             SELECT 1 FROM records o WHERE o.kind = 'user' AND o.firm_id = records.firm_id AND o.unique_key = ?1
+                 AND o.deleted_at IS NULL AND o.id <> ?2))",
+    )?;
+    if kept > 0 {
+        tracing::warn!(kept, "email keys left in their old form: the canonical form would make them collide with another");
     }
     Ok(())
 }
