@@ -116,6 +116,7 @@ pub struct NonceFields {
 impl RecordFields for NonceFields {
     const KIND: RecordKind = RecordKind::Nonce;
     type Id = NonceId;
+    const SECRET_FIELDS: &'static [&'static str] = &["code_hash"];
 
     fn unique_key(&self) -> Option<String> {
         Some(self.code_hash.clone())
@@ -134,6 +135,7 @@ pub struct IntakeTokenFields {
 
 impl RecordFields for IntakeTokenFields {
     const KIND: RecordKind = RecordKind::IntakeToken;
+    const SECRET_FIELDS: &'static [&'static str] = &["token_hash"];
     type Id = IntakeTokenId;
 
     fn unique_key(&self) -> Option<String> {

@@ -113,6 +113,9 @@ pub struct Reference {
 pub trait RecordFields: Serialize + DeserializeOwned + Clone + PartialEq + Send + Sync + 'static {
     const KIND: RecordKind;
     type Id: TypedId;
+    /// Fields derived from a secret (a token's hash): stored, for lookup,
+    /// but never shown, not even in events ([`Stored::snapshot`]).
+    const SECRET_FIELDS: &'static [&'static str] = &[];
 
     /// The record this one belongs to (a matter's client, a note's subject).
     fn parent(&self) -> Option<Uuid> {
@@ -181,9 +184,13 @@ impl<F: RecordFields> Stored<F> {
         }
     }
 
-    /// The record as events show it: its fields plus id, version and times.
+    /// The record as events show it: its fields (less the secret ones) plus
+    /// id, version and times.
     pub fn snapshot(&self) -> Value {
         let mut doc = self.document();
+        for field in F::SECRET_FIELDS {
+            doc.remove(*field);
+        }
         doc.insert("id".into(), Value::String(self.id().to_string()));
         doc.insert("version".into(), self.version.into());
         doc.insert("created_at".into(), Value::String(self.created_at.to_string()));

@@ -12,6 +12,16 @@ pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
 pub const ABANDONED_AFTER_MS: i64 = 60 * 1000;
 pub const MAX_KEY_LEN: usize = 255;
 
+/// An `Idempotency-Key` as it is kept: hashed, because callers put all sorts
+/// in it (a custom action's nonce, once), and nothing a caller sends is kept
+/// in the clear. Prefixed, so the hash is not that of the bare value (a
+/// nonce's or token's own hash is its lookup key).
+fn stored(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(b"idempotency-key\0").chain_update(key.as_bytes()).finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What to do with a request carrying an idempotency key.
 pub enum Outcome {
     /// Run it, then record its response.
@@ -29,7 +39,7 @@ impl Service {
             ));
         }
         let now = Timestamp::now();
-        let claim = self.store.claim_idempotency_key(scope, key, request_hash, now, now.plus_millis(-ABANDONED_AFTER_MS)).await?;
+        let claim = self.store.claim_idempotency_key(scope, &stored(key), request_hash, now, now.plus_millis(-ABANDONED_AFTER_MS)).await?;
         match claim {
             Claim::Claimed => Ok(Outcome::Run),
             Claim::InProgress { request_hash: first } | Claim::Completed { request_hash: first, .. } if first != request_hash => {
@@ -41,11 +51,11 @@ impl Service {
     }
 
     pub async fn complete_idempotency_key(&self, scope: [u8; 32], key: &str, response: &StoredResponse) -> ServiceResult<()> {
-        Ok(self.store.complete_idempotency_key(scope, key, response).await?)
+        Ok(self.store.complete_idempotency_key(scope, &stored(key), response).await?)
     }
 
     pub async fn release_idempotency_key(&self, scope: [u8; 32], key: &str) -> ServiceResult<()> {
-        Ok(self.store.release_idempotency_key(scope, key).await?)
+        Ok(self.store.release_idempotency_key(scope, &stored(key)).await?)
     }
 
     /// Erases keys older than [`KEEP_MS`].

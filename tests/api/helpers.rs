@@ -145,6 +145,13 @@ impl TestApp {
     /// Every value of every table of the test's database, as text: to prove
     /// something is stored nowhere.
     pub async fn dump_database(&self) -> String {
+        self.dump_tables(&[]).await
+    }
+
+    /// Every value of these tables (all, if none are named), as text; blobs
+    /// and `bytea` as hex.
+    pub async fn dump_tables(&self, only: &[&str]) -> String {
+        let wanted = |table: &str| only.is_empty() || only.contains(&table);
         match &self.postgres_database {
             None => {
                 let path = self._dir.path().join("clientele.db");
@@ -157,7 +164,7 @@ impl TestApp {
                     .collect::<Result<_, _>>()
                     .unwrap();
                 let mut out = String::new();
-                for table in tables {
+                for table in tables.into_iter().filter(|t| wanted(t)) {
                     let mut st = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
                     let columns = st.column_count();
                     let mut rows = st.query([]).unwrap();
@@ -187,6 +194,9 @@ impl TestApp {
                 let mut out = String::new();
                 for table in tables {
                     let name: String = table.get(0);
+                    if !wanted(&name) {
+                        continue;
+                    }
                     // Every row as text; bytea renders as hex (`\x…`).
                     let rows = client.query(&format!("SELECT t::text FROM \"{name}\" t"), &[]).await.expect("read table");
                     for row in rows {

@@ -23,6 +23,7 @@ crate::store_tests!(
     every_reference_a_write_makes_is_checked_on_every_surface,
     email_lookalikes_are_one_address_for_clients_users_and_leads,
     the_migration_recomputes_stored_email_keys,
+    no_secret_or_its_hash_is_kept_in_events_or_stored_responses,
 );
 
 async fn new_token(app: &TestApp) -> String {
@@ -390,4 +391,62 @@ async fn the_migration_recomputes_stored_email_keys(app: TestApp) {
     let _restarted = app.open_store_again().await;
     let response = app.post("/v1/clients", &app.admin_key, &json!({"first_name": "B", "last_name": "Two", "email": "sam@twins.example"})).await;
     expect_problem(response, StatusCode::CONFLICT, "duplicate_email").await;
+}
+
+/// A secret in the forms it could be kept in: as sent, and its SHA-256 in hex.
+fn forms_of(secret: &str) -> Vec<String> {
+    use sha2::Digest;
+    vec![secret.to_string(), hex(&sha2::Sha256::digest(secret.as_bytes()))]
+}
+
+/// `POST` with an `Idempotency-Key`, twice (the second a replay); the first body.
+async fn post_twice(app: &TestApp, path: &str, body: &Value, idempotency_key: &str) -> Value {
+    let send = || app.request(Method::POST, path, &app.admin_key).header("Idempotency-Key", idempotency_key).json(body).send();
+    let first = expect_status(send().await.unwrap(), StatusCode::CREATED).await;
+    let replay = send().await.unwrap();
+    assert_eq!(replay.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    first
+}
+
+async fn no_secret_or_its_hash_is_kept_in_events_or_stored_responses(app: TestApp) {
+    let mut secrets = vec![app.admin_key.clone()];
+    let key = post_twice(&app, "/v1/api-keys", &json!({"name": "k", "scopes": ["clients:read"]}), "mint-key").await;
+    secrets.push(key["data"]["secret"].as_str().unwrap().to_string());
+    let token = post_twice(&app, "/v1/intake-tokens", &json!({"name": "Web"}), "mint-token").await;
+    let token = token["data"]["token"].as_str().unwrap().to_string();
+    secrets.push(token.clone());
+    let action = expect_status(
+        app.post("/v1/custom-actions", &app.admin_key, &json!({"label": "Open", "target_url": "https://example.com/a", "ui_reference": "contacts/show"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let nonce_path = format!("/v1/custom-actions/{}/nonces", action["data"]["id"].as_str().unwrap());
+    let nonce = post_twice(&app, &nonce_path, &json!({}), "mint-nonce").await;
+    let nonce = nonce["data"]["nonce"].as_str().unwrap().to_string();
+    secrets.push(nonce.clone());
+    // Use them: a nonce and the token, each under an Idempotency-Key too.
+    let used = app
+        .request(Method::POST, &format!("/v1/clients?custom_action_nonce={nonce}"), &app.admin_key)
+        .header("Idempotency-Key", nonce.as_str())
+        .json(&json!({"first_name": "Ann", "last_name": "Lee"}))
+        .send()
+        .await
+        .unwrap();
+    expect_status(used, StatusCode::CREATED).await;
+    let intake = app
+        .http
+        .post(app.url(&format!("/v1/intake/{token}")))
+        .header("Idempotency-Key", "form-1")
+        .json(&json!({"first_name": "Eli", "last_name": "Form"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(intake.status().is_success());
+    let kept = app.dump_tables(&["events", "idempotency_keys"]).await;
+    assert!(kept.contains("intake_token.created") && kept.contains("nonce.used"), "the dump has the events");
+    for secret in &secrets {
+        for form in forms_of(secret) {
+            assert!(!kept.contains(&form), "events or stored responses hold a secret ({}…) or its hash", &secret[..8]);
+        }
+    }
 }

@@ -9,6 +9,7 @@ use super::record_views::{CustomActionEnvelope, CustomActionList, CustomActionVi
 use super::records::{created, list_request, one, page, path_id};
 use super::select::Fields;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::idempotency::Secrets;
 use crate::api::problem::{ApiError, Problem};
 use crate::api::AppState;
 use crate::domain::ids::CustomActionId;
@@ -130,5 +131,8 @@ pub async fn issue_nonce(State(state): State<AppState>, Auth(actor): Auth, PathI
         custom_action_id: issued.custom_action_id.to_string(),
         expires_at: issued.expires_at.to_string(),
     };
-    Ok((StatusCode::CREATED, Json(NonceEnvelope { data: view })).into_response())
+    let mut response = (StatusCode::CREATED, Json(NonceEnvelope { data: view })).into_response();
+    // A replay under an Idempotency-Key must not keep the nonce.
+    response.extensions_mut().insert(Secrets(&["/data/nonce"]));
+    Ok(response)
 }
