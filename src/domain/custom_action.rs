@@ -71,9 +71,11 @@ fn check_target_url(s: &str) -> Result<String, String> {
     if s.len() > MAX_URL {
         return Err(format!("must be at most {MAX_URL} characters"));
     }
-    // Browsers read `\` as `/`: refuse it rather than guess which host is meant.
-    if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
-        return Err("must not contain spaces, backslashes or control characters".into());
+    // Browsers read `\` as `/`: refuse it rather than guess which host is
+    // meant. Format characters (bidi overrides, zero-width spaces) would show
+    // one host and mean another.
+    if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\' || super::text::is_format(c)) {
+        return Err("must not contain spaces, backslashes, control or invisible formatting characters".into());
     }
     let lower = s.to_ascii_lowercase();
     let (secure, rest) = match (lower.strip_prefix("https://"), lower.strip_prefix("http://")) {
@@ -89,6 +91,21 @@ fn check_target_url(s: &str) -> Result<String, String> {
     let host = host_of(authority);
     if host.is_empty() {
         return Err("must name a host".into());
+    }
+    let plain_host = host.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    let ipv6 = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'));
+    if !plain_host && !ipv6 {
+        return Err("must have a valid host".into());
+    }
+    if let Some(port) = authority[host.len()..].strip_prefix(':') {
+        if !port.bytes().all(|b| b.is_ascii_digit()) || !port.parse::<u16>().is_ok_and(|p| p > 0) {
+            return Err("must have a port from 1 to 65535, if it names one".into());
+        }
+    } else if authority.len() > host.len() {
+        return Err("must have a valid host".into());
     }
     if !secure && !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
         return Err("must use https:// (http:// is allowed only for localhost)".into());
@@ -173,5 +190,19 @@ mod tests {
         assert!(check_target_url("http://localhost:80@evil.example/").is_err());
         assert!(check_target_url("http://localhost\\@evil.example/").is_err());
         assert!(check_target_url("http://[::1]:8080/x").is_ok());
+        assert!(check_target_url("https://b\u{fc}cher.example/").is_ok());
+        for bad in [
+            "https://ex\u{202e}ample.com/",
+            "https://ex\u{200b}ample.com/",
+            "http://localhost:99999/",
+            "http://localhost:0/",
+            "https://example.com:/",
+            "https://example.com:8o/",
+            "https://exa%6dple.com/",
+            "https://[::1/",
+            "https://exa_mple.com/",
+        ] {
+            assert!(check_target_url(bad).is_err(), "{bad:?}");
+        }
     }
 }

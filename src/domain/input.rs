@@ -77,6 +77,18 @@ impl<'a> Reader<'a> {
         self.text_with(name, max_chars, false)
     }
 
+    /// A name field, cleaned by [`text::name`].
+    pub fn name(&mut self, name: &'a str, max_chars: usize) -> Option<String> {
+        let raw = self.str(name)?;
+        match text::name(raw, max_chars) {
+            Ok(v) => v,
+            Err(msg) => {
+                self.error_at(name, msg);
+                None
+            }
+        }
+    }
+
     /// A string field that may span lines (notes, descriptions).
     pub fn multiline_text(&mut self, name: &'a str, max_chars: usize) -> Option<String> {
         self.text_with(name, max_chars, true)

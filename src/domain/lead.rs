@@ -114,8 +114,8 @@ pub fn parse_lead(doc: &Map<String, Value>, firm: &FirmSettings, current: Option
         None => Err("must be `untriaged` or `ignored`".into()),
     });
     let lead = LeadFields {
-        first_name: r.text("first_name", MAX_NAME),
-        last_name: r.text("last_name", MAX_NAME),
+        first_name: r.name("first_name", MAX_NAME),
+        last_name: r.name("last_name", MAX_NAME),
         email: r.parsed("email", Email::parse),
         phone: r.parsed("phone", |s| Phone::parse(s, &region)),
         message: r.multiline_text("message", MAX_MESSAGE),

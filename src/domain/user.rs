@@ -68,8 +68,8 @@ impl UserFields {
 
 pub fn parse_user(doc: &Map<String, Value>) -> Result<UserFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
-    let first_name = r.text("first_name", MAX_NAME);
-    let last_name = r.text("last_name", MAX_NAME);
+    let first_name = r.name("first_name", MAX_NAME);
+    let last_name = r.name("last_name", MAX_NAME);
     let email = r.parsed("email", Email::parse);
     let role = r.parsed("role", |s| {
         Role::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| "must be `owner`, `admin` or `member`".into())

@@ -24,6 +24,8 @@ crate::store_tests!(
     email_lookalikes_are_one_address_for_clients_users_and_leads,
     the_migration_recomputes_stored_email_keys,
     no_secret_or_its_hash_is_kept_in_events_or_stored_responses,
+    invisible_names_are_refused_on_every_surface,
+    target_urls_with_bad_ports_or_invisible_characters_are_refused,
 );
 
 async fn new_token(app: &TestApp) -> String {
@@ -449,4 +451,39 @@ async fn no_secret_or_its_hash_is_kept_in_events_or_stored_responses(app: TestAp
             assert!(!kept.contains(&form), "events or stored responses hold a secret ({}…) or its hash", &secret[..8]);
         }
     }
+}
+
+async fn invisible_names_are_refused_on_every_surface(app: TestApp) {
+    for name in ["\u{200B}", "\u{FEFF}", "Ann\u{200B}", "\u{2060}\u{2060}", "Ev\u{202E}e"] {
+        let cases = [
+            ("/v1/clients", json!({"first_name": name, "last_name": "Lee"}), "first_name"),
+            ("/v1/clients", json!({"kind": "company", "name": name}), "name"),
+            ("/v1/leads", json!({"first_name": "Ann", "last_name": name}), "last_name"),
+            ("/v1/users", json!({"first_name": name, "last_name": "Lee", "email": "u@firm.example", "role": "member"}), "first_name"),
+        ];
+        for (path, body, field) in cases {
+            let problem = expect_problem(app.post(path, &app.admin_key, &body).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+            assert_eq!(error_fields(&problem), [field], "{path} {name:?}: {problem}");
+        }
+        let response = app.post("/compat/clemta/contacts", &app.admin_key, &json!({"full_name": format!("{name} Lee"), "type": "customer"})).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "clemta {name:?}");
+    }
+    assert!(list_ids(&app, &[]).await.is_empty(), "nothing was created");
+    // Joiners inside a name that needs them are kept.
+    let persian = "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}";
+    let kept = app.create_client(json!({"first_name": persian, "last_name": "Rahimi"})).await;
+    assert_eq!(kept["first_name"], persian);
+}
+
+async fn target_urls_with_bad_ports_or_invisible_characters_are_refused(app: TestApp) {
+    for url in ["https://ex\u{202e}ample.com", "https://ex\u{200b}ample.com/", "http://localhost:99999/", "http://localhost:0/", "https://example.com:99999/"] {
+        let body = json!({"label": "Open", "ui_reference": "contacts/show", "target_url": url});
+        let problem = expect_problem(app.post("/v1/custom-actions", &app.admin_key, &body).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+        assert_eq!(error_fields(&problem), ["target_url"], "{url:?}");
+        let response = app.post("/compat/clio-grow/api/v1/custom_actions", &app.admin_key, &json!({"data": body})).await;
+        let status = response.status();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "clio-grow {url:?}: {}", response.text().await.unwrap());
+    }
+    let fine = json!({"label": "Open", "ui_reference": "contacts/show", "target_url": "http://localhost:65535/x"});
+    expect_status(app.post("/v1/custom-actions", &app.admin_key, &fine).await, StatusCode::CREATED).await;
 }

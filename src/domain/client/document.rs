@@ -39,9 +39,9 @@ pub fn parse_document(doc: &Map<String, Value>, firm: &FirmSettings) -> Result<C
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
     let kind = r.parsed("kind", |s| ClientKind::parse(s).ok_or_else(|| "must be `person` or `company`".into()));
     let kind = kind.unwrap_or_default();
-    let first_name = r.text("first_name", MAX_NAME);
-    let last_name = r.text("last_name", MAX_NAME);
-    let company_name = r.text("name", MAX_NAME);
+    let first_name = r.name("first_name", MAX_NAME);
+    let last_name = r.name("last_name", MAX_NAME);
+    let company_name = r.name("name", MAX_NAME);
     check_names(&mut r, kind, &first_name, &last_name, &company_name);
 
     let region = firm.phone_region();
