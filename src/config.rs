@@ -56,6 +56,11 @@ pub struct ServeConfig {
     /// Failed authentications a minute per client address before 429s.
     #[arg(long, env = "CLIENTELE_FAILED_AUTH_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
     pub failed_auth_per_minute: u32,
+    /// Milliseconds a verified API key is trusted without asking the
+    /// database again: the longest a key revoked on another node, or with
+    /// `clientele keys revoke`, keeps working here (0: ask on every request).
+    #[arg(long, env = "CLIENTELE_KEY_CACHE_TTL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub key_cache_ttl_ms: u64,
     /// Seconds a request may take before it is answered 503 `request_timeout`.
     #[arg(long, env = "CLIENTELE_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
@@ -96,6 +101,7 @@ impl ServeConfig {
             limiter,
             per_key_per_minute: self.rate_limit_per_minute,
             failed_auth_per_minute: self.failed_auth_per_minute,
+            key_cache_ttl: std::time::Duration::from_millis(self.key_cache_ttl_ms),
         })
     }
 

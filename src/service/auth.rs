@@ -13,20 +13,22 @@ use crate::domain::time::Timestamp;
 /// `last_used_at` is written at most this often per key, so reads stay reads.
 const TOUCH_EVERY_MS: i64 = 60_000;
 
-/// How long a verified key is used without asking the store again. Changes
-/// made through this process (revoking a key, deleting a user, a firm's
-/// settings) empty the cache at once; another node's (or the CLI's) are seen
-/// within this time. Expiry is checked on every request.
-const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+/// How long a verified key is used without asking the store again, unless
+/// configured (`--key-cache-ttl-ms`). Changes made through this process
+/// (revoking a key, deleting a user, a firm's settings) empty the cache at
+/// once; another node's (or the CLI's) are seen within this time. Expiry is
+/// checked on every request.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 /// Keys kept at most; past it the cache starts over (a bound, not an LRU:
 /// a server rarely sees this many distinct keys within a second).
 const KEY_CACHE_MAX: usize = 10_000;
 
 /// Keys recently found in the store, by secret hash: most requests then
 /// skip the key lookup (measured in BENCHMARKS.md).
-#[derive(Default)]
 pub(crate) struct KeyCache {
     entries: Mutex<HashMap<[u8; 32], Cached>>,
+    /// Zero: every request asks the store.
+    ttl: Duration,
 }
 
 struct Cached {
@@ -36,13 +38,20 @@ struct Cached {
 }
 
 impl KeyCache {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self { entries: Mutex::default(), ttl }
+    }
+
     fn get(&self, hash: &SecretHash) -> Option<(ApiKey, Firm)> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let cached = entries.get(&hash.0)?;
-        (cached.fetched.elapsed() < KEY_CACHE_TTL).then(|| (cached.key.clone(), cached.firm.clone()))
+        (cached.fetched.elapsed() < self.ttl).then(|| (cached.key.clone(), cached.firm.clone()))
     }
 
     fn put(&self, hash: &SecretHash, key: &ApiKey, firm: &Firm) {
+        if self.ttl.is_zero() {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= KEY_CACHE_MAX {
             entries.clear();

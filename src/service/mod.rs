@@ -157,11 +157,20 @@ pub struct Limits {
     pub per_key_per_minute: u32,
     /// Failed authentications a minute per client address.
     pub failed_auth_per_minute: u32,
+    /// How long a verified API key is trusted without asking the store: the
+    /// longest a key revoked on another node (or by the CLI) keeps working
+    /// here. Zero asks the store on every request.
+    pub key_cache_ttl: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { limiter: rate_limit::RateLimiter::local(), per_key_per_minute: 600, failed_auth_per_minute: 30 }
+        Self {
+            limiter: rate_limit::RateLimiter::local(),
+            per_key_per_minute: 600,
+            failed_auth_per_minute: 30,
+            key_cache_ttl: auth::KEY_CACHE_TTL,
+        }
     }
 }
 
@@ -171,7 +180,8 @@ impl Service {
     }
 
     pub fn with_limits(store: Arc<dyn Store>, limits: Limits) -> Self {
-        Self { store, limits: Arc::new(limits), keys: Arc::default() }
+        let keys = Arc::new(auth::KeyCache::new(limits.key_cache_ttl));
+        Self { store, limits: Arc::new(limits), keys }
     }
 
     /// The store this service runs on (for a second node in tests and tools).

@@ -115,6 +115,19 @@ impl TestApp {
         self.postgres_database.is_none().then(|| self._dir.path().join("clientele.db"))
     }
 
+    /// Another node on the same store, with its own limits and caches;
+    /// returns its base URL.
+    pub async fn second_node(&self, limits: clientele::service::Limits) -> String {
+        let service = Service::with_limits(self.service.store(), limits);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = clientele::api::router(service);
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("serve");
+        });
+        format!("http://{addr}")
+    }
+
     /// A second store on the test's database, opened as a restarted server
     /// would open it (migrations included).
     pub async fn open_store_again(&self) -> Arc<dyn Store> {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use clientele::service::rate_limit::RateLimiter;
-use clientele::service::{Limits, Service};
+use clientele::service::Limits;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -113,15 +113,7 @@ async fn failed_authentication_is_limited_per_address_but_valid_keys_pass(app: T
 
 /// A second node: its own router and limiter, on the same database.
 async fn second_node(app: &TestApp, limiter: RateLimiter) -> String {
-    let limits = Limits { limiter, ..Limits::default() };
-    let service = Service::with_limits(app.service.store(), limits);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = clientele::api::router(service);
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
+    app.second_node(Limits { limiter, ..Limits::default() }).await
 }
 
 async fn get_on(app: &TestApp, base: &str, key: &str) -> reqwest::Response {

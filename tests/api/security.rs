@@ -26,6 +26,7 @@ crate::store_tests!(
     no_secret_or_its_hash_is_kept_in_events_or_stored_responses,
     invisible_names_are_refused_on_every_surface,
     target_urls_with_bad_ports_or_invisible_characters_are_refused,
+    a_key_revoked_on_another_node_stops_within_that_nodes_cache_ttl,
 );
 
 async fn new_token(app: &TestApp) -> String {
@@ -486,4 +487,22 @@ async fn target_urls_with_bad_ports_or_invisible_characters_are_refused(app: Tes
     }
     let fine = json!({"label": "Open", "ui_reference": "contacts/show", "target_url": "http://localhost:65535/x"});
     expect_status(app.post("/v1/custom-actions", &app.admin_key, &fine).await, StatusCode::CREATED).await;
+}
+
+async fn a_key_revoked_on_another_node_stops_within_that_nodes_cache_ttl(app: TestApp) {
+    use clientele::service::Limits;
+    use std::time::Duration;
+    let key = expect_status(app.post("/v1/api-keys", &app.admin_key, &json!({"scopes": ["clients:read"]})).await, StatusCode::CREATED).await;
+    let secret = key["data"]["secret"].as_str().unwrap().to_string();
+    let strict = app.second_node(Limits { key_cache_ttl: Duration::ZERO, ..Limits::default() }).await;
+    let cached = app.second_node(Limits { key_cache_ttl: Duration::from_millis(300), ..Limits::default() }).await;
+    let get_on = |base: &str| app.http.get(format!("{base}/v1/clients")).header("X-Api-Key", secret.as_str()).send();
+    for base in [&strict, &cached] {
+        assert_eq!(get_on(base).await.unwrap().status(), StatusCode::OK, "both nodes know the key");
+    }
+    // Revoked on the main node: another node for both.
+    expect_status(app.delete(&format!("/v1/api-keys/{}", key["data"]["id"].as_str().unwrap()), &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(get_on(&strict).await.unwrap().status(), StatusCode::UNAUTHORIZED, "a node without the cache refuses at once");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(get_on(&cached).await.unwrap().status(), StatusCode::UNAUTHORIZED, "and one with it once its TTL has passed");
 }
