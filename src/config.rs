@@ -72,6 +72,22 @@ pub struct ServeConfig {
     /// host. It is always served at `/compat/<name>` too.
     #[arg(long, env = "CLIENTELE_ROOT_DIALECT", value_parser = root_dialect)]
     pub root_dialect: Option<crate::dialects::Dialect>,
+    /// Seconds a client may take to send a request's line and headers, from
+    /// its first byte (and a new connection, from connecting); past it the
+    /// connection is closed.
+    #[arg(long, env = "CLIENTELE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a kept-alive connection may sit idle between requests before
+    /// it is closed.
+    #[arg(long, env = "CLIENTELE_KEEP_ALIVE_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub keep_alive_timeout_secs: u64,
+    /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`, a
+    /// monitoring network), not on `--bind`.
+    #[arg(long, env = "CLIENTELE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Require `Authorization: Bearer <token>` on `/metrics`.
+    #[arg(long, env = "CLIENTELE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// SQLite only: clients kept in memory for reads by id (about 1 KB
     /// each; 0 turns it off). Every write through this server updates it.
     #[arg(long, env = "CLIENTELE_SQLITE_CLIENT_CACHE", default_value_t = crate::store::sqlite::SqliteOptions::default().client_cache)]
@@ -110,6 +126,14 @@ impl ServeConfig {
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
             max_concurrent_requests: usize::try_from(self.max_concurrent_requests).unwrap_or(usize::MAX),
             root_dialect: self.root_dialect,
+            metrics: crate::api::MetricsAccess { token: self.metrics_token.clone(), elsewhere: self.metrics_bind.is_some() },
+        }
+    }
+
+    pub fn connection_limits(&self) -> crate::server::connections::ConnectionLimits {
+        crate::server::connections::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            keep_alive_timeout: std::time::Duration::from_secs(self.keep_alive_timeout_secs),
         }
     }
 }

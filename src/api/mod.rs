@@ -32,6 +32,7 @@ pub struct Shared {
     /// The OpenAPI document, rendered once at start-up.
     pub openapi: String,
     pub rendered_clients: v1::rendered::RenderedClients,
+    pub metrics: MetricsAccess,
 }
 
 impl Deref for AppState {
@@ -42,24 +43,42 @@ impl Deref for AppState {
     }
 }
 
-/// How the HTTP layer is set up: the limits it enforces and the dialect, if
-/// any, also mounted at `/`.
+/// How the HTTP layer is set up: the limits it enforces, the dialect, if
+/// any, also mounted at `/`, and who may read `/metrics`.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub request_timeout: std::time::Duration,
     pub max_concurrent_requests: usize,
     pub root_dialect: Option<Dialect>,
+    pub metrics: MetricsAccess,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
-        Self { request_timeout: std::time::Duration::from_secs(30), max_concurrent_requests: 1024, root_dialect: None }
+        Self {
+            request_timeout: std::time::Duration::from_secs(30),
+            max_concurrent_requests: 1024,
+            root_dialect: None,
+            metrics: MetricsAccess::default(),
+        }
     }
 }
 
-/// The whole application as one router, with default options.
-pub fn router(service: Service) -> Router {
-    router_with(service, HttpOptions::default())
+/// Who may read `/metrics`: anyone who can reach it (the default), holders
+/// of a token, and on which listener.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    /// `Authorization: Bearer <token>` required.
+    pub token: Option<String>,
+    /// Served on a listener of its own ([`metrics_router`]); the API's
+    /// listener answers 404.
+    pub elsewhere: bool,
+}
+
+/// `/metrics` alone, for a listener of its own (`--metrics-bind`).
+pub fn metrics_router(service: Service, token: Option<String>) -> Router {
+    let state = system::MetricsState { service, access: MetricsAccess { token, elsewhere: false } };
+    Router::new().route("/metrics", axum::routing::get(system::metrics_only)).with_state(state)
 }
 
 /// The whole application as one router.
@@ -74,7 +93,12 @@ pub fn router_with(service: Service, limits: HttpOptions) -> Router {
         routes = routes.merge(root);
     }
     let doc = openapi::finish(doc);
-    let state = AppState(Arc::new(Shared { service, openapi: doc.to_json().unwrap_or_default(), rendered_clients: Default::default() }));
+    let state = AppState(Arc::new(Shared {
+        service,
+        openapi: doc.to_json().unwrap_or_default(),
+        rendered_clients: Default::default(),
+        metrics: limits.metrics,
+    }));
     let routes = routes
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(middleware::route_not_found)

@@ -2,7 +2,7 @@
 //! problem-type pages that `type` URIs point to.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use crate::api::json::Json;
 use serde::Serialize;
@@ -84,10 +84,43 @@ pub async fn problem_type(PathId(code): PathId) -> Result<Response, ApiError> {
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus metrics",
     description = "Requests by route template and status, latency histograms, rate-limit rejections and the \
-        database pool, in the Prometheus text format. No personal data: routes are templates. Unauthenticated, \
-        like /healthz; expose it only to your monitoring network.",
-    responses((status = 200, description = "Metrics", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = super::metrics::render(state.service.pool_status());
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+        database pool, in the Prometheus text format. No personal data: routes are templates. Open to anyone \
+        who can reach it unless the server runs with `--metrics-token` (then `Authorization: Bearer <token>`) \
+        or `--metrics-bind` (then only on that address; 404 here).",
+    responses((status = 200, description = "Metrics", content_type = "text/plain"),
+        (status = 401, description = "`--metrics-token` is set and the request does not carry it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Metrics are served on their own address (`--metrics-bind`)", body = Problem, content_type = "application/problem+json")))]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if state.metrics.elsewhere {
+        return Err(ApiError::RouteNotFound);
+    }
+    render_metrics(&state.service, &state.metrics, &headers)
+}
+
+/// What the metrics listener (`--metrics-bind`) serves with.
+#[derive(Clone)]
+pub struct MetricsState {
+    pub service: crate::service::Service,
+    pub access: super::MetricsAccess,
+}
+
+pub async fn metrics_only(State(state): State<MetricsState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    render_metrics(&state.service, &state.access, &headers)
+}
+
+fn render_metrics(service: &crate::service::Service, access: &super::MetricsAccess, headers: &HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = &access.token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim().as_bytes());
+        let matches = presented.is_some_and(|p| bool::from(subtle::ConstantTimeEq::ct_eq(p, token.as_bytes())));
+        if !matches {
+            return Err(ServiceError::Unauthenticated.into());
+        }
+    }
+    let body = super::metrics::render(service.pool_status());
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }

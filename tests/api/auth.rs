@@ -196,14 +196,7 @@ async fn an_expired_key_is_refused(app: TestApp) {
 
 /// Another node on the same database: its own service, so its own key cache.
 async fn second_node(app: &TestApp) -> String {
-    let service = clientele::service::Service::new(app.service.store());
-    let router = clientele::api::router(service);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
-    });
-    format!("http://{addr}")
+    app.second_node(clientele::service::Limits::default()).await
 }
 
 async fn a_key_revoked_on_another_node_is_refused_there_within_a_second(app: TestApp) {

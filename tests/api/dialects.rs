@@ -39,13 +39,7 @@ async fn every_dialect_route_is_documented_and_tagged_with_its_dialect(app: Test
 /// Serves the same service with CalmIntake also mounted at `/`.
 async fn root_node(app: &TestApp) -> String {
     let options = clientele::api::HttpOptions { root_dialect: Some(clientele::dialects::Dialect::Calmintake), ..Default::default() };
-    let router = clientele::api::router_with(app.service.clone(), options);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
-    });
-    format!("http://{addr}")
+    crate::helpers::serve_with(app.service.clone(), options, Default::default()).await
 }
 
 async fn a_root_dialect_answers_at_slash_and_v1_stays_canonical(app: TestApp) {

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use clientele::api::HttpOptions;
+use clientele::server::connections::ConnectionLimits;
 use clientele::service::Service;
 use clientele::store::postgres::{PgSettings, PgStore};
 use clientele::store::sqlite::SqliteStore;
@@ -67,6 +69,19 @@ pub async fn fresh_store(backend: Backend, dir: &std::path::Path) -> (Arc<dyn St
     }
 }
 
+/// Serves `service` on a free port with the stack `clientele serve` runs,
+/// default options; returns its base URL.
+pub async fn serve(service: Service) -> String {
+    serve_with(service, HttpOptions::default(), ConnectionLimits::default()).await
+}
+
+pub async fn serve_with(service: Service, http: HttpOptions, limits: ConnectionLimits) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(clientele::server::run(listener, service, http, limits, std::future::pending()));
+    format!("http://{addr}")
+}
+
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
@@ -92,15 +107,9 @@ impl TestApp {
         let (store, postgres_database) = fresh_store(backend, dir.path()).await;
         let service = Service::new(store);
         let firm = service.create_firm("Test Firm").await.expect("create firm");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let router = clientele::api::router(service.clone());
-        tokio::spawn(async move {
-            let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener, app).await.expect("serve");
-        });
+        let base = serve(service.clone()).await;
         Self {
-            base: format!("http://{addr}"),
+            base,
             http: reqwest::Client::new(),
             admin_key: firm.admin_key.secret.expose().to_string(),
             firm_id: firm.firm.id.to_string(),
@@ -118,14 +127,7 @@ impl TestApp {
     /// Another node on the same store, with its own limits and caches;
     /// returns its base URL.
     pub async fn second_node(&self, limits: clientele::service::Limits) -> String {
-        let service = Service::with_limits(self.service.store(), limits);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let router = clientele::api::router(service);
-        tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("serve");
-        });
-        format!("http://{addr}")
+        serve(Service::with_limits(self.service.store(), limits)).await
     }
 
     /// A second store on the test's database, opened as a restarted server

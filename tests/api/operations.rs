@@ -50,14 +50,8 @@ async fn metrics_count_rate_limit_rejections_and_show_the_pool(app: TestApp) {
     assert!(text.contains("clientele_store_connections_max "));
 }
 
-fn node(app: &TestApp, limits: clientele::api::HttpOptions) -> impl std::future::Future<Output = String> {
-    let router = clientele::api::router_with(app.service.clone(), limits);
-    async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        format!("http://{addr}")
-    }
+async fn node(app: &TestApp, limits: clientele::api::HttpOptions) -> String {
+    crate::helpers::serve_with(app.service.clone(), limits, Default::default()).await
 }
 
 async fn requests_past_the_concurrency_limit_are_shed_with_503(app: TestApp) {

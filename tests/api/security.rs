@@ -27,6 +27,11 @@ crate::store_tests!(
     invisible_names_are_refused_on_every_surface,
     target_urls_with_bad_ports_or_invisible_characters_are_refused,
     a_key_revoked_on_another_node_stops_within_that_nodes_cache_ttl,
+    an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout,
+    a_request_head_sent_slowly_is_cut_off_at_the_header_read_timeout,
+    a_connection_that_sends_nothing_is_closed_at_the_header_read_timeout,
+    metrics_can_require_a_token,
+    metrics_can_live_on_their_own_address,
 );
 
 async fn new_token(app: &TestApp) -> String {
@@ -505,4 +510,158 @@ async fn a_key_revoked_on_another_node_stops_within_that_nodes_cache_ttl(app: Te
     assert_eq!(get_on(&strict).await.unwrap().status(), StatusCode::UNAUTHORIZED, "a node without the cache refuses at once");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(get_on(&cached).await.unwrap().status(), StatusCode::UNAUTHORIZED, "and one with it once its TTL has passed");
+}
+
+mod raw {
+    //! Raw sockets, for what an HTTP client library hides.
+    use std::time::{Duration, Instant};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    pub async fn connect(base: &str) -> TcpStream {
+        TcpStream::connect(base.trim_start_matches("http://")).await.expect("connect")
+    }
+
+    /// Reads one response (head and a `Content-Length` body) off `stream`.
+    pub async fn response(stream: &mut TcpStream) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("a response in time").expect("read");
+            assert!(n > 0, "closed before a whole response: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                    .unwrap_or(0);
+                if got.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+        }
+    }
+
+    /// How long until the server closes `stream` (reading and dropping
+    /// anything it sends), or `None` if it stays open for `limit`.
+    pub async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let mut buf = [0u8; 1024];
+        loop {
+            match tokio::time::timeout(limit.saturating_sub(started.elapsed()), stream.read(&mut buf)).await {
+                Err(_) => return None,
+                Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+
+    pub async fn send(stream: &mut TcpStream, text: &str) -> std::io::Result<()> {
+        stream.write_all(text.as_bytes()).await
+    }
+}
+
+fn limits(header_read_secs: u64, keep_alive_secs: u64) -> clientele::server::connections::ConnectionLimits {
+    use std::time::Duration;
+    clientele::server::connections::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(header_read_secs),
+        keep_alive_timeout: Duration::from_secs(keep_alive_secs),
+    }
+}
+
+const HEALTH: &str = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+async fn an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(app: TestApp) {
+    use std::time::Duration;
+    let base = crate::helpers::serve_with(app.service.clone(), Default::default(), limits(30, 1)).await;
+    let mut stream = raw::connect(&base).await;
+    // Requests closer together than the timeout share the connection.
+    for _ in 0..3 {
+        raw::send(&mut stream, HEALTH).await.unwrap();
+        assert!(raw::response(&mut stream).await.starts_with("HTTP/1.1 200"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let closed = raw::closed_within(&mut stream, Duration::from_secs(5)).await;
+    let closed = closed.expect("an idle connection is closed");
+    assert!(closed < Duration::from_millis(1500), "closed after {closed:?}, past the 1 s keep-alive timeout");
+}
+
+async fn a_request_head_sent_slowly_is_cut_off_at_the_header_read_timeout(app: TestApp) {
+    use std::time::{Duration, Instant};
+    let base = crate::helpers::serve_with(app.service.clone(), Default::default(), limits(1, 30)).await;
+    // Served once, so the connection is a kept-alive one.
+    let mut stream = raw::connect(&base).await;
+    raw::send(&mut stream, HEALTH).await.unwrap();
+    raw::response(&mut stream).await;
+    let started = Instant::now();
+    raw::send(&mut stream, "GET /healthz HTTP/1.1\r\n").await.unwrap();
+    let mut cut = false;
+    for i in 0..12 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if raw::send(&mut stream, &format!("X-Slow-{i}: 1\r\n")).await.is_err() {
+            cut = true;
+            break;
+        }
+        if raw::closed_within(&mut stream, Duration::from_millis(1)).await.is_some() {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "a head dribbled out over 3 s was never cut off");
+    assert!(started.elapsed() < Duration::from_millis(2500), "cut only after {:?}", started.elapsed());
+    // A head that is merely split, well within the limit, is served.
+    let mut stream = raw::connect(&base).await;
+    raw::send(&mut stream, "GET /healthz HTTP/1.1\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    raw::send(&mut stream, "Host: x\r\n\r\n").await.unwrap();
+    assert!(raw::response(&mut stream).await.starts_with("HTTP/1.1 200"));
+}
+
+async fn a_connection_that_sends_nothing_is_closed_at_the_header_read_timeout(app: TestApp) {
+    use std::time::Duration;
+    let base = crate::helpers::serve_with(app.service.clone(), Default::default(), limits(1, 30)).await;
+    let mut stream = raw::connect(&base).await;
+    let closed = raw::closed_within(&mut stream, Duration::from_secs(5)).await.expect("a silent connection is closed");
+    assert!(closed < Duration::from_millis(1800), "closed after {closed:?}");
+}
+
+async fn metrics_can_require_a_token(app: TestApp) {
+    let http = clientele::api::HttpOptions {
+        metrics: clientele::api::MetricsAccess { token: Some("s3cret-token".into()), elsewhere: false },
+        ..Default::default()
+    };
+    let base = crate::helpers::serve_with(app.service.clone(), http, Default::default()).await;
+    let get = |auth: Option<&str>| {
+        let request = app.http.get(format!("{base}/metrics"));
+        match auth {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
+        .send()
+    };
+    for refused in [None, Some("Bearer wrong"), Some("Bearer s3cret-tokenX"), Some("Basic s3cret-token")] {
+        expect_problem(get(refused).await.unwrap(), StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    let response = get(Some("Bearer s3cret-token")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("clientele_"));
+    // The default stays open (a scraper on a private network).
+    assert_eq!(app.http.get(app.url("/metrics")).send().await.unwrap().status(), StatusCode::OK);
+}
+
+async fn metrics_can_live_on_their_own_address(app: TestApp) {
+    let http = clientele::api::HttpOptions { metrics: clientele::api::MetricsAccess { token: None, elsewhere: true }, ..Default::default() };
+    let base = crate::helpers::serve_with(app.service.clone(), http, Default::default()).await;
+    expect_problem(app.http.get(format!("{base}/metrics")).send().await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let metrics = clientele::api::metrics_router(app.service.clone(), None);
+    tokio::spawn(clientele::server::connections::serve(listener, metrics, Default::default(), std::future::pending()));
+    let response = app.http.get(format!("http://{addr}/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("clientele_"));
+    // Nothing else is served there.
+    assert_eq!(app.http.get(format!("http://{addr}/v1/clients")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }

@@ -1,5 +1,8 @@
 //! Starting and stopping the HTTP server.
 
+pub mod connections;
+
+use std::future::Future;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -58,19 +61,34 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     bootstrap(&service).await?;
     spawn_purger(service.clone(), config.purge_interval_secs);
     let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    if let Some(bind) = config.metrics_bind {
+        let metrics = TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind} for metrics: {e}"))?;
+        let app = crate::api::metrics_router(service.clone(), config.metrics_token.clone());
+        tokio::spawn(connections::serve(metrics, app, config.connection_limits(), std::future::pending()));
+        tracing::info!(bind = %bind, "metrics listening");
+    }
     tracing::info!(
         bind = %config.bind,
         database_url = %redact(&config.store.database_url),
         version = env!("CARGO_PKG_VERSION"),
         "clientele listening"
     );
-    let app = crate::api::router_with(service, config.http());
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    run(listener, service, config.http(), config.connection_limits(), shutdown_signal()).await;
     tracing::info!("clientele stopped");
     Ok(())
+}
+
+/// Serves `service` on `listener` the way `clientele serve` does (the
+/// whole HTTP stack, the connection timeouts), until `shutdown` resolves and
+/// the requests in flight are answered. Tests serve through this too.
+pub async fn run(
+    listener: TcpListener,
+    service: Service,
+    http: crate::api::HttpOptions,
+    limits: connections::ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    connections::serve(listener, crate::api::router_with(service, http), limits, shutdown).await;
 }
 
 /// Purges expired soft-deleted records now and then, in the background.
