@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod problem;
 pub mod system;
 pub mod v1;
+pub mod written;
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -18,7 +18,10 @@ use super::v1::views::SparseRecord;
     info(
         title = "Clientele",
         description = "Multi-tenant client-records API. Errors are RFC 9457 problem details \
-            (`application/problem+json`) with a stable `code`.",
+            (`application/problem+json`) with a stable `code`. Send one credential: `X-Api-Key` or \
+            `Authorization: Bearer` (both, or either twice, is a 400). Write does not imply read: a write \
+            (create, update, replace, restore, convert) answers a key without the resource's read scope \
+            with the fields the server owns only (ids, `version`, times), on every surface.",
         license(name = "Apache-2.0")
     ),
     components(schemas(Problem, FieldErrorView, SparseRecord)),

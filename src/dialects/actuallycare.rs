@@ -20,6 +20,7 @@ use super::ProblemParts;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::written::written;
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::client::{parse_document, Client, ClientKind};
@@ -319,6 +320,13 @@ impl ClientEnvelope {
     fn new(client: &Client, region: &Region) -> Self {
         Self { success: true, data: ClientView::new(client, region) }
     }
+}
+
+/// A written client in the envelope, as `actor` may see it ([`crate::api::written`]).
+fn written_envelope(actor: &crate::service::Actor, client: &Client) -> Value {
+    const OWNED: &[&str] = &["id", "version", "created_at", "updated_at"];
+    let view = ClientView::new(client, &actor.firm.settings.phone_region());
+    serde_json::json!({ "success": true, "data": written(actor, Scope::ClientsRead, view, OWNED) })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -643,8 +651,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     let mut doc = to_canonical(body, Write::Create(&actor.firm.settings))?;
     doc.insert("kind".into(), "person".into());
     let client = state.service.create_client(&actor, &doc).await?;
-    let region = actor.firm.settings.phone_region();
-    Ok((StatusCode::CREATED, Json(ClientEnvelope::new(&client, &region))).into_response())
+    Ok((StatusCode::CREATED, Json(written_envelope(&actor, &client))).into_response())
 }
 
 #[utoipa::path(
@@ -695,7 +702,7 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     let pre = precondition(&HeaderMap::new(), Some(&mut body))?;
     let patch = to_canonical(body, Write::Update)?;
     let client = state.service.update_client(&actor, id, &patch, pre).await?;
-    Ok(Json(ClientEnvelope::new(&client, &actor.firm.settings.phone_region())).into_response())
+    Ok(Json(written_envelope(&actor, &client)).into_response())
 }
 
 #[utoipa::path(

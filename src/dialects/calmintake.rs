@@ -19,6 +19,7 @@ use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::v1::clients::client_id;
 use crate::api::AppState;
+use crate::api::written::written;
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::domain::client::{Address, Client};
@@ -117,6 +118,9 @@ impl From<&Matter> for MatterView {
 }
 
 /// A client, as Get, Create and Update return it.
+/// What a write shows a key that may not read clients ([`crate::api::written`]).
+const OWNED: &[&str] = &["id", "created_at", "updated_at"];
+
 #[derive(Serialize, ToSchema)]
 #[schema(as = CalmintakeClient)]
 pub struct ClientView {
@@ -288,7 +292,8 @@ fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiE
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     let client = state.service.create_client(&actor, &to_canonical(body)?).await?;
-    Ok((StatusCode::CREATED, Json(ClientEnvelope { data: ClientView::new(&client, None) })).into_response())
+    let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "data": data }))).into_response())
 }
 
 #[utoipa::path(
@@ -393,5 +398,9 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     let mut patch = to_canonical(body)?;
     patch.remove("kind");
     let client = state.service.update_client(&actor, id, &patch, Precondition::default()).await?;
+    if actor.require(Scope::ClientsRead).is_err() {
+        let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
+        return Ok(Json(serde_json::json!({ "data": data })).into_response());
+    }
     with_matters(&state, &actor, &client).await
 }

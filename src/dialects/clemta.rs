@@ -21,6 +21,7 @@ use super::ProblemParts;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::written::written;
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::client::{parse_document, Client, ClientKind};
@@ -315,7 +316,7 @@ fn client_ref(raw: &str) -> Option<ClientId> {
 /// canonical rules.
 fn to_canonical(body: &Map<String, Value>, firm: &FirmSettings) -> Result<Map<String, Value>, ApiError> {
     let mut errors = Vec::new();
-    if let Err(ApiError::Service(ServiceError::Invalid(unknown))) = refuse_unknown(body, KNOWN) {
+    if let Err(ServiceError::Invalid(unknown)) = refuse_unknown(body, KNOWN) {
         errors.extend(unknown);
     }
     // In the seed's order, so `details` reads like the documentation.
@@ -492,7 +493,9 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     actor.require(Scope::ClientsWrite)?;
     let doc = to_canonical(&body, &actor.firm.settings)?;
     let client = state.service.create_client(&actor, &doc).await.map_err(company_not_found)?;
-    Ok(Json(ContactEnvelope::new("Contact created successfully", &client)).into_response())
+    const OWNED: &[&str] = &["id", "created_at", "updated_at"];
+    let data = written(&actor, Scope::ClientsRead, ContactView::new(&client), OWNED);
+    Ok(Json(serde_json::json!({ "success": true, "message": "Contact created successfully", "data": data })).into_response())
 }
 
 #[utoipa::path(

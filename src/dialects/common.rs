@@ -59,7 +59,7 @@ pub fn unix_seconds(t: Timestamp) -> i64 {
 }
 
 /// 400 naming each field of `body` the dialect doesn't know.
-pub fn refuse_unknown(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
+pub fn refuse_unknown(body: &Map<String, Value>, known: &[&str]) -> Result<(), ServiceError> {
     let errors: Vec<_> = body
         .keys()
         .filter(|k| !known.contains(&k.as_str()))
@@ -68,6 +68,6 @@ pub fn refuse_unknown(body: &Map<String, Value>, known: &[&str]) -> Result<(), A
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ServiceError::Invalid(errors).into())
+        Err(ServiceError::Invalid(errors))
     }
 }

@@ -19,9 +19,10 @@ use super::ProblemParts;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::written::written;
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
-use crate::domain::client::{Client, ClientKind};
+use crate::domain::client::{Client, ClientFields, ClientKind};
 use crate::domain::field::FieldError;
 use crate::service::clients::{ListRequest, Precondition};
 use crate::service::ServiceError;
@@ -121,6 +122,12 @@ impl From<&Client> for ClientView {
     }
 }
 
+/// A written client in the envelope, as `actor` may see it ([`crate::api::written`]).
+fn written_envelope(actor: &crate::service::Actor, client: &Client) -> Json<Value> {
+    const OWNED: &[&str] = &["id", "createdAt", "updatedAt"];
+    Json(serde_json::json!({ "data": written(actor, Scope::ClientsRead, ClientView::from(client), OWNED) }))
+}
+
 #[derive(Serialize, ToSchema)]
 #[schema(as = FullEngageClientEnvelope)]
 pub struct ClientEnvelope {
@@ -204,11 +211,11 @@ fn split_name(value: &Value) -> Result<(String, String), FieldError> {
 
 /// The canonical fields for a body's `name`: a company's name, or a person's
 /// first and last name.
-fn name_fields(value: &Value, kind: ClientKind, doc: &mut Map<String, Value>) -> Result<(), ApiError> {
+fn name_fields(value: &Value, kind: ClientKind, doc: &mut Map<String, Value>) -> Result<(), ServiceError> {
     match kind {
         ClientKind::Company => {
             if !value.is_string() {
-                return Err(ServiceError::invalid("name", if value.is_null() { "is required" } else { "must be a string" }).into());
+                return Err(ServiceError::invalid("name", if value.is_null() { "is required" } else { "must be a string" }));
             }
             doc.insert("name".into(), value.clone());
         }
@@ -223,10 +230,10 @@ fn name_fields(value: &Value, kind: ClientKind, doc: &mut Map<String, Value>) ->
 
 /// The canonical document (or merge patch) for a Full Engage body; `kind` is
 /// the client's (a new client is a person).
-fn to_canonical(mut body: Map<String, Value>, kind: ClientKind) -> Result<Map<String, Value>, ApiError> {
+fn to_canonical(mut body: Map<String, Value>, kind: ClientKind) -> Result<Map<String, Value>, ServiceError> {
     refuse_unknown(&body, WRITABLE)?;
     if body.get("status").is_some_and(Value::is_null) {
-        return Err(ServiceError::invalid("status", "must be a status, not null").into());
+        return Err(ServiceError::invalid("status", "must be a status, not null"));
     }
     if let Some(name) = body.remove("name") {
         name_fields(&name, kind, &mut body)?;
@@ -324,7 +331,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     let mut doc = to_canonical(body, ClientKind::Person)?;
     doc.insert("kind".into(), "person".into());
     let client = state.service.create_client(&actor, &doc).await?;
-    Ok((StatusCode::CREATED, ClientEnvelope::of(&client)).into_response())
+    Ok((StatusCode::CREATED, written_envelope(&actor, &client)).into_response())
 }
 
 #[utoipa::path(
@@ -351,8 +358,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
 #[utoipa::path(
     patch, path = "/api/v1/clients/{id}", tag = TAG,
     summary = "Update Client",
-    description = "Requires `clients:write` (and `clients:read` to change `name`). Only the fields sent change; \
-        `null` clears `phone` or `notes`.",
+    description = "Requires `clients:write`. Only the fields sent change; `null` clears `phone` or `notes`.",
     params(("id" = String, Path, description = "The client's UUID")),
     request_body(content = ClientUpdate, content_type = "application/json"),
     responses(
@@ -371,26 +377,21 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
     let id = uuid_client_id(&id)?;
-    // How `name` maps depends on whether the client is a person or a company,
-    // so a rename reads the client first (and needs `clients:read` too).
-    // Should another surface change the kind meanwhile, the service refuses
-    // the names that no longer fit with a 400.
-    let mut body = body;
-    let kind = match body.get("name") {
-        Some(name) => {
-            let current = state.service.get_client(&actor, id).await?.fields;
-            // A read-modify-write sends the name back unchanged: it must not
-            // re-split a name stored in other parts ("Jean" + "de la Cruz").
-            if name.as_str().is_some_and(|n| n.trim() == current.display_name()) {
-                body.remove("name");
-            }
-            current.kind
+    refuse_unknown(&body, WRITABLE)?;
+    // How `name` maps depends on whether the client is a person or a
+    // company: the patch is made from the client being changed, inside the
+    // service's read-modify-write (so a write-only key can rename).
+    let patch_of = |current: &ClientFields| {
+        let mut body = body.clone();
+        // A read-modify-write sends the name back unchanged: it must not
+        // re-split a name stored in other parts ("Jean" + "de la Cruz").
+        if body.get("name").and_then(Value::as_str).is_some_and(|n| n.trim() == current.display_name()) {
+            body.remove("name");
         }
-        None => ClientKind::Person,
+        to_canonical(body, current.kind)
     };
-    let patch = to_canonical(body, kind)?;
-    let client = state.service.update_client(&actor, id, &patch, Precondition::default()).await?;
-    Ok(ClientEnvelope::of(&client).into_response())
+    let client = state.service.update_client_with(&actor, id, Precondition::default(), patch_of).await?;
+    Ok(written_envelope(&actor, &client).into_response())
 }
 
 #[utoipa::path(

@@ -120,10 +120,23 @@ impl Service {
 
     /// JSON merge patch (RFC 7396) of the client's writable fields.
     pub async fn update_client(&self, actor: &Actor, id: ClientId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<Client> {
+        self.update_client_with(actor, id, pre, |_| Ok(patch.clone())).await
+    }
+
+    /// A merge patch made from the client it changes (for a surface whose
+    /// fields map differently for a person and a company). Needs only
+    /// `clients:write`: the client is read for the write, not shown.
+    pub async fn update_client_with(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        pre: Precondition,
+        patch_of: impl Fn(&ClientFields) -> ServiceResult<Map<String, Value>>,
+    ) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
-        let patch = Value::Object(patch.clone());
         let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
         self.write_client(actor, id, &pre, "client.updated", |current| {
+            let patch = Value::Object(patch_of(&current.fields)?);
             let mut doc = Value::Object(to_document(&current.fields));
             merge_patch(&mut doc, &patch);
             let mut fields = parse(actor, &doc)?;

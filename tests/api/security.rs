@@ -32,6 +32,7 @@ crate::store_tests!(
     a_connection_that_sends_nothing_is_closed_at_the_header_read_timeout,
     metrics_can_require_a_token,
     metrics_can_live_on_their_own_address,
+    a_write_only_key_gets_back_only_what_the_server_owns_on_every_surface,
 );
 
 async fn new_token(app: &TestApp) -> String {
@@ -335,9 +336,10 @@ async fn every_reference_a_write_makes_is_checked_on_every_surface(app: TestApp)
     // Clemta's company_id.
     let their_company = expect_status(app.post("/v1/clients", &other, &json!({"kind": "company", "name": "Theirs Inc"})).await, StatusCode::CREATED).await;
     let their_uuid = their_company["data"]["id"].as_str().unwrap().parse::<clientele::domain::ids::ClientId>().unwrap().as_uuid();
-    let body = json!({"full_name": "Ann Lee", "type": "customer", "company_id": their_uuid.to_string()});
+    let body = json!({"full_name": "Ann Lee", "type": "customer", "email": "ann.clemta@example.com", "company_id": their_uuid.to_string()});
     let response = app.post("/compat/clemta/contacts", &app.admin_key, &body).await;
-    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "COMPANY_NOT_FOUND");
     // Nothing of the other firm was touched, and nothing here points there.
     let dump = app.dump_database().await;
     let their_hex = hex(their_uuid.as_bytes());
@@ -664,4 +666,84 @@ async fn metrics_can_live_on_their_own_address(app: TestApp) {
     assert!(response.text().await.unwrap().contains("clientele_"));
     // Nothing else is served there.
     assert_eq!(app.http.get(format!("http://{addr}/v1/clients")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
+/// What a record written by an admin holds that a write-only key must not
+/// see in any response.
+const PRIVATE: [&str; 5] = ["hidden.ann", "PRIVATE-NOTE", "7654321", "CF-SECRET", "Annabel"];
+
+/// A 2xx answer that names the record but holds none of [`PRIVATE`].
+async fn shows_nothing_private(response: reqwest::Response, what: &str) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{what}: {status} {text}");
+    for private in PRIVATE {
+        assert!(!text.contains(private), "{what} shows {private}: {text}");
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn a_write_only_key_gets_back_only_what_the_server_owns_on_every_surface(app: TestApp) {
+    let client = app
+        .create_client(json!({"first_name": "Annabel", "last_name": "Lee", "email": "hidden.ann@example.com", "phone": "+15557654321",
+            "notes": "PRIVATE-NOTE", "custom_fields": {"k": "CF-SECRET"}}))
+        .await;
+    let id = client["id"].as_str().unwrap().to_string();
+    let uuid = id.parse::<clientele::domain::ids::ClientId>().unwrap().as_uuid().to_string();
+    let writer = app.key("clients:write").await;
+    // /v1: an empty PATCH, a PUT that changes nothing private, a restore.
+    let body = shows_nothing_private(app.patch(&format!("/v1/clients/{id}"), &writer, &json!({})).await, "v1 PATCH").await;
+    let mut owned: Vec<&str> = body["data"].as_object().unwrap().keys().map(String::as_str).collect();
+    owned.sort_unstable();
+    assert_eq!(owned, ["created_at", "id", "updated_at", "version"]);
+    assert_eq!(body["data"]["id"], id.as_str());
+    shows_nothing_private(app.patch(&format!("/v1/clients/{id}"), &writer, &json!({"tags": ["t"]})).await, "v1 PATCH tags").await;
+    expect_status(app.delete(&format!("/v1/clients/{id}"), &writer).await, StatusCode::NO_CONTENT).await;
+    shows_nothing_private(app.post(&format!("/v1/clients/{id}/restore"), &writer, &json!({})).await, "v1 restore").await;
+    // The dialects.
+    for (method, path, body) in [
+        (Method::PATCH, format!("/compat/calmintake/api/v1/clients/{id}"), json!({})),
+        (Method::PUT, format!("/compat/actuallycare/v1/clients/{uuid}"), json!({})),
+        (Method::PATCH, format!("/compat/full-engage/api/v1/clients/{uuid}"), json!({})),
+        (Method::PATCH, format!("/compat/full-engage/api/v1/clients/{uuid}"), json!({"name": "Annabel Lee"})),
+    ] {
+        let response = app.request(method.clone(), &path, &writer).json(&body).send().await.unwrap();
+        shows_nothing_private(response, &format!("{method} {path}")).await;
+    }
+    // A write-only key sees its own creation only as ids and times too.
+    let created = app.post("/v1/clients", &writer, &json!({"first_name": "Annabel", "last_name": "Two", "notes": "PRIVATE-NOTE"})).await;
+    shows_nothing_private(created, "v1 create").await;
+    let company = app.create_client(json!({"kind": "company", "name": "Acme"})).await;
+    let company_uuid = company["id"].as_str().unwrap().parse::<clientele::domain::ids::ClientId>().unwrap().as_uuid().to_string();
+    let body = json!({"full_name": "Annabel Three", "type": "customer", "email": "hidden.ann3@example.com", "company_id": company_uuid});
+    shows_nothing_private(app.post("/compat/clemta/contacts", &writer, &body).await, "clemta create").await;
+    // Matters, notes and leads, with their own write scopes.
+    let matter = expect_status(
+        app.post("/v1/matters", &app.admin_key, &json!({"client_id": id, "title": "Annabel's sale", "description": "PRIVATE-NOTE"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let matter_path = format!("/v1/matters/{}", matter["data"]["id"].as_str().unwrap());
+    let matters = app.key("matters:write").await;
+    shows_nothing_private(app.patch(&matter_path, &matters, &json!({})).await, "matter PATCH").await;
+    let note = expect_status(app.post(&format!("/v1/clients/{id}/notes"), &app.admin_key, &json!({"body": "PRIVATE-NOTE"})).await, StatusCode::CREATED).await;
+    let notes = app.key("notes:write").await;
+    shows_nothing_private(app.patch(&format!("/v1/notes/{}", note["data"]["id"].as_str().unwrap()), &notes, &json!({})).await, "note PATCH").await;
+    shows_nothing_private(app.post(&format!("/v1/clients/{id}/notes"), &notes, &json!({"body": "PRIVATE-NOTE again"})).await, "note create").await;
+    let lead = expect_status(app.post("/v1/leads", &app.admin_key, &json!({"first_name": "Annabel", "message": "PRIVATE-NOTE"})).await, StatusCode::CREATED).await;
+    let lead_path = format!("/v1/leads/{}", lead["data"]["id"].as_str().unwrap());
+    let leads = app.key("leads:write,clients:write").await;
+    shows_nothing_private(app.patch(&lead_path, &leads, &json!({})).await, "lead PATCH").await;
+    let body = json!({"client": {"last_name": "Lead", "email": "hidden.ann.lead@example.com"}});
+    let converted = shows_nothing_private(app.post(&format!("{lead_path}/convert"), &leads, &body).await, "convert").await;
+    assert!(converted["data"]["client"]["id"].is_string() && converted["data"]["lead"]["id"].is_string(), "{converted}");
+    shows_nothing_private(
+        app.post("/compat/clio-grow/api/v1/inbox_leads", &leads, &json!({"data": {"first_name": "Annabel", "last_name": "Cg"}})).await,
+        "clio-grow lead create",
+    )
+    .await;
+    // A key with the read scope still gets the whole record.
+    let both = app.key("clients:read,clients:write").await;
+    let whole = expect_status(app.patch(&format!("/v1/clients/{id}"), &both, &json!({})).await, StatusCode::OK).await;
+    assert_eq!(whole["data"]["email"], "hidden.ann@example.com");
 }

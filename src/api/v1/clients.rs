@@ -10,6 +10,9 @@ use super::select::{Fields, CLIENT_FIELDS};
 use super::views::{ClientEnvelope, ClientList, ClientReadEnvelope, ClientReadList, ClientView, ClientWrite, Pagination};
 use crate::api::extract::{PathId, etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
 use crate::api::problem::{ApiError, Problem};
+use crate::api::written::{written, CANONICAL_OWNED};
+use crate::domain::api_key::Scope;
+use crate::service::Actor;
 use crate::api::AppState;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm};
 use crate::domain::client::{Client, ClientKind};
@@ -25,8 +28,10 @@ pub(crate) fn client_id(raw: &str) -> Result<ClientId, ApiError> {
     raw.parse().map_err(|_| ApiError::Service(ServiceError::NotFound("client")))
 }
 
-fn one(status: StatusCode, client: &Client) -> Response {
-    let mut response = (status, Json(ClientEnvelope { data: ClientView::from(client) })).into_response();
+/// A written client, as `actor` may see it (see [`crate::api::written`]).
+fn one(status: StatusCode, actor: &Actor, client: &Client) -> Response {
+    let data = written(actor, Scope::ClientsRead, ClientView::from(client), CANONICAL_OWNED);
+    let mut response = (status, Json(serde_json::json!({ "data": data }))).into_response();
     if let Ok(tag) = HeaderValue::from_str(&etag(client.version)) {
         response.headers_mut().insert(header::ETAG, tag);
     }
@@ -46,7 +51,7 @@ fn one(status: StatusCode, client: &Client) -> Response {
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     let client = state.service.create_client(&actor, &body).await?;
-    let mut response = one(StatusCode::CREATED, &client);
+    let mut response = one(StatusCode::CREATED, &actor, &client);
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/clients/{}", client.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -139,7 +144,7 @@ pub async fn update(
     let id = client_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
     let client = state.service.update_client(&actor, id, &body, pre).await?;
-    Ok(one(StatusCode::OK, &client))
+    Ok(one(StatusCode::OK, &actor, &client))
 }
 
 #[utoipa::path(
@@ -166,7 +171,7 @@ pub async fn replace(
     let id = client_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
     let client = state.service.replace_client(&actor, id, &body, pre).await?;
-    Ok(one(StatusCode::OK, &client))
+    Ok(one(StatusCode::OK, &actor, &client))
 }
 
 #[utoipa::path(
@@ -203,7 +208,7 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
 )]
 pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let client = state.service.restore_client(&actor, client_id(&id)?).await?;
-    Ok(one(StatusCode::OK, &client))
+    Ok(one(StatusCode::OK, &actor, &client))
 }
 
 #[utoipa::path(

@@ -7,7 +7,7 @@ use crate::api::json::Json;
 use serde_json::Value;
 
 use super::record_views::{
-    ConversionEnvelope, ConversionView, IntakeSubmission, IntakeTokenEnvelope, IntakeTokenList, IntakeTokenView,
+    ConversionEnvelope, IntakeSubmission, IntakeTokenEnvelope, IntakeTokenList, IntakeTokenView,
     IntakeTokenWrite, LeadConvert, LeadEnvelope, LeadList, LeadView, LeadWrite, MatterView,
 };
 use super::records::{created, list_request, one, one_of, page, path_id};
@@ -16,6 +16,8 @@ use super::views::ClientView;
 use crate::api::extract::{precondition, Auth, FormOrJson, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::middleware::current_request_id;
 use crate::api::problem::{ApiError, Problem};
+use crate::api::written::{written, CANONICAL_OWNED};
+use crate::domain::api_key::Scope;
 use crate::api::idempotency::Secrets;
 use crate::api::AppState;
 use crate::domain::ids::{IntakeTokenId, LeadId};
@@ -36,7 +38,7 @@ fn lead_id(raw: &str) -> Result<LeadId, ApiError> {
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     let lead = state.service.create_lead(&actor, &body).await?;
-    Ok(created(LeadView::from(&lead), lead.version, format!("/v1/leads/{}", lead.id())))
+    Ok(created(written(&actor, Scope::LeadsRead, LeadView::from(&lead), CANONICAL_OWNED), lead.version, format!("/v1/leads/{}", lead.id())))
 }
 
 #[utoipa::path(
@@ -51,7 +53,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let lead = state.service.get_lead(&actor, lead_id(&id)?).await?;
-    Ok(one(StatusCode::OK, LeadView::from(&lead), lead.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::LeadsRead, LeadView::from(&lead), CANONICAL_OWNED), lead.version))
 }
 
 #[utoipa::path(
@@ -78,7 +80,7 @@ pub async fn update(
     let id = lead_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
     let lead = state.service.update_lead(&actor, id, &body, pre).await?;
-    Ok(one(StatusCode::OK, LeadView::from(&lead), lead.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::LeadsRead, LeadView::from(&lead), CANONICAL_OWNED), lead.version))
 }
 
 #[utoipa::path(
@@ -124,12 +126,12 @@ pub async fn convert(State(state): State<AppState>, Auth(actor): Auth, PathId(id
     let id = lead_id(&id)?;
     let request = convert_request(&body)?;
     let done = state.service.convert_lead(&actor, id, request).await?;
-    let view = ConversionView {
-        lead: LeadView::from(&done.lead),
-        client: ClientView::from(&done.client),
-        matter: done.matter.as_ref().map(MatterView::from),
-    };
-    let mut response = (StatusCode::CREATED, Json(ConversionEnvelope { data: view })).into_response();
+    let view = serde_json::json!({
+        "lead": written(&actor, Scope::LeadsRead, LeadView::from(&done.lead), CANONICAL_OWNED),
+        "client": written(&actor, Scope::ClientsRead, ClientView::from(&done.client), CANONICAL_OWNED),
+        "matter": done.matter.as_ref().map(|m| written(&actor, Scope::MattersRead, MatterView::from(m), CANONICAL_OWNED)),
+    });
+    let mut response = (StatusCode::CREATED, Json(serde_json::json!({ "data": view }))).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/clients/{}", done.client.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }

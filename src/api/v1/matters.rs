@@ -10,6 +10,8 @@ use super::select::{Fields, MATTER_FIELDS};
 use super::views::{MatterReadEnvelope, MatterReadList};
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::{ApiError, Problem};
+use crate::api::written::{written, CANONICAL_OWNED};
+use crate::domain::api_key::Scope;
 use crate::api::AppState;
 use crate::domain::ids::{ClientId, LeadId, MatterId};
 
@@ -27,7 +29,7 @@ fn matter_id(raw: &str) -> Result<MatterId, ApiError> {
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     let matter = state.service.create_matter(&actor, &body).await?;
-    Ok(created(MatterView::from(&matter), matter.version, format!("/v1/matters/{}", matter.id())))
+    Ok(created(written(&actor, Scope::MattersRead, MatterView::from(&matter), CANONICAL_OWNED), matter.version, format!("/v1/matters/{}", matter.id())))
 }
 
 #[utoipa::path(
@@ -73,7 +75,7 @@ pub async fn update(
     let id = matter_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
     let matter = state.service.update_matter(&actor, id, &body, pre).await?;
-    Ok(one(StatusCode::OK, MatterView::from(&matter), matter.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::MattersRead, MatterView::from(&matter), CANONICAL_OWNED), matter.version))
 }
 
 #[utoipa::path(
@@ -100,7 +102,7 @@ pub async fn replace(
     let id = matter_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
     let matter = state.service.replace_matter(&actor, id, &body, pre).await?;
-    Ok(one(StatusCode::OK, MatterView::from(&matter), matter.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::MattersRead, MatterView::from(&matter), CANONICAL_OWNED), matter.version))
 }
 
 #[utoipa::path(
@@ -134,7 +136,7 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
 )]
 pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let matter = state.service.restore_matter(&actor, matter_id(&id)?).await?;
-    Ok(one(StatusCode::OK, MatterView::from(&matter), matter.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::MattersRead, MatterView::from(&matter), CANONICAL_OWNED), matter.version))
 }
 
 #[utoipa::path(

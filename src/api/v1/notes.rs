@@ -9,6 +9,8 @@ use super::records::{created, list_request, one, page, path_id};
 use super::select::Fields;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::{ApiError, Problem};
+use crate::api::written::{written, CANONICAL_OWNED};
+use crate::domain::api_key::Scope;
 use crate::api::AppState;
 use crate::domain::ids::NoteId;
 use crate::domain::note::NoteParent;
@@ -27,7 +29,7 @@ fn matter_parent(raw: &str) -> Result<NoteParent, ApiError> {
 
 async fn create_on(state: &AppState, actor: &crate::service::Actor, parent: NoteParent, body: &serde_json::Map<String, serde_json::Value>) -> Result<Response, ApiError> {
     let note = state.service.create_note(actor, parent, body).await?;
-    Ok(created(NoteView::from(&note), note.version, format!("/v1/notes/{}", note.id())))
+    Ok(created(written(actor, Scope::NotesRead, NoteView::from(&note), CANONICAL_OWNED), note.version, format!("/v1/notes/{}", note.id())))
 }
 
 async fn list_on(state: &AppState, actor: &crate::service::Actor, parent: NoteParent, path: &str, pairs: &[(String, String)]) -> Result<Response, ApiError> {
@@ -116,7 +118,7 @@ pub async fn list_for_matter(State(state): State<AppState>, Auth(actor): Auth, P
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let note = state.service.get_note(&actor, note_id(&id)?).await?;
-    Ok(one(StatusCode::OK, NoteView::from(&note), note.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::NotesRead, NoteView::from(&note), CANONICAL_OWNED), note.version))
 }
 
 #[utoipa::path(
@@ -143,7 +145,7 @@ pub async fn update(
     let id = note_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
     let note = state.service.update_note(&actor, id, &body, pre).await?;
-    Ok(one(StatusCode::OK, NoteView::from(&note), note.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::NotesRead, NoteView::from(&note), CANONICAL_OWNED), note.version))
 }
 
 #[utoipa::path(
@@ -177,5 +179,5 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
 )]
 pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let note = state.service.restore_note(&actor, note_id(&id)?).await?;
-    Ok(one(StatusCode::OK, NoteView::from(&note), note.version))
+    Ok(one(StatusCode::OK, written(&actor, Scope::NotesRead, NoteView::from(&note), CANONICAL_OWNED), note.version))
 }

@@ -13,6 +13,7 @@ use super::{data_object, global_id, ErrorBody, TAG};
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::written::written;
 use crate::dialects::common::{refuse_unknown, seq_id};
 use crate::domain::api_key::Scope;
 use crate::domain::lead::{LeadFields, LeadState};
@@ -222,7 +223,8 @@ pub async fn create(
     ParamReader::new(&pairs).finish()?;
     let doc = to_canonical(data_object(body)?)?;
     let lead = state.service.create_lead(&actor, &doc).await.map_err(vendor_fields)?;
-    Ok((StatusCode::CREATED, Json(LeadEnvelope { data: LeadView::from(&lead) })).into_response())
+    let data = written(&actor, Scope::LeadsRead, LeadView::from(&lead), super::OWNED);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "data": data }))).into_response())
 }
 
 #[utoipa::path(

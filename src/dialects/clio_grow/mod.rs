@@ -30,6 +30,9 @@ use crate::service::ServiceError;
 
 const TAG: &str = "clio-grow";
 
+/// What a write shows a key that may not read the record ([`crate::api::written`]).
+const OWNED: &[&str] = &["id", "global_id", "created_at", "updated_at"];
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(contacts::list))

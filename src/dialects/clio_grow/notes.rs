@@ -12,6 +12,7 @@ use super::{data_object, global_id, ErrorBody, TAG};
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::written::written;
 use crate::dialects::common::{refuse_unknown, seq_id};
 use crate::domain::api_key::Scope;
 use crate::domain::matter::MatterFields;
@@ -114,7 +115,8 @@ async fn create_note(state: AppState, actor: Actor, which: Parent, id: String, p
     actor.require(Scope::NotesWrite)?;
     let parent = parent(&state.service, &actor, which, &id).await?;
     let note = state.service.create_note(&actor, parent, &data).await?;
-    Ok((StatusCode::CREATED, Json(NoteEnvelope { data: NoteView::from(&note) })).into_response())
+    let data = written(&actor, Scope::NotesRead, NoteView::from(&note), super::OWNED);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "data": data }))).into_response())
 }
 
 #[utoipa::path(
