@@ -251,7 +251,7 @@ fn to_canonical(mut body: Map<String, Value>, kind: ClientKind) -> Result<Map<St
         ("query" = Option<String>, Query, description = "Search by name or phone (also matches email)"),
         ("sortBy" = Option<String>, Query, description = "`name`, `phone`, `status` or `createdAt` (default)"),
         ("sortOrder" = Option<String>, Query, description = "`asc` (default) or `desc`"),
-        ("status" = Option<String>, Query, description = "Comma-separated statuses, e.g. `active,inactive`"),
+        ("status" = Option<String>, Query, description = "Comma-separated statuses, e.g. `active,inactive` (at most 100)"),
     ),
     responses(
         (status = 200, description = "A page of clients and how many match", body = ClientList),

@@ -91,7 +91,7 @@ pub async fn update(
         ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("sort" = Option<String>, Query, description = "`created_at` or `updated_at`; `-` prefix for descending"),
-        ("state" = Option<String>, Query, description = "Comma-separated: untriaged, ignored, converted"),
+        ("state" = Option<String>, Query, description = "Comma-separated: untriaged, ignored, converted (at most 100 values)"),
         ("q" = Option<String>, Query, description = "Substring of name, email, phone or message"),
         ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),

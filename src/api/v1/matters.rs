@@ -149,7 +149,7 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("sort" = Option<String>, Query, description = "`created_at` or `updated_at`; `-` prefix for descending (default `-created_at`)"),
         ("q" = Option<String>, Query, description = "Case-insensitive substring of title or description"),
         ("client_id" = Option<String>, Query, description = "Matters of this client"),
-        ("status" = Option<String>, Query, description = "Comma-separated: open, pending, closed"),
+        ("status" = Option<String>, Query, description = "Comma-separated: open, pending, closed (at most 100 values)"),
         ("practice_area" = Option<String>, Query, description = "Exact practice area"),
         ("lead_id" = Option<String>, Query, description = "Matters converted from this lead"),
         ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
