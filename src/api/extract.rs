@@ -14,7 +14,7 @@ use super::middleware::current_request_id;
 use super::problem::ApiError;
 use super::AppState;
 use crate::domain::field::FieldError;
-use crate::service::clients::{IfMatch, Precondition};
+use crate::service::precondition::{IfMatch, Precondition};
 use crate::service::rate_limit::Decision;
 use crate::service::{Actor, ServiceError};
 

@@ -28,7 +28,8 @@ use crate::domain::field::FieldError;
 use crate::domain::firm::FirmSettings;
 use crate::domain::phone::{Phone, Region};
 use crate::domain::time::Timestamp;
-use crate::service::clients::{ListRequest, Precondition};
+use crate::service::clients::ListRequest;
+use crate::service::precondition::Precondition;
 use crate::service::ServiceError;
 
 const TAG: &str = "actuallycare";

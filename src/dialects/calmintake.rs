@@ -25,7 +25,8 @@ use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortFie
 use crate::domain::client::{Address, Client};
 use crate::domain::matter::MatterStatus;
 use crate::service::matters::Matter;
-use crate::service::clients::{ListRequest, Precondition};
+use crate::service::clients::ListRequest;
+use crate::service::precondition::Precondition;
 use crate::service::ServiceError;
 
 const TAG: &str = "calmintake";

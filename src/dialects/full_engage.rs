@@ -24,7 +24,8 @@ use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::domain::client::{Client, ClientFields, ClientKind};
 use crate::domain::field::FieldError;
-use crate::service::clients::{ListRequest, Precondition};
+use crate::service::clients::ListRequest;
+use crate::service::precondition::Precondition;
 use crate::service::ServiceError;
 
 const TAG: &str = "full-engage";

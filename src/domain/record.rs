@@ -40,7 +40,7 @@ impl RecordKind {
     ];
 
     /// The name used in storage, events and error messages.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             RecordKind::Matter => "matter",
             RecordKind::Note => "note",

@@ -2,8 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::clients::Precondition;
-use super::records::{Changed, RecordListRequest, RecordPage};
+use super::change::Changed;
+use super::precondition::Precondition;
+use super::records::{RecordListRequest, RecordPage};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::merge_patch;
@@ -42,7 +43,7 @@ impl Service {
     pub async fn update_custom_action(&self, actor: &Actor, id: CustomActionId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<CustomAction> {
         actor.require(Scope::Admin)?;
         let patch = Value::Object(patch.clone());
-        self.change::<CustomActionFields>(actor, id, &pre, "updated", false, |current| {
+        self.change::<Stored<CustomActionFields>>(actor, id, &pre, "updated", false, |current| {
             let mut doc = Value::Object(current.fields.to_document());
             merge_patch(&mut doc, &patch);
             let fields = parse_custom_action(doc.as_object().unwrap_or(&Map::new())).map_err(ServiceError::Invalid)?;

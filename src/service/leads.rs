@@ -3,18 +3,19 @@
 
 use serde_json::{Map, Value};
 
-use super::clients::{backoff, Precondition, MAX_ATTEMPTS};
+use super::change::{Changed, Versioned};
 use super::matters::Matter;
-use super::records::{record_error, Changed, RecordListRequest, RecordPage};
+use super::precondition::{until_settled, Precondition, Round};
+use super::records::{created_event, record_error, RecordListRequest, RecordPage};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::{merge_patch, parse_document, Client, ClientFields};
-use crate::domain::custom_field::{normalize, validate, Entity};
+use crate::domain::custom_field::{normalize, validate, CustomFieldFields, Entity};
 use crate::domain::field::FieldError;
 use crate::domain::ids::{ClientId, LeadId};
 use crate::domain::lead::{parse_lead, LeadFields, LeadState};
 use crate::domain::matter::parse_matter;
-use crate::domain::record::Stored;
+use crate::domain::record::{RecordKind, Stored};
 use crate::domain::time::Timestamp;
 use crate::store::{StoreError, Write};
 
@@ -56,7 +57,7 @@ impl Service {
         actor.require(Scope::LeadsWrite)?;
         let patch = Value::Object(patch.clone());
         let settings = actor.firm.settings.clone();
-        self.change::<LeadFields>(actor, id, &pre, "updated", false, |current| {
+        self.change::<Lead>(actor, id, &pre, "updated", false, |current| {
             if current.fields.state == LeadState::Converted && patch.get("state").is_some() {
                 return Err(ServiceError::LeadAlreadyConverted);
             }
@@ -84,95 +85,82 @@ impl Service {
         if request.matter.is_some() {
             actor.require(Scope::MattersWrite)?;
         }
-        let client_definitions = self.custom_field_definitions(actor, Entity::Client).await?;
-        let matter_definitions = self.custom_field_definitions(actor, Entity::Matter).await?;
-        for attempt in 0..MAX_ATTEMPTS {
-            if attempt > 0 {
-                backoff(attempt).await;
-            }
+        let definitions = Definitions {
+            client: self.custom_field_definitions(actor, Entity::Client).await?,
+            matter: self.custom_field_definitions(actor, Entity::Matter).await?,
+        };
+        let (request, definitions) = (&request, &definitions);
+        until_settled("lead", || async move {
             let lead: Lead = self.live(actor, id).await?;
             if lead.fields.state == LeadState::Converted {
                 return Err(ServiceError::LeadAlreadyConverted);
             }
-            let now = Timestamp::now();
-            // Every problem with the client and the matter is reported at once.
-            let mut errors = Vec::new();
-            let client_id = ClientId::generate();
-            let client = match self.client_from_lead(actor, &lead, &request.client) {
-                Ok(mut fields) => {
-                    normalize(&client_definitions, &mut fields.custom_fields);
-                    errors.extend(prefixed("client", validate(&client_definitions, &fields.custom_fields)));
-                    Some(new_client(actor, client_id, fields, now))
-                }
-                Err(e) => {
-                    errors.extend(prefixed("client", e));
-                    None
-                }
-            };
-            let mut matter = match &request.matter {
-                Some(doc) => {
-                    let mut doc = doc.clone();
-                    if doc.contains_key("client_id") {
-                        errors.push(FieldError::new("matter.client_id", "is the converted client; leave it out"));
-                    }
-                    doc.insert("client_id".into(), Value::String(client_id.to_string()));
-                    match parse_matter(&doc, Some(id)) {
-                        Ok(mut fields) => {
-                            normalize(&matter_definitions, &mut fields.custom_fields);
-                            errors.extend(prefixed("matter", validate(&matter_definitions, &fields.custom_fields)));
-                            Some(Stored::new(actor.firm.id, fields))
-                        }
-                        Err(e) => {
-                            errors.extend(prefixed("matter", e));
-                            None
-                        }
-                    }
-                }
-                None => None,
-            };
-            let Some(mut client) = client.filter(|_| errors.is_empty()) else {
-                return Err(ServiceError::Invalid(errors));
-            };
-            let mut converted = lead.clone();
-            converted.fields.state = LeadState::Converted;
-            converted.fields.client_id = Some(client.id);
-            converted.fields.matter_id = matter.as_ref().map(|m| m.id());
-            converted.fields.converted_at = Some(now);
-            converted.version += 1;
-            converted.updated_at = now.max(lead.updated_at);
-
-            // The lead first: a second conversion racing this one fails on the
-            // lead's version (409 lead_already_converted) before its client
-            // could collide on the email.
-            // References (the client's company, the matter's contact) are
-            // checked by the store once all of these have run.
-            let mut writes = vec![Write::update_record(&lead, &converted)];
-            writes.push(Write::insert_client(&client));
-            writes.push(Write::Event(actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()))));
-            if let Some(m) = &matter {
-                writes.push(Write::insert_record(m));
-                writes.push(Write::Event(self.created_event(actor, m)));
-            }
-            writes.push(Write::Event(self.changed_event(actor, "converted", &lead, &converted)));
-            match self.store.apply(writes).await {
+            let mut conversion = self.conversion(actor, &lead, request, definitions)?;
+            match self.store.apply(conversion.writes(actor, &lead)).await {
                 Ok(seqs) => {
                     // Inserts in order: the client, then the matter.
-                    client.seq = seqs.first().copied().unwrap_or_default();
-                    if let Some(m) = matter.as_mut() {
+                    conversion.client.seq = seqs.first().copied().unwrap_or_default();
+                    if let Some(m) = conversion.matter.as_mut() {
                         m.seq = seqs.get(1).copied().unwrap_or_default();
                     }
-                    client.matters_count = i64::from(matter.is_some());
-                    return Ok(Conversion { lead: converted, client, matter });
+                    conversion.client.matters_count = i64::from(conversion.matter.is_some());
+                    Ok(Round::Done(conversion))
                 }
-                Err(StoreError::VersionMismatch) => continue,
+                Err(StoreError::VersionMismatch) => Ok(Round::Raced),
                 // A reference of the new client or matter: name it as the request did.
-                Err(StoreError::MissingReference(r)) => {
-                    return Err(ServiceError::invalid(&format!("{}.{}", r.on, r.field), r.target.expectation()))
-                }
-                Err(e) => return Err(record_error(crate::domain::record::RecordKind::Lead, e)),
+                Err(StoreError::MissingReference(r)) => Err(ServiceError::invalid(&format!("{}.{}", r.on, r.field), r.target.expectation())),
+                Err(e) => Err(record_error(RecordKind::Lead, e)),
             }
-        }
-        Err(ServiceError::Unavailable("the lead is being changed too often to convert; retry".into()))
+        })
+        .await
+    }
+
+    /// What converting `lead` makes: the client, the matter if asked, and the
+    /// converted lead. Every problem with the client and the matter is
+    /// reported at once.
+    fn conversion(&self, actor: &Actor, lead: &Lead, request: &ConvertRequest, definitions: &Definitions) -> ServiceResult<Conversion> {
+        let now = Timestamp::now();
+        let mut errors = Vec::new();
+        let client_id = ClientId::generate();
+        let client = match self.client_from_lead(actor, lead, &request.client) {
+            Ok(mut fields) => {
+                normalize(&definitions.client, &mut fields.custom_fields);
+                errors.extend(prefixed("client", validate(&definitions.client, &fields.custom_fields)));
+                Some(new_client(actor, client_id, fields, now))
+            }
+            Err(e) => {
+                errors.extend(prefixed("client", e));
+                None
+            }
+        };
+        let matter = request.matter.as_ref().and_then(|doc| {
+            let mut doc = doc.clone();
+            if doc.contains_key("client_id") {
+                errors.push(FieldError::new("matter.client_id", "is the converted client; leave it out"));
+            }
+            doc.insert("client_id".into(), Value::String(client_id.to_string()));
+            match parse_matter(&doc, Some(lead.id())) {
+                Ok(mut fields) => {
+                    normalize(&definitions.matter, &mut fields.custom_fields);
+                    errors.extend(prefixed("matter", validate(&definitions.matter, &fields.custom_fields)));
+                    Some(Stored::new(actor.firm.id, fields))
+                }
+                Err(e) => {
+                    errors.extend(prefixed("matter", e));
+                    None
+                }
+            }
+        });
+        let Some(client) = client.filter(|_| errors.is_empty()) else {
+            return Err(ServiceError::Invalid(errors));
+        };
+        let mut converted = lead.clone();
+        converted.fields.state = LeadState::Converted;
+        converted.fields.client_id = Some(client.id);
+        converted.fields.matter_id = matter.as_ref().map(|m| m.id());
+        converted.fields.converted_at = Some(now);
+        converted.follow(lead);
+        Ok(Conversion { lead: converted, client, matter })
     }
 
     /// The fields of the client a lead becomes: a person with the lead's names
@@ -191,6 +179,31 @@ impl Service {
         });
         merge_patch(&mut doc, &Value::Object(overrides.clone()));
         parse_document(doc.as_object().unwrap_or(&Map::new()), &actor.firm.settings)
+    }
+}
+
+/// The custom field definitions a conversion validates against.
+struct Definitions {
+    client: Vec<CustomFieldFields>,
+    matter: Vec<CustomFieldFields>,
+}
+
+impl Conversion {
+    /// The lead first: a second conversion racing this one fails on the
+    /// lead's version (409 lead_already_converted) before its client could
+    /// collide on the email. References (the client's company, the matter's
+    /// contact) are checked by the store once all of these have run.
+    fn writes(&self, actor: &Actor, lead: &Lead) -> Vec<Write> {
+        let client = &self.client;
+        let mut writes = vec![Write::update_record(lead, &self.lead)];
+        writes.push(Write::insert_client(client));
+        writes.push(Write::Event(actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()))));
+        if let Some(m) = &self.matter {
+            writes.push(Write::insert_record(m));
+            writes.push(Write::Event(created_event(actor, m)));
+        }
+        writes.push(Write::Event(Lead::event(actor, "converted", lead, &self.lead)));
+        writes
     }
 }
 

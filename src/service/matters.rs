@@ -2,8 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::clients::Precondition;
-use super::records::{Changed, RecordListRequest, RecordPage};
+use super::change::Changed;
+use super::precondition::Precondition;
+use super::records::{RecordListRequest, RecordPage};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::merge_patch;
@@ -91,7 +92,7 @@ impl Service {
         new_doc: impl Fn(&Matter) -> ServiceResult<Map<String, Value>>,
     ) -> ServiceResult<Matter> {
         let definitions = self.custom_field_definitions(actor, Entity::Matter).await?;
-        self.change::<MatterFields>(actor, id, pre, action, false, |current| {
+        self.change::<Stored<MatterFields>>(actor, id, pre, action, false, |current| {
             let mut fields = parse_matter(&new_doc(current)?, current.fields.lead_id).map_err(ServiceError::Invalid)?;
             apply_definitions(&definitions, &mut fields.custom_fields)?;
             if fields == current.fields {

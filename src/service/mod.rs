@@ -4,6 +4,7 @@
 //! per change, event included.
 
 pub mod auth;
+pub mod change;
 pub mod clients;
 pub mod cursor;
 pub mod custom_actions;
@@ -16,6 +17,8 @@ pub mod keys;
 pub mod leads;
 pub mod matters;
 pub mod notes;
+pub mod paging;
+pub mod precondition;
 pub mod rate_limit;
 pub mod records;
 pub mod retention;

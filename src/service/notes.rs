@@ -2,8 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::clients::Precondition;
-use super::records::{Changed, RecordListRequest, RecordPage};
+use super::change::Changed;
+use super::precondition::Precondition;
+use super::records::{RecordListRequest, RecordPage};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::merge_patch;
@@ -45,7 +46,7 @@ impl Service {
     pub async fn update_note(&self, actor: &Actor, id: NoteId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<Note> {
         actor.require(Scope::NotesWrite)?;
         let patch = Value::Object(patch.clone());
-        self.change::<NoteFields>(actor, id, &pre, "updated", false, |current| {
+        self.change::<Stored<NoteFields>>(actor, id, &pre, "updated", false, |current| {
             let mut doc = Value::Object(current.fields.to_document());
             merge_patch(&mut doc, &patch);
             let content = parse_note(doc.as_object().unwrap_or(&Map::new())).map_err(ServiceError::Invalid)?;

@@ -2,8 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::clients::Precondition;
-use super::records::{Changed, RecordListRequest, RecordPage};
+use super::change::Changed;
+use super::precondition::Precondition;
+use super::records::{RecordListRequest, RecordPage};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::merge_patch;
@@ -47,7 +48,7 @@ impl Service {
     pub async fn update_user(&self, actor: &Actor, id: UserId, patch: &Map<String, Value>, pre: Precondition) -> ServiceResult<User> {
         actor.require(Scope::Admin)?;
         let patch = Value::Object(patch.clone());
-        self.change::<UserFields>(actor, id, &pre, "updated", false, |current| {
+        self.change::<Stored<UserFields>>(actor, id, &pre, "updated", false, |current| {
             let mut doc = Value::Object(current.fields.to_document());
             merge_patch(&mut doc, &patch);
             let fields = parse_user(doc.as_object().unwrap_or(&Map::new())).map_err(ServiceError::Invalid)?;
@@ -64,7 +65,7 @@ impl Service {
         // One event per key revoked; the revoke statement also catches a key
         // minted for the user meanwhile.
         let keys: Vec<_> = self.store.list_keys(firm).await?.into_iter().filter(|k| k.user_id == Some(id) && k.revoked_at.is_none()).collect();
-        self.change::<UserFields>(actor, id, &pre, "deleted", false, |current| {
+        self.change::<Stored<UserFields>>(actor, id, &pre, "deleted", false, |current| {
             let mut writes = vec![Write::RevokeUserKeys { firm, user: id, at: now }];
             for key in &keys {
                 let revoked = ApiKey { revoked_at: Some(now), ..key.clone() };

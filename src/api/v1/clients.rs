@@ -18,7 +18,8 @@ use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm};
 use crate::domain::client::{Client, ClientKind};
 use crate::domain::ids::ClientId;
 use crate::domain::time::Timestamp;
-use crate::service::clients::{ListRequest, Page, MAX_PAGE};
+use crate::service::clients::{ListRequest, Page};
+use crate::service::paging::MAX_PAGE;
 use crate::service::ServiceError;
 
 const MAX_QUERY_CHARS: usize = 200;

@@ -15,7 +15,7 @@ use crate::domain::client::query::SearchTerm;
 use crate::domain::ids::TypedId;
 use crate::domain::record::{RecordFilter, RecordSort, Stored};
 use crate::domain::time::Timestamp;
-use crate::service::clients::MAX_PAGE;
+use crate::service::paging::MAX_PAGE;
 use crate::service::records::{RecordListRequest, RecordPage};
 use crate::service::ServiceError;
 
