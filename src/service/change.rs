@@ -9,9 +9,9 @@ use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::ids::{ClientId, TypedId};
-use crate::domain::record::{RecordFields, Stored};
+use crate::domain::record::{RecordFields, RecordKind, Stored};
 use crate::domain::time::Timestamp;
-use crate::store::{StoreError, Write};
+use crate::store::{StoreError, Unique, Write};
 
 /// The outcome of a change: the new state, plus writes that must commit with
 /// it (guards on referenced records, cascades).
@@ -118,11 +118,11 @@ impl<F: RecordFields> Versioned for Stored<F> {
     }
 
     fn not_found() -> ServiceError {
-        super::records::not_found(F::KIND)
+        not_found(F::KIND)
     }
 
     fn refused(e: StoreError) -> ServiceError {
-        super::records::record_error(F::KIND, e)
+        record_error(F::KIND, e)
     }
 }
 
@@ -162,4 +162,29 @@ impl Service {
         })
         .await
     }
+}
+
+/// How a store error reads for a record kind.
+pub(crate) fn record_error(kind: RecordKind, e: StoreError) -> ServiceError {
+    match e {
+        StoreError::Duplicate(Unique::RecordKey) => match kind {
+            RecordKind::User => ServiceError::DuplicateEmail,
+            RecordKind::CustomField => ServiceError::DuplicateKey,
+            _ => ServiceError::Internal(format!("unexpected duplicate {}", kind.as_str())),
+        },
+        other => other.into(),
+    }
+}
+
+fn not_found(kind: RecordKind) -> ServiceError {
+    ServiceError::NotFound(match kind {
+        RecordKind::Matter => "matter",
+        RecordKind::Note => "note",
+        RecordKind::Lead => "lead",
+        RecordKind::User => "user",
+        RecordKind::CustomField => "custom field",
+        RecordKind::CustomAction => "custom action",
+        RecordKind::IntakeToken => "intake token",
+        RecordKind::Nonce => "nonce",
+    })
 }

@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value};
 
-use super::change::{Changed, Versioned};
+use super::change::{record_error, Changed, Versioned};
 use super::matters::Matter;
 use super::precondition::{until_settled, Precondition, Round};
-use super::records::{created_event, record_error, RecordListRequest, RecordPage};
+use super::records::{created_event, RecordListRequest, RecordPage};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::{merge_patch, parse_document, Client, ClientFields};

@@ -4,13 +4,13 @@
 
 use uuid::Uuid;
 
-use super::change::Changed;
+use super::change::{Changed, Versioned};
 use super::precondition::Precondition;
 use super::{cursor, paging, Actor, Service, ServiceError, ServiceResult};
 use crate::domain::ids::TypedId;
-use crate::domain::record::{RecordFields, RecordFilter, RecordKind, RecordQuery, RecordSort, Stored};
+use crate::domain::record::{RecordFields, RecordFilter, RecordQuery, RecordSort, Stored};
 use crate::domain::time::Timestamp;
-use crate::store::{StoreError, Unique, Write};
+use crate::store::Write;
 
 /// A list request for one record kind.
 #[derive(Debug, Clone, Default)]
@@ -29,36 +29,12 @@ pub struct RecordPage<F> {
     pub total: Option<u64>,
 }
 
-/// How a store error reads for a record kind.
-pub(crate) fn record_error(kind: RecordKind, e: StoreError) -> ServiceError {
-    match e {
-        StoreError::Duplicate(Unique::RecordKey) => match kind {
-            RecordKind::User => ServiceError::DuplicateEmail,
-            RecordKind::CustomField => ServiceError::DuplicateKey,
-            _ => ServiceError::Internal(format!("unexpected duplicate {}", kind.as_str())),
-        },
-        other => other.into(),
-    }
-}
-
 /// The `<kind>.created` event of a new record.
 pub(crate) fn created_event<F: RecordFields>(actor: &Actor, record: &Stored<F>) -> crate::domain::event::Event {
     let kind = F::KIND.as_str();
     actor.event(&format!("{kind}.created"), kind, record.id().to_string(), None, Some(record.snapshot()))
 }
 
-pub(crate) fn not_found(kind: RecordKind) -> ServiceError {
-    ServiceError::NotFound(match kind {
-        RecordKind::Matter => "matter",
-        RecordKind::Note => "note",
-        RecordKind::Lead => "lead",
-        RecordKind::User => "user",
-        RecordKind::CustomField => "custom field",
-        RecordKind::CustomAction => "custom action",
-        RecordKind::IntakeToken => "intake token",
-        RecordKind::Nonce => "nonce",
-    })
-}
 
 fn decode<F: RecordFields>(record: crate::domain::record::Record) -> ServiceResult<Stored<F>> {
     Stored::from_record(record).map_err(ServiceError::Internal)
@@ -74,7 +50,7 @@ impl Service {
     pub(crate) async fn live<F: RecordFields>(&self, actor: &Actor, id: F::Id) -> ServiceResult<Stored<F>> {
         match self.stored::<F>(actor, id.as_uuid()).await? {
             Some(r) if r.is_live() => Ok(r),
-            _ => Err(not_found(F::KIND)),
+            _ => Err(Stored::<F>::not_found()),
         }
     }
 
@@ -85,7 +61,7 @@ impl Service {
         let mut writes = guards;
         writes.push(Write::insert_record(&record));
         writes.push(Write::Event(event));
-        let seqs = self.store.apply(writes).await.map_err(|e| record_error(F::KIND, e))?;
+        let seqs = self.store.apply(writes).await.map_err(Stored::<F>::refused)?;
         record.seq = seqs.last().copied().unwrap_or_default();
         Ok(record)
     }
