@@ -20,11 +20,22 @@ use crate::domain::time::Timestamp;
 /// A unique constraint a write can run into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unique {
-    /// One live client per case-folded primary email per firm.
+    /// One live client per primary email (canonical form) per firm.
     ClientEmail,
     /// One live record per `unique_key` per kind per firm.
     RecordKey,
     Other,
+}
+
+impl Unique {
+    /// The constraint a unique index (named alike in both schemas) enforces.
+    pub fn of_index(name: &str) -> Self {
+        match name {
+            "clients_email" => Unique::ClientEmail,
+            "records_unique" => Unique::RecordKey,
+            _ => Unique::Other,
+        }
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,19 +1,27 @@
-//! SQL shared by both stores: the list query for clients, built from a
-//! [`ClientQuery`] with the few fragments where SQLite and PostgreSQL differ
-//! supplied by a [`SqlDialect`].
+//! SQL shared by both stores: the writes of clients and records (their
+//! columns and values, once), and the list queries, built from a
+//! [`ClientQuery`] or [`RecordQuery`] with the few fragments where SQLite and
+//! PostgreSQL differ supplied by a [`SqlDialect`]. Each store only binds and
+//! runs them.
 
 use uuid::Uuid;
 
 use crate::domain::client::query::{ClientFilter, ClientQuery, SortField, SortValue};
+use crate::domain::client::Client;
 use crate::domain::ids::FirmId;
-use crate::domain::record::{RecordFilter, RecordKind, RecordQuery};
+use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
+use crate::domain::time::Timestamp;
 
 /// A bound parameter.
 #[derive(Debug, Clone)]
 pub enum SqlValue {
+    Null,
     Int(i64),
     Text(String),
     Id(Uuid),
+    /// A JSON document, already serialised (`TEXT` in SQLite, `jsonb` in
+    /// PostgreSQL).
+    Json(String),
     /// Any number of values as one parameter (a JSON array in SQLite, an
     /// array in PostgreSQL), so a filter on many values is still one
     /// condition of constant depth.
@@ -89,6 +97,125 @@ impl<'d> Sql<'d> {
         dialect.any_of(self, column, values);
         self
     }
+}
+
+impl SqlValue {
+    fn json<T: serde::Serialize>(value: &T) -> Self {
+        SqlValue::Json(serde_json::to_string(value).unwrap_or_else(|_| "null".into()))
+    }
+
+    fn text(value: Option<&str>) -> Self {
+        value.map_or(SqlValue::Null, |s| SqlValue::Text(s.to_string()))
+    }
+
+    fn millis(value: Option<Timestamp>) -> Self {
+        value.map_or(SqlValue::Null, |t| SqlValue::Int(t.millis()))
+    }
+}
+
+/// The columns a client write sets, with their values for `c`.
+fn client_row(c: &Client) -> [(&'static str, SqlValue); 24] {
+    let f = &c.fields;
+    [
+        ("kind", SqlValue::Text(f.kind.as_str().into())),
+        ("first_name", SqlValue::text(f.first_name.as_deref())),
+        ("last_name", SqlValue::text(f.last_name.as_deref())),
+        ("name", SqlValue::Text(f.display_name())),
+        ("email", SqlValue::text(f.email.as_ref().map(|e| e.as_str()))),
+        ("email_key", f.email.as_ref().map_or(SqlValue::Null, |e| SqlValue::Text(e.key()))),
+        ("phone", SqlValue::text(f.phone.as_ref().map(|p| p.as_str()))),
+        ("address", f.address.as_ref().map_or(SqlValue::Null, SqlValue::json)),
+        ("other_emails", SqlValue::json(&f.other_emails)),
+        ("other_phones", SqlValue::json(&f.other_phones)),
+        ("other_addresses", SqlValue::json(&f.other_addresses)),
+        ("date_of_birth", f.date_of_birth.map_or(SqlValue::Null, |d| SqlValue::Text(d.to_string()))),
+        ("company_id", f.company_id.map_or(SqlValue::Null, |id| SqlValue::Id(id.as_uuid()))),
+        ("status", SqlValue::Text(f.status.clone())),
+        ("tags", SqlValue::json(&f.tags)),
+        ("source", SqlValue::text(f.source.as_deref())),
+        ("notes", SqlValue::text(f.notes.as_deref())),
+        ("custom_fields", SqlValue::json(&f.custom_fields)),
+        ("version", SqlValue::Int(c.version)),
+        ("updated_at", SqlValue::Int(c.updated_at.millis())),
+        ("deleted_at", SqlValue::millis(c.deleted_at)),
+        ("sort_name", SqlValue::Text(f.name_key())),
+        ("sort_last_name", SqlValue::Text(f.last_name_key())),
+        ("search_text", SqlValue::Text(f.search_text())),
+    ]
+}
+
+/// The columns a record write sets, with their values for `r`.
+fn record_row(r: &Record) -> [(&'static str, SqlValue); 7] {
+    [
+        ("parent_id", r.parent_id.map_or(SqlValue::Null, SqlValue::Id)),
+        ("unique_key", SqlValue::text(r.unique_key.as_deref())),
+        ("doc", SqlValue::json(&r.doc)),
+        ("search_text", SqlValue::Text(r.search_text.clone())),
+        ("version", SqlValue::Int(r.version)),
+        ("updated_at", SqlValue::Int(r.updated_at.millis())),
+        ("deleted_at", SqlValue::millis(r.deleted_at)),
+    ]
+}
+
+/// `INSERT INTO table (columns) VALUES (…) RETURNING seq`.
+fn insert<'d>(dialect: &'d dyn SqlDialect, table: &str, row: impl IntoIterator<Item = (&'static str, SqlValue)>) -> Sql<'d> {
+    let (columns, values): (Vec<&str>, Vec<SqlValue>) = row.into_iter().unzip();
+    let mut sql = Sql::new(dialect, &format!("INSERT INTO {table} ({}) VALUES (", columns.join(", ")));
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(value);
+    }
+    sql.push(") RETURNING seq");
+    sql
+}
+
+/// `UPDATE table SET … WHERE id = … AND firm_id = … AND version = expected`.
+fn update<'d>(dialect: &'d dyn SqlDialect, table: &str, row: impl IntoIterator<Item = (&'static str, SqlValue)>, id: Uuid, firm: FirmId, expected_version: i64) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, &format!("UPDATE {table} SET "));
+    for (i, (column, value)) in row.into_iter().enumerate() {
+        sql.push(if i > 0 { ", " } else { "" }).push(column).push(" = ").bind(value);
+    }
+    sql.push(" WHERE id = ").bind(SqlValue::Id(id));
+    sql.push(" AND firm_id = ").bind(SqlValue::Id(firm.as_uuid()));
+    sql.push(" AND version = ").bind(SqlValue::Int(expected_version));
+    sql
+}
+
+/// Inserts a client; the statement returns its `seq`.
+pub fn insert_client<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Sql<'d> {
+    let keys = [
+        ("id", SqlValue::Id(c.id.as_uuid())),
+        ("firm_id", SqlValue::Id(c.firm_id.as_uuid())),
+        ("created_at", SqlValue::Int(c.created_at.millis())),
+    ];
+    insert(dialect, "clients", client_row(c).into_iter().chain(keys))
+}
+
+/// Writes `c` over the stored client if that is still at `expected_version`
+/// (no row changed: it is not).
+pub fn update_client<'d>(dialect: &'d dyn SqlDialect, c: &Client, expected_version: i64) -> Sql<'d> {
+    update(dialect, "clients", client_row(c), c.id.as_uuid(), c.firm_id, expected_version)
+}
+
+/// Inserts a record; the statement returns its `seq`.
+pub fn insert_record<'d>(dialect: &'d dyn SqlDialect, r: &Record) -> Sql<'d> {
+    let keys = [
+        ("id", SqlValue::Id(r.id)),
+        ("firm_id", SqlValue::Id(r.firm_id.as_uuid())),
+        ("kind", SqlValue::Text(r.kind.as_str().into())),
+        ("created_at", SqlValue::Int(r.created_at.millis())),
+    ];
+    insert(dialect, "records", record_row(r).into_iter().chain(keys))
+}
+
+/// Writes `r` over the stored record of its kind if that is still at
+/// `expected_version`.
+pub fn update_record<'d>(dialect: &'d dyn SqlDialect, r: &Record, expected_version: i64) -> Sql<'d> {
+    let mut sql = update(dialect, "records", record_row(r), r.id, r.firm_id, expected_version);
+    sql.push(" AND kind = ").bind(SqlValue::Text(r.kind.as_str().into()));
+    sql
 }
 
 /// Columns of `clients`, in the order row readers expect.

@@ -81,9 +81,7 @@ fn pool_error(e: PoolError) -> StoreError {
 pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
         return match *db.code() {
-            SqlState::UNIQUE_VIOLATION if db.constraint() == Some("clients_email") => StoreError::Duplicate(Unique::ClientEmail),
-            SqlState::UNIQUE_VIOLATION if db.constraint() == Some("records_unique") => StoreError::Duplicate(Unique::RecordKey),
-            SqlState::UNIQUE_VIOLATION => StoreError::Duplicate(Unique::Other),
+            SqlState::UNIQUE_VIOLATION => StoreError::Duplicate(Unique::of_index(db.constraint().unwrap_or_default())),
             SqlState::QUERY_CANCELED | SqlState::ADMIN_SHUTDOWN | SqlState::CANNOT_CONNECT_NOW | SqlState::TOO_MANY_CONNECTIONS => {
                 StoreError::Unavailable(db.message().to_string())
             }

@@ -215,61 +215,22 @@ pub async fn touch_key(c: &impl GenericClient, id: KeyId, at: Timestamp) -> Stor
     Ok(())
 }
 
-/// The columns a client write sets, and their values for `c`.
-const CLIENT_WRITE_COLUMNS: [&str; 24] = [
-    "kind", "first_name", "last_name", "name", "email", "email_key", "phone", "address", "other_emails",
-    "other_phones", "other_addresses", "date_of_birth", "company_id", "status", "tags", "source", "notes",
-    "custom_fields", "version", "updated_at", "deleted_at", "sort_name", "sort_last_name", "search_text",
-];
-
-fn client_values(c: &Client) -> Vec<Box<dyn ToSql + Sync + Send>> {
-    let f = &c.fields;
-    vec![
-        Box::new(f.kind.as_str().to_string()),
-        Box::new(f.first_name.clone()),
-        Box::new(f.last_name.clone()),
-        Box::new(f.display_name()),
-        Box::new(f.email.as_ref().map(|e| e.as_str().to_string())),
-        Box::new(f.email.as_ref().map(|e| e.key())),
-        Box::new(f.phone.as_ref().map(|p| p.as_str().to_string())),
-        Box::new(f.address.as_ref().map(json)),
-        Box::new(json(&f.other_emails)),
-        Box::new(json(&f.other_phones)),
-        Box::new(json(&f.other_addresses)),
-        Box::new(f.date_of_birth.map(|d| d.to_string())),
-        Box::new(f.company_id.map(|id| id.as_uuid())),
-        Box::new(f.status.clone()),
-        Box::new(json(&f.tags)),
-        Box::new(f.source.clone()),
-        Box::new(f.notes.clone()),
-        Box::new(Value::Object(f.custom_fields.clone())),
-        Box::new(c.version),
-        Box::new(c.updated_at.millis()),
-        Box::new(c.deleted_at.map(Timestamp::millis)),
-        Box::new(f.name_key()),
-        Box::new(f.last_name_key()),
-        Box::new(f.search_text()),
-    ]
+/// Runs an insert that returns the new row's `seq`.
+async fn insert_returning_seq(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<i64> {
+    let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
+    let params: Vec<Param> = sql.params.iter().map(|p| p as Param).collect();
+    Ok(c.query_one(&st, &params).await.map_err(db_error)?.get(0))
 }
 
-fn as_params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<Param<'_>> {
-    values.iter().map(|v| v.as_ref() as Param).collect()
-}
-
-async fn write_new_client(c: &impl GenericClient, client: &Client) -> StoreResult<i64> {
-    let n = CLIENT_WRITE_COLUMNS.len();
-    let placeholders: Vec<String> = (1..=n + 3).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "INSERT INTO clients ({}, id, firm_id, created_at) VALUES ({}) RETURNING seq",
-        CLIENT_WRITE_COLUMNS.join(", "),
-        placeholders.join(", ")
-    );
-    let mut values = client_values(client);
-    values.push(Box::new(client.id.as_uuid()));
-    values.push(Box::new(client.firm_id.as_uuid()));
-    values.push(Box::new(client.created_at.millis()));
-    let st = c.prepare_cached(&sql).await.map_err(db_error)?;
-    Ok(c.query_one(&st, &as_params(&values)).await.map_err(db_error)?.get(0))
+/// Runs a compare-and-set update: `VersionMismatch` if no row was at the
+/// expected version.
+async fn update_at_version(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<()> {
+    let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
+    let params: Vec<Param> = sql.params.iter().map(|p| p as Param).collect();
+    if c.execute(&st, &params).await.map_err(db_error)? == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
 }
 
 pub async fn get_client(c: &impl GenericClient, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
@@ -278,27 +239,6 @@ pub async fn get_client(c: &impl GenericClient, firm: FirmId, id: ClientId) -> S
         .await
         .map_err(db_error)?;
     c.query_opt(&st, &[&id.as_uuid(), &firm.as_uuid()]).await.map_err(db_error)?.map(|r| rows::client(&r)).transpose()
-}
-
-async fn write_client_update(c: &impl GenericClient, client: &Client, expected_version: i64) -> StoreResult<()> {
-    let n = CLIENT_WRITE_COLUMNS.len();
-    let sets: Vec<String> = CLIENT_WRITE_COLUMNS.iter().enumerate().map(|(i, col)| format!("{col} = ${}", i + 1)).collect();
-    let sql = format!(
-        "UPDATE clients SET {} WHERE id = ${} AND firm_id = ${} AND version = ${}",
-        sets.join(", "),
-        n + 1,
-        n + 2,
-        n + 3
-    );
-    let mut values = client_values(client);
-    values.push(Box::new(client.id.as_uuid()));
-    values.push(Box::new(client.firm_id.as_uuid()));
-    values.push(Box::new(expected_version));
-    let st = c.prepare_cached(&sql).await.map_err(db_error)?;
-    if c.execute(&st, &as_params(&values)).await.map_err(db_error)? == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    Ok(())
 }
 
 pub async fn deleted_clients(c: &impl GenericClient, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
@@ -383,10 +323,14 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
     let mut seqs = Vec::new();
     for write in writes {
         match write {
-            Write::InsertClient { client, .. } => seqs.push(write_new_client(c, client).await?),
-            Write::UpdateClient { client, expected_version, .. } => write_client_update(c, client, *expected_version).await?,
-            Write::InsertRecord { record, .. } => seqs.push(insert_record(c, record).await?),
-            Write::UpdateRecord { record, expected_version, .. } => update_record(c, record, *expected_version).await?,
+            Write::InsertClient { client, .. } => seqs.push(insert_returning_seq(c, &sql::insert_client(&Postgres, client)).await?),
+            Write::UpdateClient { client, expected_version, .. } => {
+                update_at_version(c, &sql::update_client(&Postgres, client, *expected_version)).await?
+            }
+            Write::InsertRecord { record, .. } => seqs.push(insert_returning_seq(c, &sql::insert_record(&Postgres, record)).await?),
+            Write::UpdateRecord { record, expected_version, .. } => {
+                update_at_version(c, &sql::update_record(&Postgres, record, *expected_version)).await?
+            }
             Write::PurgeRecord { firm, id, version } => purge_record(c, *firm, *id, *version).await?,
             Write::RequireLive { firm, reference } => {
                 Link { reference: *reference, kept: false }.verdict(find_target(c, *firm, reference).await?)?
@@ -408,42 +352,6 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
         }
     }
     Ok(seqs)
-}
-
-async fn insert_record(c: &impl GenericClient, r: &Record) -> StoreResult<i64> {
-    let st = c
-        .prepare_cached(
-            "INSERT INTO records (id, firm_id, kind, parent_id, unique_key, doc, search_text, version, created_at, updated_at, deleted_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq",
-        )
-        .await
-        .map_err(db_error)?;
-    let deleted = r.deleted_at.map(Timestamp::millis);
-    let params: [Param; 11] = [
-        &r.id, &r.firm_id.as_uuid(), &r.kind.as_str(), &r.parent_id, &r.unique_key, &r.doc, &r.search_text,
-        &r.version, &r.created_at.millis(), &r.updated_at.millis(), &deleted,
-    ];
-    Ok(c.query_one(&st, &params).await.map_err(db_error)?.get(0))
-}
-
-async fn update_record(c: &impl GenericClient, r: &Record, expected_version: i64) -> StoreResult<()> {
-    let st = c
-        .prepare_cached(
-            "UPDATE records SET parent_id = $1, unique_key = $2, doc = $3, search_text = $4, version = $5,
-                 updated_at = $6, deleted_at = $7
-             WHERE id = $8 AND firm_id = $9 AND kind = $10 AND version = $11",
-        )
-        .await
-        .map_err(db_error)?;
-    let deleted = r.deleted_at.map(Timestamp::millis);
-    let params: [Param; 11] = [
-        &r.parent_id, &r.unique_key, &r.doc, &r.search_text, &r.version, &r.updated_at.millis(), &deleted,
-        &r.id, &r.firm_id.as_uuid(), &r.kind.as_str(), &expected_version,
-    ];
-    if c.execute(&st, &params).await.map_err(db_error)? == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    Ok(())
 }
 
 /// Erases the records whose parent is `parent`, and theirs (notes on a matter).

@@ -22,6 +22,13 @@ use crate::store::{StoreError, StoreResult};
 impl ToSql for SqlValue {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
+            SqlValue::Null => Ok(IsNull::Yes),
+            // jsonb's binary form: a version byte, then the text.
+            SqlValue::Json(text) => {
+                out.extend_from_slice(&[1]);
+                out.extend_from_slice(text.as_bytes());
+                Ok(IsNull::No)
+            }
             SqlValue::Int(i) => i.to_sql(ty, out),
             SqlValue::Text(t) => t.to_sql(ty, out),
             SqlValue::Id(u) => u.to_sql(ty, out),
@@ -38,6 +45,7 @@ impl ToSql for SqlValue {
             || <Vec<i64> as ToSql>::accepts(ty)
             || <Vec<String> as ToSql>::accepts(ty)
             || <Vec<Uuid> as ToSql>::accepts(ty)
+            || *ty == Type::JSONB
     }
 
     to_sql_checked!();

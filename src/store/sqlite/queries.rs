@@ -16,6 +16,9 @@ use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
 use crate::store::{Claim, Found, Link, StoreError, StoreResult, StoredResponse, Unique, Write};
 
+/// The dialect writes are built in (they search nothing).
+const WRITES: Sqlite = Sqlite { search: Search::EachRow };
+
 /// SQLite's SQL, with the plan chosen for this query's search (`q`).
 struct Sqlite {
     search: Search,
@@ -81,18 +84,25 @@ impl SqlDialect for Sqlite {
     }
 }
 
-fn duplicate_or_internal(e: rusqlite::Error) -> StoreError {
-    let message = e.to_string();
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) if message.contains("clients.email_key") => {
-            StoreError::Duplicate(Unique::ClientEmail)
-        }
-        Some(rusqlite::ErrorCode::ConstraintViolation) if message.contains("records.unique_key") => {
-            StoreError::Duplicate(Unique::RecordKey)
-        }
-        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Duplicate(Unique::Other),
-        _ => internal(e),
+/// A unique violation as the index it broke, like PostgreSQL's constraint
+/// name. SQLite's error names the index's columns, not the index
+/// ("UNIQUE constraint failed: clients.firm_id, clients.email_key"), so the
+/// unique index of that table with those columns is looked up in the schema.
+fn duplicate_or_internal(conn: &Connection, e: rusqlite::Error) -> StoreError {
+    if e.sqlite_error_code() != Some(rusqlite::ErrorCode::ConstraintViolation) {
+        return internal(e);
     }
+    let index = violated_index(conn, &e.to_string()).unwrap_or_default();
+    StoreError::Duplicate(Unique::of_index(&index))
+}
+
+fn violated_index(conn: &Connection, message: &str) -> Option<String> {
+    let columns = message.split_once("constraint failed: ")?.1;
+    let table = columns.split_once('.')?.0;
+    let names: Option<Vec<&str>> = columns.split(", ").map(|c| c.split_once('.').map(|(_, name)| name)).collect();
+    let sql = "SELECT il.name FROM pragma_index_list(?1) AS il WHERE il.\"unique\" = 1 AND \
+               (SELECT group_concat(ii.name, ', ') FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno) AS ii) = ?2";
+    conn.query_row(sql, params![table, names?.join(", ")], |r| r.get(0)).ok()
 }
 
 /// Appends an event with the firm's next event number.
@@ -166,7 +176,7 @@ fn write_key(conn: &Connection, k: &ApiKey) -> StoreResult<()> {
             k.rate_limit_per_minute,
         ],
     )
-    .map_err(duplicate_or_internal)?;
+    .map_err(|e| duplicate_or_internal(conn, e))?;
     Ok(())
 }
 
@@ -219,90 +229,30 @@ pub fn touch_key(conn: &Connection, id: KeyId, at: Timestamp) -> StoreResult<()>
     Ok(())
 }
 
-/// Values of the client columns a write sets, in `CLIENT_WRITE_COLUMNS` order.
-fn client_values(c: &Client) -> Vec<rusqlite::types::Value> {
-    use rusqlite::types::Value as V;
-    let f = &c.fields;
-    let text = |s: Option<&str>| s.map_or(V::Null, |s| V::Text(s.to_string()));
-    vec![
-        V::Text(f.kind.as_str().into()),
-        text(f.first_name.as_deref()),
-        text(f.last_name.as_deref()),
-        V::Text(f.display_name()),
-        text(f.email.as_ref().map(|e| e.as_str())),
-        f.email.as_ref().map_or(V::Null, |e| V::Text(e.key())),
-        text(f.phone.as_ref().map(|p| p.as_str())),
-        f.address.as_ref().map_or(V::Null, |a| V::Text(to_json(a))),
-        V::Text(to_json(&f.other_emails)),
-        V::Text(to_json(&f.other_phones)),
-        V::Text(to_json(&f.other_addresses)),
-        f.date_of_birth.map_or(V::Null, |d| V::Text(d.to_string())),
-        f.company_id.map_or(V::Null, |id| V::Blob(id.as_bytes().to_vec())),
-        V::Text(f.status.clone()),
-        V::Text(to_json(&f.tags)),
-        text(f.source.as_deref()),
-        text(f.notes.as_deref()),
-        V::Text(to_json(&f.custom_fields)),
-        V::Integer(c.version),
-        V::Integer(c.updated_at.millis()),
-        c.deleted_at.map_or(V::Null, |t| V::Integer(t.millis())),
-        V::Text(f.name_key()),
-        V::Text(f.last_name_key()),
-        V::Text(f.search_text()),
-    ]
+/// Runs an insert that returns the new row's `seq`.
+fn insert_returning_seq(conn: &Connection, sql: &Sql<'_>) -> StoreResult<i64> {
+    conn.prepare_cached(&sql.text)
+        .and_then(|mut st| st.query_row(params_from_iter(sql.params.iter()), |r| r.get(0)))
+        .map_err(|e| duplicate_or_internal(conn, e))
 }
 
-const CLIENT_WRITE_COLUMNS: [&str; 24] = [
-    "kind", "first_name", "last_name", "name", "email", "email_key", "phone", "address", "other_emails",
-    "other_phones", "other_addresses", "date_of_birth", "company_id", "status", "tags", "source", "notes",
-    "custom_fields", "version", "updated_at", "deleted_at", "sort_name", "sort_last_name", "search_text",
-];
-
-fn write_new_client(conn: &Connection, c: &Client) -> StoreResult<i64> {
-    let columns = CLIENT_WRITE_COLUMNS.join(", ");
-    let placeholders: Vec<String> = (1..=CLIENT_WRITE_COLUMNS.len() + 3).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "INSERT INTO clients ({columns}, id, firm_id, created_at) VALUES ({})",
-        placeholders.join(", ")
-    );
-    let mut values = client_values(c);
-    values.push(rusqlite::types::Value::Blob(c.id.as_bytes().to_vec()));
-    values.push(rusqlite::types::Value::Blob(c.firm_id.as_bytes().to_vec()));
-    values.push(rusqlite::types::Value::Integer(c.created_at.millis()));
-    conn.prepare_cached(&sql)
-        .and_then(|mut st| st.execute(params_from_iter(values)))
-        .map_err(duplicate_or_internal)?;
-    Ok(conn.last_insert_rowid())
+/// Runs a compare-and-set update: `VersionMismatch` if no row was at the
+/// expected version.
+fn update_at_version(conn: &Connection, sql: &Sql<'_>) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached(&sql.text)
+        .and_then(|mut st| st.execute(params_from_iter(sql.params.iter())))
+        .map_err(|e| duplicate_or_internal(conn, e))?;
+    if changed == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
 }
 
 pub fn get_client(conn: &Connection, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
     conn.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients c WHERE c.id = ?1 AND c.firm_id = ?2"))
         .and_then(|mut st| st.query_row([id.as_bytes(), firm.as_bytes()], rows::client).optional())
         .map_err(internal)
-}
-
-fn write_client_update(conn: &Connection, c: &Client, expected_version: i64) -> StoreResult<()> {
-    let n = CLIENT_WRITE_COLUMNS.len();
-    let sets: Vec<String> = CLIENT_WRITE_COLUMNS.iter().enumerate().map(|(i, col)| format!("{col} = ?{}", i + 1)).collect();
-    let sql = format!(
-        "UPDATE clients SET {} WHERE id = ?{} AND firm_id = ?{} AND version = ?{}",
-        sets.join(", "),
-        n + 1,
-        n + 2,
-        n + 3
-    );
-    let mut values = client_values(c);
-    values.push(rusqlite::types::Value::Blob(c.id.as_bytes().to_vec()));
-    values.push(rusqlite::types::Value::Blob(c.firm_id.as_bytes().to_vec()));
-    values.push(rusqlite::types::Value::Integer(expected_version));
-    let changed = conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.execute(params_from_iter(values)))
-        .map_err(duplicate_or_internal)?;
-    if changed == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    Ok(())
 }
 
 pub fn deleted_clients(conn: &Connection, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
@@ -364,10 +314,14 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
     for write in writes {
         match write {
-            Write::InsertClient { client, .. } => seqs.push(write_new_client(conn, client)?),
-            Write::UpdateClient { client, expected_version, .. } => write_client_update(conn, client, *expected_version)?,
-            Write::InsertRecord { record, .. } => seqs.push(insert_record(conn, record)?),
-            Write::UpdateRecord { record, expected_version, .. } => update_record(conn, record, *expected_version)?,
+            Write::InsertClient { client, .. } => seqs.push(insert_returning_seq(conn, &sql::insert_client(&WRITES, client))?),
+            Write::UpdateClient { client, expected_version, .. } => {
+                update_at_version(conn, &sql::update_client(&WRITES, client, *expected_version))?
+            }
+            Write::InsertRecord { record, .. } => seqs.push(insert_returning_seq(conn, &sql::insert_record(&WRITES, record))?),
+            Write::UpdateRecord { record, expected_version, .. } => {
+                update_at_version(conn, &sql::update_record(&WRITES, record, *expected_version))?
+            }
             Write::PurgeRecord { firm, id, version } => purge_record(conn, *firm, *id, *version)?,
             Write::RequireLive { firm, reference } => {
                 Link { reference: *reference, kept: false }.verdict(find_target(conn, *firm, reference)?)?
@@ -402,59 +356,6 @@ fn find_target(conn: &Connection, firm: FirmId, reference: &Reference) -> StoreR
             .optional()
         })
         .map_err(internal)
-}
-
-fn insert_record(conn: &Connection, r: &Record) -> StoreResult<i64> {
-    conn.prepare_cached(
-        "INSERT INTO records (id, firm_id, kind, parent_id, unique_key, doc, search_text, version, created_at, updated_at, deleted_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            r.id.as_bytes(),
-            r.firm_id.as_bytes(),
-            r.kind.as_str(),
-            r.parent_id.as_ref().map(|p| p.as_bytes()),
-            r.unique_key,
-            to_json(&r.doc),
-            r.search_text,
-            r.version,
-            r.created_at.millis(),
-            r.updated_at.millis(),
-            r.deleted_at.map(Timestamp::millis),
-        ])
-    })
-    .map_err(duplicate_or_internal)?;
-    Ok(conn.last_insert_rowid())
-}
-
-fn update_record(conn: &Connection, r: &Record, expected_version: i64) -> StoreResult<()> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE records SET parent_id = ?1, unique_key = ?2, doc = ?3, search_text = ?4, version = ?5,
-                 updated_at = ?6, deleted_at = ?7
-             WHERE id = ?8 AND firm_id = ?9 AND kind = ?10 AND version = ?11",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                r.parent_id.as_ref().map(|p| p.as_bytes()),
-                r.unique_key,
-                to_json(&r.doc),
-                r.search_text,
-                r.version,
-                r.updated_at.millis(),
-                r.deleted_at.map(Timestamp::millis),
-                r.id.as_bytes(),
-                r.firm_id.as_bytes(),
-                r.kind.as_str(),
-                expected_version,
-            ])
-        })
-        .map_err(duplicate_or_internal)?;
-    if changed == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    Ok(())
 }
 
 /// Erases the records whose parent is `parent`, and theirs (notes on a matter).

@@ -18,6 +18,8 @@ use crate::store::sql::{SqlList, SqlValue};
 impl ToSql for SqlValue {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match self {
+            SqlValue::Null => ToSqlOutput::Owned(SqliteValue::Null),
+            SqlValue::Json(t) => ToSqlOutput::Borrowed(t.as_str().into()),
             SqlValue::Int(i) => ToSqlOutput::Owned(SqliteValue::Integer(*i)),
             SqlValue::Text(t) => ToSqlOutput::Borrowed(t.as_str().into()),
             SqlValue::Id(u) => ToSqlOutput::Borrowed(u.as_bytes().as_slice().into()),
