@@ -9,6 +9,7 @@ use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::{ApiKey, Secret, SecretHash};
 use crate::domain::firm::Firm;
 use crate::domain::time::Timestamp;
+use crate::store::Write;
 
 /// `last_used_at` is written at most this often per key, so reads stay reads.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -99,7 +100,7 @@ impl Service {
             let store = self.store.clone();
             let id = key.id;
             tokio::spawn(async move {
-                if let Err(e) = store.touch_key(id, now).await {
+                if let Err(e) = store.apply(vec![Write::TouchKey { id, at: now }]).await {
                     tracing::warn!(error = %e, "could not record key use");
                 }
             });

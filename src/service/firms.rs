@@ -6,6 +6,7 @@ use crate::domain::firm::{Firm, FirmSettings};
 use crate::domain::ids::FirmId;
 use crate::domain::text;
 use crate::domain::time::Timestamp;
+use crate::store::Write;
 
 /// A new firm and the admin key made with it; the secret is shown only now.
 pub struct NewFirm {
@@ -21,11 +22,13 @@ impl Service {
         let operator = Actor::operator(firm.clone());
         let secret = Secret::generate();
         let key = super::keys::new_key(&firm, Some("initial admin key".into()), operator.scopes.clone(), None, None, &secret);
-        let events = [
-            operator.event("firm.created", "firm", firm.id.to_string(), None, Some(firm_snapshot(&firm))),
-            operator.event("api_key.created", "api_key", key.id.to_string(), None, Some(super::keys::snapshot(&key))),
+        let writes = vec![
+            Write::InsertFirm(firm.clone()),
+            Write::InsertKey(key.clone()),
+            Write::Event(operator.event("firm.created", "firm", firm.id.to_string(), None, Some(firm_snapshot(&firm)))),
+            Write::Event(operator.event("api_key.created", "api_key", key.id.to_string(), None, Some(super::keys::snapshot(&key)))),
         ];
-        self.store.create_firm(&firm, std::slice::from_ref(&key), &events).await?;
+        self.store.apply(writes).await?;
         Ok(NewFirm { firm, admin_key: super::keys::NewKey { key, secret } })
     }
 
@@ -48,7 +51,7 @@ impl Service {
         after.settings.rate_limit_per_minute = per_minute;
         let operator = Actor::operator(after.clone());
         let event = operator.event("firm.updated", "firm", id.to_string(), Some(firm_snapshot(&before)), Some(firm_snapshot(&after)));
-        self.store.update_firm_settings(id, &after.settings, &event).await?;
+        self.store.apply(vec![Write::UpdateFirmSettings { firm: id, settings: after.settings.clone() }, Write::Event(event)]).await?;
         self.keys.clear();
         Ok(after)
     }

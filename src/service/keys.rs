@@ -131,10 +131,11 @@ impl Service {
         let mut revoked = key.clone();
         revoked.revoked_at = Some(Timestamp::now());
         let event = actor.event("api_key.revoked", "api_key", id.to_string(), Some(snapshot(&key)), Some(snapshot(&revoked)));
-        let result = self.store.revoke_key(actor.firm.id, id, revoked.revoked_at.unwrap_or_else(Timestamp::now), &event).await;
+        let revoke = Write::RevokeKey { firm: actor.firm.id, id, at: revoked.revoked_at.unwrap_or_else(Timestamp::now) };
+        let result = self.store.apply(vec![revoke, Write::Event(event)]).await;
         self.keys.clear();
         match result {
-            Ok(()) => Ok(revoked),
+            Ok(_) => Ok(revoked),
             // Revoked by someone else in the meantime: the outcome is the same.
             Err(crate::store::StoreError::NotFound) => self.get_key(actor, id).await,
             Err(e) => Err(e.into()),

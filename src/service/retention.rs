@@ -25,8 +25,9 @@ impl Service {
                 let batch = self.store.deleted_clients(firm.id, cutoff, BATCH).await?;
                 for client in &batch {
                     let event = system.event("client.purged", "client", client.id.to_string(), None, None);
-                    match self.store.purge_client(firm.id, client.id, client.version, &event).await {
-                        Ok(()) => purged += 1,
+                    let purge = Write::PurgeClient { firm: firm.id, id: client.id, version: client.version };
+                    match self.store.apply(vec![purge, Write::Event(event)]).await {
+                        Ok(_) => purged += 1,
                         // Restored or purged by another node meanwhile.
                         Err(StoreError::VersionMismatch) => {}
                         Err(e) => return Err(e.into()),

@@ -12,7 +12,7 @@ use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
-use crate::domain::firm::Firm;
+use crate::domain::firm::{Firm, FirmSettings};
 use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFields, RecordFilter, RecordKind, RecordQuery, Reference, Stored, Target};
 use crate::domain::time::Timestamp;
@@ -106,6 +106,11 @@ pub enum Write {
     UpdateRecord { record: Record, expected_version: i64, links: Links },
     /// Erases a record and the records it is the parent of, if still at `version`.
     PurgeRecord { firm: FirmId, id: uuid::Uuid, version: i64 },
+    /// Erases a soft-deleted client, with its records and theirs, if still
+    /// at `version` (`VersionMismatch` if not).
+    PurgeClient { firm: FirmId, id: ClientId, version: i64 },
+    InsertFirm(Firm),
+    UpdateFirmSettings { firm: FirmId, settings: FirmSettings },
     /// `MissingReference` unless the reference names a live record of the
     /// firm; until commit, that record can't be deleted by anyone else (so a
     /// matter is never restored onto a deleted client).
@@ -114,8 +119,13 @@ pub enum Write {
     /// transaction's own cascade: one opened meanwhile).
     RequireNoLiveMatters { firm: FirmId, client: ClientId },
     InsertKey(ApiKey),
+    /// `NotFound` unless the key is this firm's and not yet revoked.
+    RevokeKey { firm: FirmId, id: KeyId, at: Timestamp },
     /// Revokes every unrevoked key of a user.
     RevokeUserKeys { firm: FirmId, user: UserId, at: Timestamp },
+    /// Notes a key's use; not a change anyone made, so it has no event.
+    TouchKey { id: KeyId, at: Timestamp },
+    /// Inserted after every other write of the batch (see [`Store::apply`]).
     Event(Event),
 }
 
@@ -217,33 +227,33 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     fn pool_status(&self) -> PoolStatus;
 
-    async fn create_firm(&self, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()>;
     async fn get_firm(&self, id: FirmId) -> StoreResult<Option<Firm>>;
     async fn list_firms(&self) -> StoreResult<Vec<Firm>>;
-    async fn update_firm_settings(&self, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()>;
 
-    async fn insert_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()>;
     /// The key with this secret hash and its firm, whatever the key's state.
     async fn find_key(&self, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>>;
     async fn get_key(&self, firm: FirmId, id: KeyId) -> StoreResult<Option<ApiKey>>;
     async fn list_keys(&self, firm: FirmId) -> StoreResult<Vec<ApiKey>>;
-    /// Marks a key revoked; `NotFound` if it isn't this firm's or already revoked.
-    async fn revoke_key(&self, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()>;
-    /// Records use of a key; not audited (it is not a change anyone made).
-    async fn touch_key(&self, id: KeyId, at: Timestamp) -> StoreResult<()>;
 
     /// A client of this firm, including soft-deleted ones.
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>>;
     /// Soft-deleted clients of a firm deleted before `before`, oldest first.
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>>;
-    /// Erases a soft-deleted client for good if it is still at `version`.
-    async fn purge_client(&self, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()>;
     /// Live clients matching the query, in its order, at most `limit`.
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>>;
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64>;
 
-    /// Runs `writes` in order in one transaction: all or nothing. Returns the
-    /// sequence numbers of the inserted clients and records, in order.
+    /// Runs `writes` in one transaction, all or nothing: the writes in order,
+    /// then the checks of the references they made, then their events in
+    /// order. Returns the sequence numbers of the inserted clients and
+    /// records, in order. This is the only way to write.
+    ///
+    /// Events go last for PostgreSQL's sake, and both stores keep one order:
+    /// there an event is numbered after commit by the order it was inserted
+    /// in, so it must be inserted after the row locks of its change are
+    /// held. A write that waited for another's lock on the same record then
+    /// gets its event after that one's, and events of one record are numbered
+    /// in the order of its changes.
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>>;
     /// A record of this firm, including soft-deleted ones.
     async fn get_record(&self, firm: FirmId, kind: RecordKind, id: uuid::Uuid) -> StoreResult<Option<Record>>;

@@ -144,24 +144,12 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn create_firm(&self, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
-        in_transaction!(self, events of Some(firm.id), |tx| queries::create_firm(&tx, firm, keys, events).await?)
-    }
-
     async fn get_firm(&self, id: FirmId) -> StoreResult<Option<Firm>> {
         queries::get_firm(&self.conn().await?, id).await
     }
 
     async fn list_firms(&self) -> StoreResult<Vec<Firm>> {
         queries::list_firms(&self.conn().await?).await
-    }
-
-    async fn update_firm_settings(&self, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, events of Some(event.firm_id), |tx| queries::update_firm_settings(&tx, id, settings, event).await?)
-    }
-
-    async fn insert_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, events of Some(event.firm_id), |tx| queries::insert_key(&tx, key, event).await?)
     }
 
     async fn find_key(&self, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>> {
@@ -176,24 +164,12 @@ impl Store for PgStore {
         queries::list_keys(&self.conn().await?, firm).await
     }
 
-    async fn revoke_key(&self, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, events of Some(event.firm_id), |tx| queries::revoke_key(&tx, firm, id, at, event).await?)
-    }
-
-    async fn touch_key(&self, id: KeyId, at: Timestamp) -> StoreResult<()> {
-        queries::touch_key(&self.conn().await?, id, at).await
-    }
-
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
         queries::get_client(&self.conn().await?, firm, id).await
     }
 
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
         queries::deleted_clients(&self.conn().await?, firm, before, limit).await
-    }
-
-    async fn purge_client(&self, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
-        in_transaction!(self, events of Some(event.firm_id), |tx| queries::purge_client(&tx, firm, id, version, event).await?)
     }
 
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {

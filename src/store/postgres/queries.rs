@@ -124,19 +124,13 @@ async fn has_unnumbered_events(c: &impl GenericClient, firm: FirmId) -> StoreRes
     Ok(c.query_one(&st, &[&firm.as_uuid()]).await.map_err(db_error)?.get(0))
 }
 
-pub async fn create_firm(c: &impl GenericClient, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
+async fn insert_firm(c: &impl GenericClient, firm: &Firm) -> StoreResult<()> {
     c.execute(
         "INSERT INTO firms (id, name, settings, created_at) VALUES ($1, $2, $3, $4)",
         &[&firm.id.as_uuid(), &firm.name, &json(&firm.settings), &firm.created_at.millis()],
     )
     .await
     .map_err(db_error)?;
-    for key in keys {
-        write_key(c, key).await?;
-    }
-    for event in events {
-        insert_event(c, event).await?;
-    }
     Ok(())
 }
 
@@ -165,11 +159,6 @@ async fn write_key(c: &impl GenericClient, k: &ApiKey) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn insert_key(c: &impl GenericClient, key: &ApiKey, event: &Event) -> StoreResult<()> {
-    write_key(c, key).await?;
-    insert_event(c, event).await
-}
-
 pub async fn find_key(c: &impl GenericClient, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>> {
     let st = c
         .prepare_cached(&format!(
@@ -195,7 +184,7 @@ pub async fn list_keys(c: &impl GenericClient, firm: FirmId) -> StoreResult<Vec<
     rows.iter().map(rows::key).collect()
 }
 
-pub async fn revoke_key(c: &impl GenericClient, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()> {
+async fn revoke_key(c: &impl GenericClient, firm: FirmId, id: KeyId, at: Timestamp) -> StoreResult<()> {
     let changed = c
         .execute(
             "UPDATE api_keys SET revoked_at = $1 WHERE firm_id = $2 AND id = $3 AND revoked_at IS NULL",
@@ -206,10 +195,10 @@ pub async fn revoke_key(c: &impl GenericClient, firm: FirmId, id: KeyId, at: Tim
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    insert_event(c, event).await
+    Ok(())
 }
 
-pub async fn touch_key(c: &impl GenericClient, id: KeyId, at: Timestamp) -> StoreResult<()> {
+async fn touch_key(c: &impl GenericClient, id: KeyId, at: Timestamp) -> StoreResult<()> {
     let st = c.prepare_cached("UPDATE api_keys SET last_used_at = $1 WHERE id = $2").await.map_err(db_error)?;
     c.execute(&st, &[&at.millis(), &id.as_uuid()]).await.map_err(db_error)?;
     Ok(())
@@ -250,7 +239,7 @@ pub async fn deleted_clients(c: &impl GenericClient, firm: FirmId, before: Times
     rows.iter().map(rows::client).collect()
 }
 
-pub async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, version: i64) -> StoreResult<()> {
     purge_children(c, firm, id.as_uuid()).await?;
     let gone = c
         .execute(
@@ -262,7 +251,7 @@ pub async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, ve
     if gone == 0 {
         return Err(StoreError::VersionMismatch);
     }
-    insert_event(c, event).await
+    Ok(())
 }
 
 async fn run_query<T>(c: &impl GenericClient, sql: &Sql<'_>, map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
@@ -318,7 +307,8 @@ pub async fn list_events(c: &impl GenericClient, firm: FirmId, after_seq: i64, l
 }
 
 /// Runs a transaction's writes in order, checks the references they made
-/// against what the transaction leaves, then inserts its events.
+/// against what the transaction leaves, then inserts its events, in the order
+/// [`crate::store::Store::apply`] gives and explains.
 pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
     for write in writes {
@@ -332,12 +322,17 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
                 update_at_version(c, &sql::update_record(&Postgres, record, *expected_version)).await?
             }
             Write::PurgeRecord { firm, id, version } => purge_record(c, *firm, *id, *version).await?,
+            Write::PurgeClient { firm, id, version } => purge_client(c, *firm, *id, *version).await?,
+            Write::InsertFirm(firm) => insert_firm(c, firm).await?,
+            Write::UpdateFirmSettings { firm, settings } => update_firm_settings(c, *firm, settings).await?,
             Write::RequireLive { firm, reference } => {
                 Link { reference: *reference, kept: false }.verdict(find_target(c, *firm, reference).await?)?
             }
             Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(c, *firm, *client).await?,
             Write::InsertKey(key) => write_key(c, key).await?,
+            Write::RevokeKey { firm, id, at } => revoke_key(c, *firm, *id, *at).await?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(c, *firm, *user, *at).await?,
+            Write::TouchKey { id, at } => touch_key(c, *id, *at).await?,
             Write::Event(_) => {}
         }
     }
@@ -531,7 +526,7 @@ pub async fn purge_idempotency_keys(c: &impl GenericClient, before: Timestamp) -
     c.execute("DELETE FROM idempotency_keys WHERE created_at < $1", &[&before.millis()]).await.map_err(db_error)
 }
 
-pub async fn update_firm_settings(c: &impl GenericClient, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()> {
+async fn update_firm_settings(c: &impl GenericClient, id: FirmId, settings: &crate::domain::firm::FirmSettings) -> StoreResult<()> {
     c.execute("UPDATE firms SET settings = $1 WHERE id = $2", &[&json(settings), &id.as_uuid()]).await.map_err(db_error)?;
-    insert_event(c, event).await
+    Ok(())
 }

@@ -262,31 +262,12 @@ impl Store for SqliteStore {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal))
     }
 
-    async fn create_firm(&self, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
-        let (firm, keys, events) = (firm.clone(), keys.to_vec(), events.to_vec());
-        self.inner.writer.run(move |tx| queries::create_firm(tx, &firm, &keys, &events)).await
-    }
-
     async fn get_firm(&self, id: FirmId) -> StoreResult<Option<Firm>> {
         self.read(|conn| queries::get_firm(conn, id))
     }
 
     async fn list_firms(&self) -> StoreResult<Vec<Firm>> {
         self.read(queries::list_firms)
-    }
-
-    async fn update_firm_settings(&self, id: FirmId, settings: &crate::domain::firm::FirmSettings, event: &Event) -> StoreResult<()> {
-        let (settings, event) = (rows::to_json(settings), event.clone());
-        self.inner.writer.run(move |tx| {
-            tx.execute("UPDATE firms SET settings = ?1 WHERE id = ?2", rusqlite::params![settings, id.as_bytes()]).map_err(internal)?;
-            queries::insert_event(tx, &event)
-        })
-        .await
-    }
-
-    async fn insert_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()> {
-        let (key, event) = (key.clone(), event.clone());
-        self.inner.writer.run(move |tx| queries::insert_key(tx, &key, &event)).await
     }
 
     async fn find_key(&self, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>> {
@@ -299,15 +280,6 @@ impl Store for SqliteStore {
 
     async fn list_keys(&self, firm: FirmId) -> StoreResult<Vec<ApiKey>> {
         self.read(|conn| queries::list_keys(conn, firm))
-    }
-
-    async fn revoke_key(&self, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()> {
-        let event = event.clone();
-        self.inner.writer.run(move |tx| queries::revoke_key(tx, firm, id, at, &event)).await
-    }
-
-    async fn touch_key(&self, id: KeyId, at: Timestamp) -> StoreResult<()> {
-        self.inner.writer.run(move |tx| queries::touch_key(tx, id, at)).await
     }
 
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {
@@ -325,11 +297,6 @@ impl Store for SqliteStore {
 
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>> {
         self.read_blocking(move |conn| queries::deleted_clients(conn, firm, before, limit)).await
-    }
-
-    async fn purge_client(&self, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
-        let event = event.clone();
-        self.inner.writer.run(move |tx| queries::purge_client(tx, firm, id, version, &event)).await
     }
 
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>> {

@@ -9,7 +9,7 @@ use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
-use crate::domain::firm::Firm;
+use crate::domain::firm::{Firm, FirmSettings};
 use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery, Reference, Target};
 use crate::domain::time::Timestamp;
@@ -106,7 +106,7 @@ fn violated_index(conn: &Connection, message: &str) -> Option<String> {
 }
 
 /// Appends an event with the firm's next event number.
-pub fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
+fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
     let firm_seq: i64 = conn
         .prepare_cached("UPDATE firms SET event_seq = event_seq + 1 WHERE id = ?1 RETURNING event_seq")
         .and_then(|mut st| st.query_row([e.firm_id.as_bytes()], |r| r.get(0)))
@@ -135,16 +135,18 @@ pub fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn create_firm(conn: &Connection, firm: &Firm, keys: &[ApiKey], events: &[Event]) -> StoreResult<()> {
+fn insert_firm(conn: &Connection, firm: &Firm) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO firms (id, name, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![firm.id.as_bytes(), firm.name, to_json(&firm.settings), firm.created_at.millis()],
     )
     .map_err(internal)?;
-    for key in keys {
-        write_key(conn, key)?;
-    }
-    events.iter().try_for_each(|e| insert_event(conn, e))
+    Ok(())
+}
+
+fn update_firm_settings(conn: &Connection, id: FirmId, settings: &FirmSettings) -> StoreResult<()> {
+    conn.execute("UPDATE firms SET settings = ?1 WHERE id = ?2", params![to_json(settings), id.as_bytes()]).map_err(internal)?;
+    Ok(())
 }
 
 pub fn get_firm(conn: &Connection, id: FirmId) -> StoreResult<Option<Firm>> {
@@ -180,11 +182,6 @@ fn write_key(conn: &Connection, k: &ApiKey) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn insert_key(conn: &Connection, key: &ApiKey, event: &Event) -> StoreResult<()> {
-    write_key(conn, key)?;
-    insert_event(conn, event)
-}
-
 pub fn find_key(conn: &Connection, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>> {
     let sql = format!(
         "SELECT {KEY_COLUMNS}, {FIRM_COLUMNS} FROM api_keys k JOIN firms f ON f.id = k.firm_id WHERE k.secret_hash = ?1"
@@ -209,7 +206,7 @@ pub fn list_keys(conn: &Connection, firm: FirmId) -> StoreResult<Vec<ApiKey>> {
     keys.collect::<Result<_, _>>().map_err(internal)
 }
 
-pub fn revoke_key(conn: &Connection, firm: FirmId, id: KeyId, at: Timestamp, event: &Event) -> StoreResult<()> {
+fn revoke_key(conn: &Connection, firm: FirmId, id: KeyId, at: Timestamp) -> StoreResult<()> {
     let changed = conn
         .execute(
             "UPDATE api_keys SET revoked_at = ?1 WHERE firm_id = ?2 AND id = ?3 AND revoked_at IS NULL",
@@ -219,10 +216,10 @@ pub fn revoke_key(conn: &Connection, firm: FirmId, id: KeyId, at: Timestamp, eve
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    insert_event(conn, event)
+    Ok(())
 }
 
-pub fn touch_key(conn: &Connection, id: KeyId, at: Timestamp) -> StoreResult<()> {
+fn touch_key(conn: &Connection, id: KeyId, at: Timestamp) -> StoreResult<()> {
     conn.prepare_cached("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")
         .and_then(|mut st| st.execute(params![at.millis(), id.as_bytes()]))
         .map_err(internal)?;
@@ -265,7 +262,7 @@ pub fn deleted_clients(conn: &Connection, firm: FirmId, before: Timestamp, limit
     rows.collect::<Result<_, _>>().map_err(internal)
 }
 
-pub fn purge_client(conn: &Connection, firm: FirmId, id: ClientId, version: i64, event: &Event) -> StoreResult<()> {
+fn purge_client(conn: &Connection, firm: FirmId, id: ClientId, version: i64) -> StoreResult<()> {
     purge_children(conn, firm, id.as_uuid())?;
     let gone = conn
         .execute(
@@ -276,7 +273,7 @@ pub fn purge_client(conn: &Connection, firm: FirmId, id: ClientId, version: i64,
     if gone == 0 {
         return Err(StoreError::VersionMismatch);
     }
-    insert_event(conn, event)
+    Ok(())
 }
 
 fn run_query<T>(
@@ -307,9 +304,10 @@ pub fn list_events(conn: &Connection, firm: FirmId, after_seq: i64, limit: usize
     events.collect::<Result<_, _>>().map_err(internal)
 }
 
-/// Runs a transaction's writes in order, then checks the references they
-/// made against what the transaction leaves (the caller's savepoint makes it
-/// all or nothing).
+/// Runs a transaction's writes in order, checks the references they made
+/// against what the transaction leaves, then inserts its events, in the order
+/// [`crate::store::Store::apply`] gives (the caller's savepoint makes it all
+/// or nothing).
 pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
     for write in writes {
@@ -323,18 +321,28 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
                 update_at_version(conn, &sql::update_record(&WRITES, record, *expected_version))?
             }
             Write::PurgeRecord { firm, id, version } => purge_record(conn, *firm, *id, *version)?,
+            Write::PurgeClient { firm, id, version } => purge_client(conn, *firm, *id, *version)?,
+            Write::InsertFirm(firm) => insert_firm(conn, firm)?,
+            Write::UpdateFirmSettings { firm, settings } => update_firm_settings(conn, *firm, settings)?,
             Write::RequireLive { firm, reference } => {
                 Link { reference: *reference, kept: false }.verdict(find_target(conn, *firm, reference)?)?
             }
             Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(conn, *firm, *client)?,
             Write::InsertKey(key) => write_key(conn, key)?,
+            Write::RevokeKey { firm, id, at } => revoke_key(conn, *firm, *id, *at)?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(conn, *firm, *user, *at)?,
-            Write::Event(event) => insert_event(conn, event)?,
+            Write::TouchKey { id, at } => touch_key(conn, *id, *at)?,
+            Write::Event(_) => {}
         }
     }
     for (firm, links) in writes.iter().filter_map(Write::links) {
         for link in links {
             link.verdict(find_target(conn, firm, &link.reference)?)?;
+        }
+    }
+    for write in writes {
+        if let Write::Event(event) = write {
+            insert_event(conn, event)?;
         }
     }
     Ok(seqs)
