@@ -2,7 +2,6 @@
 //! problem responses: the API key's actor, a JSON object body, query parameters.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -10,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use serde_json::{Map, Value};
 
-use super::middleware::current_request_id;
+use super::context::{current_request_id, RateSlot};
 use super::problem::ApiError;
 use super::AppState;
 use crate::domain::field::FieldError;
@@ -68,23 +67,6 @@ fn client_address(parts: &Parts) -> String {
 fn rate_limited(parts: &Parts, decision: Decision) -> ApiError {
     RateSlot::fill(parts, decision);
     ServiceError::RateLimited { retry_after_secs: decision.retry_after_secs }.into()
-}
-
-/// Where the request's rate-limit decision waits for the response headers
-/// (see [`crate::api::middleware::rate_limit_headers`]).
-#[derive(Clone, Default)]
-pub struct RateSlot(Arc<Mutex<Option<Decision>>>);
-
-impl RateSlot {
-    fn fill(parts: &Parts, decision: Decision) {
-        if let Some(slot) = parts.extensions.get::<RateSlot>() {
-            *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(decision);
-        }
-    }
-
-    pub fn take(&self) -> Option<Decision> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
 }
 
 /// The query parameter that carries a custom action nonce (Clio Grow's name).

@@ -12,21 +12,12 @@ use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::extract::RateSlot;
+use super::context::{RateSlot, REQUEST_ID};
 use super::problem::{problem_response, ApiError};
 use crate::service::ServiceError;
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID: usize = 128;
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being served on this task, if any.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
 
 /// Accepts the caller's `X-Request-Id` when it is a sane token (so ids can be
 /// followed across services), otherwise makes one; returns it on the response,

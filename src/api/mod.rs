@@ -1,5 +1,6 @@
 //! The HTTP surface: routing, plumbing and the canonical API.
 
+pub mod context;
 pub mod extract;
 pub mod idempotency;
 pub mod json;

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::middleware::current_request_id;
+use super::context::current_request_id;
 use crate::domain::field::FieldError;
 use crate::service::ServiceError;
 

@@ -144,7 +144,7 @@ impl ProblemParts {
             .find(|(_, s, ..)| *s == status.as_u16())
             .map(|(c, _, t, _)| (c.to_string(), t.to_string()))
             .unwrap_or_else(|| ("internal_error".into(), "Internal error".into()));
-        Self { status: status.as_u16(), code, detail: format!("{title}."), title, errors: Vec::new(), request_id: crate::api::middleware::current_request_id() }
+        Self { status: status.as_u16(), code, detail: format!("{title}."), title, errors: Vec::new(), request_id: crate::api::context::current_request_id() }
     }
 
     pub fn status(&self) -> StatusCode {

@@ -14,7 +14,7 @@ use super::records::{created, list_request, one, one_of, page, path_id};
 use super::select::Fields;
 use super::views::ClientView;
 use crate::api::extract::{precondition, Auth, FormOrJson, JsonObject, ParamReader, PathId, QueryPairs};
-use crate::api::middleware::current_request_id;
+use crate::api::context::current_request_id;
 use crate::api::problem::{ApiError, Problem};
 use crate::api::written::{written, CANONICAL_OWNED};
 use crate::domain::api_key::Scope;
