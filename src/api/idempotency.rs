@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::extract::{presented_key, read_body, MAX_BODY};
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::service::idempotency::Outcome;
 use crate::service::ServiceError;
@@ -139,6 +139,9 @@ fn redact(body: &[u8], pointers: &[&str]) -> Vec<u8> {
 
 fn replay(stored: StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    // A replayed problem is a problem again, for a surface that renders its own.
+    let is_problem = stored.headers.iter().any(|(name, value)| name == "content-type" && value == "application/problem+json");
+    let problem = is_problem.then(|| Problem::from_json(&stored.body)).flatten();
     let mut response = (status, stored.body).into_response();
     let headers = response.headers_mut();
     headers.remove(axum::http::header::CONTENT_TYPE);
@@ -148,5 +151,8 @@ fn replay(stored: StoredResponse) -> Response {
         }
     }
     headers.insert(REPLAYED.clone(), HeaderValue::from_static("true"));
+    if let Some(problem) = problem {
+        response.extensions_mut().insert(problem);
+    }
     response
 }

@@ -10,8 +10,10 @@ use super::context::current_request_id;
 use crate::domain::field::FieldError;
 use crate::service::ServiceError;
 
-/// An RFC 9457 problem.
-#[derive(Debug, Serialize, ToSchema)]
+/// An RFC 9457 problem. Every problem response carries it as an extension
+/// too, so a surface that renders errors in its own shape (a vendor dialect)
+/// reads it there instead of parsing the body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// A URI reference naming the problem type; resolves to its documentation.
     #[schema(example = "/problems/duplicate_email")]
@@ -34,12 +36,62 @@ pub struct Problem {
     pub request_id: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldErrorView {
     #[schema(example = "email")]
     pub field: String,
     #[schema(example = "is not a valid email address: missing @")]
     pub message: String,
+}
+
+impl Problem {
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The field errors of a validation problem (none otherwise).
+    pub fn field_errors(&self) -> &[FieldErrorView] {
+        self.errors.as_deref().unwrap_or_default()
+    }
+
+    /// A problem body this server wrote (a replayed response), with its code
+    /// and title back from the catalog.
+    pub fn from_json(body: &[u8]) -> Option<Problem> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            code: String,
+            detail: String,
+            #[serde(default)]
+            errors: Vec<StoredField>,
+            request_id: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct StoredField {
+            field: String,
+            message: String,
+        }
+        let stored: Stored = serde_json::from_slice(body).ok()?;
+        let (code, status, title, _) = CATALOG.iter().find(|(c, ..)| *c == stored.code)?;
+        let errors: Vec<FieldErrorView> = stored.errors.into_iter().map(|e| FieldErrorView { field: e.field, message: e.message }).collect();
+        Some(Problem {
+            type_: format!("/problems/{code}"),
+            title,
+            status: *status,
+            detail: stored.detail,
+            code,
+            errors: (!errors.is_empty()).then_some(errors),
+            request_id: stored.request_id,
+        })
+    }
+
+    /// `detail`, or for validation problems each field and what is wrong with it.
+    pub fn message(&self) -> String {
+        let errors = self.field_errors();
+        if errors.is_empty() {
+            return self.detail.clone();
+        }
+        errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    }
 }
 
 /// Errors of the HTTP layer: the service's, plus those only HTTP can have.
@@ -214,10 +266,10 @@ impl IntoResponse for ApiError {
 }
 
 pub fn problem_response(problem: &Problem) -> Response {
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(problem).unwrap_or_default();
-    let mut response = (status, body).into_response();
+    let mut response = (problem.status(), body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.extensions_mut().insert(problem.clone());
     response
 }
 

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::common::{custom, int_param, refuse_unknown, uuid_client_id, MAX_PAGE_NUMBER};
-use super::ProblemParts;
+use crate::api::problem::Problem;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
@@ -126,9 +126,9 @@ pub struct ErrorBody {
 }
 
 /// `{"success": false, "error": {"code", "message", "details"}, "timestamp"}`.
-pub fn error(problem: &ProblemParts) -> (StatusCode, Value) {
+pub fn error(problem: &Problem) -> (StatusCode, Value) {
     let details: Vec<FieldDetail> =
-        problem.errors.iter().map(|e| FieldDetail { field: vendor_field(&e.field), message: e.message.clone() }).collect();
+        problem.field_errors().iter().map(|e| FieldDetail { field: vendor_field(&e.field), message: e.message.clone() }).collect();
     let message = if details.is_empty() {
         problem.detail.clone()
     } else {

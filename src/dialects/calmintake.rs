@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::common::{int_param, refuse_unknown, MAX_PAGE_NUMBER};
-use super::ProblemParts;
+use crate::api::problem::Problem;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::v1::clients::client_id;
@@ -39,16 +39,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// CalmIntake's error body: `{"error": {"code", "message", "details"}}`.
-pub fn error(problem: &ProblemParts) -> (StatusCode, Value) {
-    let code = match problem.code.as_str() {
+pub fn error(problem: &Problem) -> (StatusCode, Value) {
+    let code = match problem.code {
         "malformed_json" | "unsupported_media_type" => "invalid_request",
         "not_found" => "client_not_found",
         other => other,
     };
     let mut error = json!({"code": code, "message": problem.message()});
-    if !problem.errors.is_empty() {
+    if !problem.field_errors().is_empty() {
         let details: Vec<Value> = problem
-            .errors
+            .field_errors()
             .iter()
             .map(|e| json!({"field": canonical_to_vendor_field(&e.field), "message": e.message}))
             .collect();

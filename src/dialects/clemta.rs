@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::common::{custom, int_param, refuse_unknown, unix_seconds, MAX_PAGE_NUMBER};
-use super::ProblemParts;
+use crate::api::problem::Problem;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
@@ -60,7 +60,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Clemta's error body: `{"success": false, "message", "data": null,
 /// "error": {"code", "details"}}`, codes in capitals.
-pub fn error(problem: &ProblemParts) -> (StatusCode, Value) {
+pub fn error(problem: &Problem) -> (StatusCode, Value) {
     let (status, code, message) = vendor_code(problem);
     let mut error = json!({"code": code, "details": details(problem)});
     if let Some(id) = &problem.request_id {
@@ -72,8 +72,8 @@ pub fn error(problem: &ProblemParts) -> (StatusCode, Value) {
 /// Status, code and message for a problem. The seed documents only 400 for a
 /// bad request, so a body that isn't a JSON object is a 400 `INVALID_REQUEST`
 /// too (not 415).
-fn vendor_code(p: &ProblemParts) -> (StatusCode, String, String) {
-    let (status, code, message) = match p.code.as_str() {
+fn vendor_code(p: &Problem) -> (StatusCode, String, String) {
+    let (status, code, message) = match p.code {
         "invalid_request" | "malformed_json" | "unsupported_media_type" => (StatusCode::BAD_REQUEST, "INVALID_REQUEST", "Invalid request data"),
         "payload_too_large" => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body too large"),
         "unauthorized" => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized"),
@@ -87,19 +87,19 @@ fn vendor_code(p: &ProblemParts) -> (StatusCode, String, String) {
             (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Service unavailable")
         }
         "internal_error" => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error"),
-        other => return (p.status(), other.to_uppercase(), p.title.clone()),
+        other => return (p.status(), other.to_uppercase(), p.title.to_string()),
     };
     (status, code.to_string(), message.to_string())
 }
 
 /// A sentence: the problem's detail, or `Field 'x' …` for each bad field
 /// (named as the caller wrote it).
-fn details(p: &ProblemParts) -> String {
-    if p.errors.is_empty() {
+fn details(p: &Problem) -> String {
+    if p.field_errors().is_empty() {
         return p.detail.clone();
     }
     let mut lines: Vec<String> = Vec::new();
-    for e in &p.errors {
+    for e in p.field_errors() {
         let line = format!("Field '{}' {}", vendor_field(&e.field), e.message);
         if !lines.contains(&line) {
             lines.push(line);

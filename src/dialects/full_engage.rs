@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::common::{int_param, refuse_unknown, uuid_client_id, MAX_PAGE_NUMBER};
-use super::ProblemParts;
+use crate::api::problem::Problem;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
@@ -65,15 +65,15 @@ pub struct ErrorBody {
 }
 
 /// `{"error": "<message>", "code": "<code>", "details": [{field, message}]}`.
-pub fn error(problem: &ProblemParts) -> (StatusCode, Value) {
+pub fn error(problem: &Problem) -> (StatusCode, Value) {
     let details: Vec<FieldDetail> =
-        problem.errors.iter().map(|e| FieldDetail { field: vendor_field(&e.field), message: e.message.clone() }).collect();
+        problem.field_errors().iter().map(|e| FieldDetail { field: vendor_field(&e.field), message: e.message.clone() }).collect();
     let message = if details.is_empty() {
         problem.detail.clone()
     } else {
         details.iter().map(|d| format!("{} {}", d.field, d.message)).collect::<Vec<_>>().join("; ")
     };
-    let body = ErrorBody { error: message, code: problem.code.clone(), details: (!details.is_empty()).then_some(details) };
+    let body = ErrorBody { error: message, code: problem.code.to_string(), details: (!details.is_empty()).then_some(details) };
     (problem.status(), serde_json::to_value(body).unwrap_or_default())
 }
 

@@ -16,10 +16,10 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::api::problem::Problem;
 use crate::api::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Dialect {
     }
 
     /// The vendor's error response for a problem.
-    fn render_error(self, problem: &ProblemParts) -> (StatusCode, Value) {
+    fn render_error(self, problem: &Problem) -> (StatusCode, Value) {
         match self {
             Dialect::Calmintake => calmintake::error(problem),
             Dialect::Actuallycare => actuallycare::error(problem),
@@ -118,48 +118,6 @@ pub fn routes(root: Option<Dialect>) -> (OpenApiRouter<AppState>, Option<axum::R
     (mounted, root)
 }
 
-/// The parts of a problem a dialect renders.
-#[derive(Debug, Deserialize)]
-pub struct ProblemParts {
-    pub status: u16,
-    pub code: String,
-    pub title: String,
-    pub detail: String,
-    #[serde(default)]
-    pub errors: Vec<FieldProblem>,
-    pub request_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FieldProblem {
-    pub field: String,
-    pub message: String,
-}
-
-impl ProblemParts {
-    /// A problem known only by its status: the catalog's code and title for it.
-    fn from_status(status: StatusCode) -> Self {
-        let (code, title) = crate::api::problem::CATALOG
-            .iter()
-            .find(|(_, s, ..)| *s == status.as_u16())
-            .map(|(c, _, t, _)| (c.to_string(), t.to_string()))
-            .unwrap_or_else(|| ("internal_error".into(), "Internal error".into()));
-        Self { status: status.as_u16(), code, detail: format!("{title}."), title, errors: Vec::new(), request_id: crate::api::context::current_request_id() }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    /// `detail`, or for validation problems each field and what is wrong with it.
-    pub fn message(&self) -> String {
-        if self.errors.is_empty() {
-            return self.detail.clone();
-        }
-        self.errors.iter().map(|e| format!("{} {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
-    }
-}
-
 /// Which dialect a request path speaks, if any.
 pub fn dialect_of(path: &str, root: Option<Dialect>) -> Option<Dialect> {
     if let Some(rest) = path.strip_prefix("/compat/") {
@@ -171,30 +129,16 @@ pub fn dialect_of(path: &str, root: Option<Dialect>) -> Option<Dialect> {
     root.filter(|_| !is_canonical)
 }
 
-/// Problems are capped (at most 100 field errors, with bounded names and
-/// messages) well below this.
-const MAX_PROBLEM_BYTES: usize = 64 * 1024;
-
-/// Re-renders problem+json responses on dialect paths in the vendor's error
-/// shape, whatever made them (extractors, the service, limits, idempotency).
+/// Re-renders problem responses on dialect paths in the vendor's error
+/// shape, whatever made them (extractors, the service, limits, idempotency),
+/// from the [`Problem`] every problem response carries.
 pub async fn vendor_errors(State(root): State<Option<Dialect>>, request: Request, next: Next) -> Response {
     let dialect = dialect_of(request.uri().path(), root);
     let response = next.run(request).await;
     let Some(dialect) = dialect else { return response };
-    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"application/problem+json");
-    if !is_problem {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let problem = match axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await {
-        Ok(bytes) => match serde_json::from_slice::<ProblemParts>(&bytes) {
-            Ok(problem) => problem,
-            Err(_) => return Response::from_parts(parts, Body::from(bytes)),
-        },
-        // Should one still be larger, its status and catalog entry say enough.
-        Err(_) => ProblemParts::from_status(parts.status),
-    };
-    let (status, body) = dialect.render_error(&problem);
+    let Some(problem) = response.extensions().get::<Problem>() else { return response };
+    let (status, body) = dialect.render_error(problem);
+    let (mut parts, _) = response.into_parts();
     parts.status = status;
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

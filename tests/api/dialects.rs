@@ -17,6 +17,7 @@ crate::store_tests!(
     oversized_bodies_get_413_in_the_vendor_shape,
     thousands_of_bad_fields_get_a_bounded_400_in_the_vendor_shape,
     one_client_is_one_record_through_every_surface,
+    a_replayed_refusal_keeps_the_vendor_shape,
 );
 
 async fn every_dialect_route_is_documented_and_tagged_with_its_dialect(app: TestApp) {
@@ -198,4 +199,22 @@ async fn one_client_is_one_record_through_every_surface(app: TestApp) {
     let calm = expect_status(app.get(&format!("/compat/calmintake/api/v1/clients/{id}"), &app.admin_key).await, StatusCode::OK).await;
     assert_eq!(calm["data"]["notes"], "No longer active");
     assert_eq!(calm["data"]["custom_fields"]["client_type"], "buyer");
+}
+
+async fn a_replayed_refusal_keeps_the_vendor_shape(app: TestApp) {
+    let send = || {
+        app.request(reqwest::Method::POST, "/compat/calmintake/api/v1/clients", &app.admin_key)
+            .header("Idempotency-Key", "refused-once")
+            .json(&json!({"first_name": "Ann"}))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::BAD_REQUEST);
+    let first: Value = first.json().await.unwrap();
+    let replay = send().await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.headers()["content-type"], "application/json");
+    let replay: Value = replay.json().await.unwrap();
+    assert_eq!(replay["error"]["code"], "invalid_request", "{replay}");
+    assert_eq!(replay["error"]["details"], first["error"]["details"]);
 }

@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::common::refuse_unknown;
-use super::ProblemParts;
+use crate::api::problem::Problem;
 use crate::api::problem::ApiError;
 use crate::api::AppState;
 use crate::domain::client::Address;
@@ -50,17 +50,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Clio's error body: `{"error": {"type", "message", "code", "details"?, "request_id"?}}`.
-pub fn error(problem: &ProblemParts) -> (StatusCode, Value) {
+pub fn error(problem: &Problem) -> (StatusCode, Value) {
     let mut error = json!({
         "type": error_type(problem.status),
         "message": problem.message(),
         "code": problem.code,
     });
-    if !problem.errors.is_empty() {
+    if !problem.field_errors().is_empty() {
         let details: Vec<Value> =
-            problem.errors.iter().map(|e| json!({"field": vendor_field(&e.field), "message": e.message})).collect();
+            problem.field_errors().iter().map(|e| json!({"field": vendor_field(&e.field), "message": e.message})).collect();
         error["details"] = Value::Array(details);
-        let message: Vec<String> = problem.errors.iter().map(|e| format!("{} {}", vendor_field(&e.field), e.message)).collect();
+        let message: Vec<String> = problem.field_errors().iter().map(|e| format!("{} {}", vendor_field(&e.field), e.message)).collect();
         error["message"] = Value::String(message.join("; "));
     }
     if let Some(id) = &problem.request_id {
@@ -201,16 +201,15 @@ impl From<&Address> for AddressView {
 mod tests {
     use super::*;
 
-    fn problem(status: u16, code: &str, errors: Vec<(&str, &str)>) -> ProblemParts {
-        ProblemParts {
+    fn problem(status: u16, code: &'static str, errors: Vec<(&str, &str)>) -> Problem {
+        let errors: Vec<_> = errors.into_iter().map(|(f, m)| crate::api::problem::FieldErrorView { field: f.into(), message: m.into() }).collect();
+        Problem {
+            type_: format!("/problems/{code}"),
+            title: "t",
             status,
-            code: code.into(),
-            title: "t".into(),
             detail: "Something.".into(),
-            errors: errors
-                .into_iter()
-                .map(|(f, m)| super::super::FieldProblem { field: f.into(), message: m.into() })
-                .collect(),
+            code,
+            errors: (!errors.is_empty()).then_some(errors),
             request_id: Some("req_1".into()),
         }
     }
