@@ -125,7 +125,6 @@ impl ServeConfig {
         crate::api::HttpOptions {
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
             max_concurrent_requests: usize::try_from(self.max_concurrent_requests).unwrap_or(usize::MAX),
-            root_dialect: self.root_dialect,
             metrics: crate::api::MetricsAccess { token: self.metrics_token.clone(), elsewhere: self.metrics_bind.is_some() },
         }
     }

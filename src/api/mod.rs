@@ -1,4 +1,6 @@
-//! The HTTP surface: routing, plumbing and the canonical API.
+//! The HTTP toolkit and the canonical API: extractors, problems, plumbing,
+//! views and the `/v1` routes. The vendor dialects build on it; the server
+//! assembles the two (`server::app`). Nothing here knows a vendor.
 
 pub mod context;
 pub mod extract;
@@ -20,7 +22,6 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::dialects::{self, Dialect};
 use crate::service::Service;
 
 /// What every handler and middleware shares. Behind one `Arc`: axum clones
@@ -45,13 +46,12 @@ impl Deref for AppState {
     }
 }
 
-/// How the HTTP layer is set up: the limits it enforces, the dialect, if
-/// any, also mounted at `/`, and who may read `/metrics`.
+/// How the HTTP layer is set up: the limits it enforces, and who may read
+/// `/metrics`.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub request_timeout: std::time::Duration,
     pub max_concurrent_requests: usize,
-    pub root_dialect: Option<Dialect>,
     pub metrics: MetricsAccess,
 }
 
@@ -60,7 +60,6 @@ impl Default for HttpOptions {
         Self {
             request_timeout: std::time::Duration::from_secs(30),
             max_concurrent_requests: 1024,
-            root_dialect: None,
             metrics: MetricsAccess::default(),
         }
     }
@@ -83,38 +82,43 @@ pub fn metrics_router(service: Service, token: Option<String>) -> Router {
     Router::new().route("/metrics", axum::routing::get(system::metrics_only)).with_state(state)
 }
 
-/// The whole application as one router.
-pub fn router_with(service: Service, limits: HttpOptions) -> Router {
-    let (compat, root) = dialects::routes(limits.root_dialect);
-    let (mut routes, doc) = OpenApiRouter::with_openapi(openapi::base())
-        .merge(v1::routes())
-        .merge(system::routes())
-        .merge(compat)
-        .split_for_parts();
-    if let Some(root) = root {
-        routes = routes.merge(root);
+impl AppState {
+    pub fn new(service: Service, openapi: &utoipa::openapi::OpenApi, metrics: MetricsAccess) -> Self {
+        AppState(Arc::new(Shared {
+            service,
+            openapi: openapi.to_json().unwrap_or_default(),
+            rendered_clients: Default::default(),
+            metrics,
+        }))
     }
-    let doc = openapi::finish(doc);
-    let state = AppState(Arc::new(Shared {
-        service,
-        openapi: doc.to_json().unwrap_or_default(),
-        rendered_clients: Default::default(),
-        metrics: limits.metrics,
-    }));
+}
+
+/// The canonical API's routes: `/v1` and the operational ones.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(v1::routes()).merge(system::routes())
+}
+
+/// `routes` with every request's plumbing around them, outermost first: the
+/// request id and access log, problems reshaped by `reshape` (a vendor
+/// dialect's error shape on its paths), panics contained, load shed, the time
+/// limit, rate-limit headers, idempotency. Unknown routes and methods are
+/// problems too.
+pub fn serve(routes: Router<AppState>, state: AppState, options: &HttpOptions, reshape: Option<problem::Reshape>) -> Router {
     let routes = routes
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(middleware::route_not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .with_state(state.clone());
-    // The plumbing wraps the router once, outermost first. (`Router::layer`
-    // would wrap every route in its own copy of the stack, and each layer
-    // clones the rest of its stack per request: 45 boxed clones a request.)
+    // The plumbing wraps the router once. (`Router::layer` would wrap every
+    // route in its own copy of the stack, and each layer clones the rest of
+    // its stack per request: 45 boxed clones a request.)
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_requests));
     let plumbing = ServiceBuilder::new()
         .layer(axum::middleware::from_fn(middleware::request_context))
-        .layer(axum::middleware::from_fn_with_state(limits.root_dialect, dialects::vendor_errors))
+        .layer(axum::middleware::from_fn_with_state(reshape, problem::reshape_problems))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(axum::middleware::from_fn_with_state(Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_requests)), middleware::shed_load))
-        .layer(axum::middleware::from_fn_with_state(limits.request_timeout, middleware::timeout))
+        .layer(axum::middleware::from_fn_with_state(permits, middleware::shed_load))
+        .layer(axum::middleware::from_fn_with_state(options.request_timeout, middleware::timeout))
         .layer(axum::middleware::from_fn(middleware::rate_limit_headers))
         .layer(axum::middleware::from_fn_with_state(state, idempotency::idempotency))
         .service(routes);

@@ -44,22 +44,33 @@ pub fn base() -> OpenApi {
     Base::openapi()
 }
 
-/// Adds security schemes and the shared error responses, and makes operation
-/// ids unique (utoipa names an operation after its handler, and many modules
-/// have a `list` or a `get`).
-pub fn finish(mut doc: OpenApi) -> OpenApi {
+/// How the errors of a surface built on the toolkit are documented (a vendor
+/// dialect's, on its paths).
+pub struct ErrorShape {
+    pub content_type: &'static str,
+    /// The name of the error body's schema.
+    pub schema: &'static str,
+    /// The surface's name for a problem code (`unauthorized` → `UNAUTHORIZED`).
+    pub code: fn(&str) -> String,
+}
+
+/// The canonical API's errors: problem+json, codes as they are.
+const PROBLEMS: ErrorShape = ErrorShape { content_type: "application/problem+json", schema: "Problem", code: str::to_string };
+
+/// Adds security schemes and the shared error responses (in the shape
+/// `shape_of` gives for a path, problem+json where it gives none), and makes
+/// operation ids unique (utoipa names an operation after its handler, and
+/// many modules have a `list` or a `get`).
+pub fn finish(mut doc: OpenApi, shape_of: &dyn Fn(&str) -> Option<ErrorShape>) -> OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
     for (path, item) in doc.paths.paths.iter_mut() {
-        // The public intake endpoint's token is in its path, not a key.
-        let dialect = crate::dialects::dialect_of(path, None);
-        let authenticated = dialect.is_some() || (path.starts_with("/v1/") && !path.starts_with("/v1/intake/"));
-        // Errors on dialect paths are re-rendered in the vendor's shape.
-        let errors = match dialect {
-            Some(d) => ErrorBody { content_type: "application/json", schema: d.error_schema() },
-            None => ErrorBody { content_type: "application/problem+json", schema: "Problem" },
-        };
+        // Every other surface's routes need a key; the public intake
+        // endpoint's token is in its path.
+        let shape = shape_of(path);
+        let authenticated = shape.is_some() || (path.starts_with("/v1/") && !path.starts_with("/v1/intake/"));
+        let errors = shape.unwrap_or(PROBLEMS);
         let operations = [
             (HttpMethod::Get, &mut item.get),
             (HttpMethod::Post, &mut item.post),
@@ -107,21 +118,23 @@ fn retry_after() -> utoipa::openapi::header::Header {
         .build()
 }
 
-/// How a path's error responses are documented.
-struct ErrorBody {
-    content_type: &'static str,
-    schema: &'static str,
-}
-
-fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: bool, errors: &ErrorBody) {
+fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: bool, errors: &ErrorShape) {
     let has_body = op.request_body.is_some();
-    let mut shared = vec![("500", "Internal error (`internal_error`)"), ("503", "Database unavailable (`service_unavailable`), \
-        at the concurrency limit (`overloaded`) or over the time limit (`request_timeout`)")];
+    let code = |c: &str| format!("`{}`", (errors.code)(c));
+    let mut shared = vec![
+        ("500", format!("Internal error ({})", code("internal_error"))),
+        ("503", format!(
+            "Database unavailable ({}), at the concurrency limit ({}) or over the time limit ({})",
+            code("service_unavailable"),
+            code("overloaded"),
+            code("request_timeout")
+        )),
+    ];
     if authenticated {
-        shared.push(("400", "Invalid fields or parameters (`invalid_request`, `malformed_json`); `errors` lists each"));
-        shared.push(("401", "Missing or invalid API key (`unauthorized`)"));
-        shared.push(("403", "The key lacks the scope (`insufficient_scope`)"));
-        shared.push(("429", "Over the key's rate limit, or too many failed authentications (`rate_limited`)"));
+        shared.push(("400", format!("Invalid fields or parameters ({}, {}); each is listed", code("invalid_request"), code("malformed_json"))));
+        shared.push(("401", format!("Missing or invalid API key ({})", code("unauthorized"))));
+        shared.push(("403", format!("The key lacks the scope ({})", code("insufficient_scope"))));
+        shared.push(("429", format!("Over the key's rate limit, or too many failed authentications ({})", code("rate_limited"))));
         op.security = Some(vec![
             SecurityRequirement::new("api_key", Vec::<String>::new()),
             SecurityRequirement::new("bearer", Vec::<String>::new()),
@@ -130,19 +143,19 @@ fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: 
     if *method == HttpMethod::Post {
         // The Idempotency-Key middleware reads this and answers these for any POST.
         op.parameters.get_or_insert_with(Vec::new).push(idempotency_key().into());
-        shared.push(("409", "A request with this `Idempotency-Key` is still running (`idempotency_in_progress`)"));
-        shared.push(("422", "This `Idempotency-Key` was used with another request (`idempotency_key_reused`)"));
+        shared.push(("409", format!("A request with this `Idempotency-Key` is still running ({})", code("idempotency_in_progress"))));
+        shared.push(("422", format!("This `Idempotency-Key` was used with another request ({})", code("idempotency_key_reused"))));
     }
     if has_body {
-        shared.push(("413", "Body over 1 MiB (`payload_too_large`)"));
-        shared.push(("415", "Body not sent as JSON (`unsupported_media_type`)"));
+        shared.push(("413", format!("Body over 1 MiB ({})", code("payload_too_large"))));
+        shared.push(("415", format!("Body not sent as JSON ({})", code("unsupported_media_type"))));
     }
     for (status, description) in shared {
         if op.responses.responses.contains_key(status) {
             continue;
         }
         let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(errors.schema))).build();
-        let mut response = ResponseBuilder::new().description(description).content(errors.content_type, content);
+        let mut response = ResponseBuilder::new().description(&description).content(errors.content_type, content);
         if matches!(status, "429" | "503") {
             response = response.header("Retry-After", retry_after());
         }

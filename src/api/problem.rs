@@ -273,6 +273,29 @@ pub fn problem_response(problem: &Problem) -> Response {
     response
 }
 
+/// Renders the problems of some paths in another shape (a vendor dialect's
+/// error body): `None` leaves a path's problems as problem+json.
+pub type Reshape = std::sync::Arc<dyn Fn(&str, &Problem) -> Option<(StatusCode, serde_json::Value)> + Send + Sync>;
+
+/// Re-renders problem responses by `reshape`, whatever made them
+/// (extractors, the service, limits, idempotency), from the [`Problem`]
+/// every problem response carries.
+pub async fn reshape_problems(
+    axum::extract::State(reshape): axum::extract::State<Option<Reshape>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let (Some(reshape), Some(problem)) = (reshape, response.extensions().get::<Problem>()) else { return response };
+    let Some((status, body)) = reshape(&path, problem) else { return response };
+    let (mut parts, _) = response.into_parts();
+    parts.status = status;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, axum::body::Body::from(serde_json::to_vec(&body).unwrap_or_default()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,11 +11,7 @@ pub mod clio_grow;
 pub mod common;
 pub mod full_engage;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::StatusCode;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -70,15 +66,16 @@ impl Dialect {
         }
     }
 
-    /// The name of the OpenAPI schema of the dialect's error body.
-    pub fn error_schema(self) -> &'static str {
-        match self {
+    /// How the OpenAPI document shows the dialect's errors.
+    pub fn error_shape(self) -> crate::api::openapi::ErrorShape {
+        let schema = match self {
             Dialect::Calmintake => "CalmintakeError",
             Dialect::Actuallycare => "ActuallycareError",
             Dialect::ClioGrow => "ClioGrowError",
             Dialect::FullEngage => "FullEngageError",
             Dialect::Clemta => "ClemtaError",
-        }
+        };
+        crate::api::openapi::ErrorShape { content_type: "application/json", schema, code: str::to_string }
     }
 
     /// The vendor's error response for a problem.
@@ -129,18 +126,8 @@ pub fn dialect_of(path: &str, root: Option<Dialect>) -> Option<Dialect> {
     root.filter(|_| !is_canonical)
 }
 
-/// Re-renders problem responses on dialect paths in the vendor's error
-/// shape, whatever made them (extractors, the service, limits, idempotency),
-/// from the [`Problem`] every problem response carries.
-pub async fn vendor_errors(State(root): State<Option<Dialect>>, request: Request, next: Next) -> Response {
-    let dialect = dialect_of(request.uri().path(), root);
-    let response = next.run(request).await;
-    let Some(dialect) = dialect else { return response };
-    let Some(problem) = response.extensions().get::<Problem>() else { return response };
-    let (status, body) = dialect.render_error(problem);
-    let (mut parts, _) = response.into_parts();
-    parts.status = status;
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Response::from_parts(parts, Body::from(serde_json::to_vec(&body).unwrap_or_default()))
+/// Problems on dialect paths in the vendor's error shape (`root`: the
+/// dialect also mounted at `/`, if any).
+pub fn reshape(root: Option<Dialect>) -> crate::api::problem::Reshape {
+    std::sync::Arc::new(move |path: &str, problem: &Problem| dialect_of(path, root).map(|d| d.render_error(problem)))
 }

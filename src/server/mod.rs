@@ -1,5 +1,6 @@
 //! Starting and stopping the HTTP server.
 
+pub mod app;
 pub mod connections;
 
 use std::future::Future;
@@ -73,7 +74,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
         version = env!("CARGO_PKG_VERSION"),
         "clientele listening"
     );
-    run(listener, service, config.http(), connection_limits(&config), shutdown_signal()).await;
+    let options = Options { http: config.http(), root_dialect: config.root_dialect, connections: connection_limits(&config) };
+    run(listener, service, &options, shutdown_signal()).await;
     tracing::info!("clientele stopped");
     Ok(())
 }
@@ -85,17 +87,21 @@ fn connection_limits(config: &ServeConfig) -> connections::ConnectionLimits {
     }
 }
 
+/// What `clientele serve` puts in front of the service.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub http: crate::api::HttpOptions,
+    /// Also served at `/`.
+    pub root_dialect: Option<crate::dialects::Dialect>,
+    pub connections: connections::ConnectionLimits,
+}
+
 /// Serves `service` on `listener` the way `clientele serve` does (the
 /// whole HTTP stack, the connection timeouts), until `shutdown` resolves and
 /// the requests in flight are answered. Tests serve through this too.
-pub async fn run(
-    listener: TcpListener,
-    service: Service,
-    http: crate::api::HttpOptions,
-    limits: connections::ConnectionLimits,
-    shutdown: impl Future<Output = ()>,
-) {
-    connections::serve(listener, crate::api::router_with(service, http), limits, shutdown).await;
+pub async fn run(listener: TcpListener, service: Service, options: &Options, shutdown: impl Future<Output = ()>) {
+    let app = app::app(service, &options.http, options.root_dialect);
+    connections::serve(listener, app, options.connections, shutdown).await;
 }
 
 /// Purges expired soft-deleted records now and then, in the background.

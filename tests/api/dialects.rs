@@ -39,8 +39,8 @@ async fn every_dialect_route_is_documented_and_tagged_with_its_dialect(app: Test
 
 /// Serves the same service with CalmIntake also mounted at `/`.
 async fn root_node(app: &TestApp) -> String {
-    let options = clientele::api::HttpOptions { root_dialect: Some(clientele::dialects::Dialect::Calmintake), ..Default::default() };
-    crate::helpers::serve_with(app.service.clone(), options, Default::default()).await
+    let options = clientele::server::Options { root_dialect: Some(clientele::dialects::Dialect::Calmintake), ..Default::default() };
+    crate::helpers::serve_with(app.service.clone(), options).await
 }
 
 async fn a_root_dialect_answers_at_slash_and_v1_stays_canonical(app: TestApp) {

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use clientele::api::HttpOptions;
-use clientele::server::connections::ConnectionLimits;
+use clientele::server::Options;
 use clientele::service::Service;
 use clientele::store::postgres::{PgSettings, PgStore};
 use clientele::store::sqlite::SqliteStore;
@@ -72,13 +71,13 @@ pub async fn fresh_store(backend: Backend, dir: &std::path::Path) -> (Arc<dyn St
 /// Serves `service` on a free port with the stack `clientele serve` runs,
 /// default options; returns its base URL.
 pub async fn serve(service: Service) -> String {
-    serve_with(service, HttpOptions::default(), ConnectionLimits::default()).await
+    serve_with(service, Options::default()).await
 }
 
-pub async fn serve_with(service: Service, http: HttpOptions, limits: ConnectionLimits) -> String {
+pub async fn serve_with(service: Service, options: Options) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(clientele::server::run(listener, service, http, limits, std::future::pending()));
+    tokio::spawn(async move { clientele::server::run(listener, service, &options, std::future::pending()).await });
     format!("http://{addr}")
 }
 

@@ -50,8 +50,8 @@ async fn metrics_count_rate_limit_rejections_and_show_the_pool(app: TestApp) {
     assert!(text.contains("clientele_store_connections_max "));
 }
 
-async fn node(app: &TestApp, limits: clientele::api::HttpOptions) -> String {
-    crate::helpers::serve_with(app.service.clone(), limits, Default::default()).await
+async fn node(app: &TestApp, http: clientele::api::HttpOptions) -> String {
+    crate::helpers::serve_with(app.service.clone(), clientele::server::Options { http, ..Default::default() }).await
 }
 
 async fn requests_past_the_concurrency_limit_are_shed_with_503(app: TestApp) {

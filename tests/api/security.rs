@@ -577,7 +577,7 @@ const HEALTH: &str = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 
 async fn an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(app: TestApp) {
     use std::time::Duration;
-    let base = crate::helpers::serve_with(app.service.clone(), Default::default(), limits(30, 1)).await;
+    let base = crate::helpers::serve_with(app.service.clone(), clientele::server::Options { connections: limits(30, 1), ..Default::default() }).await;
     let mut stream = raw::connect(&base).await;
     // Requests closer together than the timeout share the connection.
     for _ in 0..3 {
@@ -592,7 +592,7 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(ap
 
 async fn a_request_head_sent_slowly_is_cut_off_at_the_header_read_timeout(app: TestApp) {
     use std::time::{Duration, Instant};
-    let base = crate::helpers::serve_with(app.service.clone(), Default::default(), limits(1, 30)).await;
+    let base = crate::helpers::serve_with(app.service.clone(), clientele::server::Options { connections: limits(1, 30), ..Default::default() }).await;
     // Served once, so the connection is a kept-alive one.
     let mut stream = raw::connect(&base).await;
     raw::send(&mut stream, HEALTH).await.unwrap();
@@ -623,7 +623,7 @@ async fn a_request_head_sent_slowly_is_cut_off_at_the_header_read_timeout(app: T
 
 async fn a_connection_that_sends_nothing_is_closed_at_the_header_read_timeout(app: TestApp) {
     use std::time::Duration;
-    let base = crate::helpers::serve_with(app.service.clone(), Default::default(), limits(1, 30)).await;
+    let base = crate::helpers::serve_with(app.service.clone(), clientele::server::Options { connections: limits(1, 30), ..Default::default() }).await;
     let mut stream = raw::connect(&base).await;
     let closed = raw::closed_within(&mut stream, Duration::from_secs(5)).await.expect("a silent connection is closed");
     assert!(closed < Duration::from_millis(1800), "closed after {closed:?}");
@@ -634,7 +634,7 @@ async fn metrics_can_require_a_token(app: TestApp) {
         metrics: clientele::api::MetricsAccess { token: Some("s3cret-token".into()), elsewhere: false },
         ..Default::default()
     };
-    let base = crate::helpers::serve_with(app.service.clone(), http, Default::default()).await;
+    let base = crate::helpers::serve_with(app.service.clone(), clientele::server::Options { http, ..Default::default() }).await;
     let get = |auth: Option<&str>| {
         let request = app.http.get(format!("{base}/metrics"));
         match auth {
@@ -655,7 +655,7 @@ async fn metrics_can_require_a_token(app: TestApp) {
 
 async fn metrics_can_live_on_their_own_address(app: TestApp) {
     let http = clientele::api::HttpOptions { metrics: clientele::api::MetricsAccess { token: None, elsewhere: true }, ..Default::default() };
-    let base = crate::helpers::serve_with(app.service.clone(), http, Default::default()).await;
+    let base = crate::helpers::serve_with(app.service.clone(), clientele::server::Options { http, ..Default::default() }).await;
     expect_problem(app.http.get(format!("{base}/metrics")).send().await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
