@@ -1,0 +1,155 @@
+//! The handlers of `/api/v1/clients`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::api::AppState;
+use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
+use crate::api::v1::clients::client_id;
+use crate::api::written::written;
+use crate::dialects::common::{int_param, MAX_PAGE_NUMBER};
+use crate::domain::api_key::Scope;
+use crate::domain::client::Client;
+use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
+use crate::service::clients::ListRequest;
+use crate::service::precondition::Precondition;
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination};
+use super::writes::{ClientWrite, to_canonical};
+
+const MAX_PER_PAGE: u64 = 100;
+const DEFAULT_PER_PAGE: u64 = 20;
+const MAX_SEARCH_CHARS: usize = 200;
+
+#[utoipa::path(
+    post, path = "/api/v1/clients", tag = TAG,
+    summary = "Create a Client",
+    description = "Requires `clients:write`. First and last name are required.",
+    request_body(content = ClientWrite, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = ClientEnvelope),
+        (status = 400, description = "`invalid_request`: missing or invalid fields", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 409, description = "`duplicate_email`", body = ErrorBody),
+    )
+)]
+pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    let client = state.service.create_client(&actor, &to_canonical(body)?).await?;
+    let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "data": data }))).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/clients", tag = TAG,
+    summary = "List Clients",
+    description = "Requires `clients:read`. Numbered pages of the firm's clients.",
+    params(
+        ("page" = Option<u64>, Query, description = "Page number (default 1)"),
+        ("per_page" = Option<u64>, Query, description = "Results per page (default 20, max 100)"),
+        ("search" = Option<String>, Query, description = "Search by name or email"),
+        ("sort" = Option<String>, Query, description = "`created_at` (default) or `last_name`"),
+        ("order" = Option<String>, Query, description = "`asc` or `desc` (default)"),
+    ),
+    responses(
+        (status = 200, description = "A page of clients", body = ClientList),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+    )
+)]
+pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
+    let mut p = ParamReader::new(&pairs);
+    let page = int_param(&mut p, "page", 1, MAX_PAGE_NUMBER).unwrap_or(1);
+    let per_page = int_param(&mut p, "per_page", 1, MAX_PER_PAGE).unwrap_or(DEFAULT_PER_PAGE);
+    let search = p.parsed("search", |s| {
+        if s.chars().count() > MAX_SEARCH_CHARS {
+            return Err(format!("must be at most {MAX_SEARCH_CHARS} characters"));
+        }
+        Ok(SearchTerm::new(s))
+    });
+    let field = p.parsed("sort", |s| match s {
+        "created_at" => Ok(SortField::CreatedAt),
+        "last_name" => Ok(SortField::LastName),
+        _ => Err("must be created_at or last_name".into()),
+    });
+    let descending = p.parsed("order", |s| match s {
+        "asc" => Ok(false),
+        "desc" => Ok(true),
+        _ => Err("must be asc or desc".into()),
+    });
+    p.finish()?;
+    let request = ListRequest {
+        filter: ClientFilter { search: search.flatten(), ..ClientFilter::default() },
+        sort: ClientSort { field: field.unwrap_or(SortField::CreatedAt), descending: descending.unwrap_or(true) },
+        cursor: None,
+        offset: (page - 1) * per_page,
+        limit: Some(per_page as usize),
+        include_total: true,
+    };
+    let found = state.service.list_clients(&actor, request).await?;
+    let total = found.total.unwrap_or_default();
+    let list = ClientList {
+        data: found.items.iter().map(ClientSummary::from).collect(),
+        pagination: Pagination { page, per_page, total, has_more: page * per_page < total },
+    };
+    Ok(Json(list).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/clients/{id}", tag = TAG,
+    summary = "Get Client",
+    description = "Requires `clients:read`. Includes the client's matters when the key also has `matters:read`.",
+    params(("id" = String, Path, description = "Client id (`cli_…`)")),
+    responses(
+        (status = 200, description = "The client", body = ClientEnvelope),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 404, description = "`client_not_found`, also for another firm's client", body = ErrorBody),
+    )
+)]
+pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
+    let client = state.service.get_client(&actor, client_id(&id)?).await?;
+    with_matters(&state, &actor, &client).await
+}
+
+/// The full client, with its matters when the key may read them (Get and
+/// Update answer the same schema).
+async fn with_matters(state: &AppState, actor: &crate::service::Actor, client: &Client) -> Result<Response, ApiError> {
+    let matters = match actor.require(Scope::MattersRead) {
+        Ok(()) => Some(state.service.client_matters(actor, client.id).await?),
+        Err(_) => None,
+    };
+    Ok(Json(ClientEnvelope { data: ClientView::new(client, matters.as_deref()) }).into_response())
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/clients/{id}", tag = TAG,
+    summary = "Update Client",
+    description = "Requires `clients:write`. Only the fields sent change; `null` clears one.",
+    params(("id" = String, Path, description = "Client id (`cli_…`)")),
+    request_body(content = ClientWrite, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated client, as Get shows it", body = ClientEnvelope),
+        (status = 400, description = "`invalid_request`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 404, description = "`client_not_found`", body = ErrorBody),
+        (status = 409, description = "`duplicate_email`", body = ErrorBody),
+    )
+)]
+pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    let id = client_id(&id)?;
+    let mut patch = to_canonical(body)?;
+    patch.remove("kind");
+    let client = state.service.update_client(&actor, id, &patch, Precondition::default()).await?;
+    if actor.require(Scope::ClientsRead).is_err() {
+        let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
+        return Ok(Json(serde_json::json!({ "data": data })).into_response());
+    }
+    with_matters(&state, &actor, &client).await
+}

@@ -1,0 +1,50 @@
+//! CalmIntake's error body, and the vendor's names for fields in it.
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::api::problem::Problem;
+
+/// CalmIntake's error body: `{"error": {"code", "message", "details"}}`.
+pub fn error(problem: &Problem) -> (StatusCode, Value) {
+    let code = match problem.code {
+        "malformed_json" | "unsupported_media_type" => "invalid_request",
+        "not_found" => "client_not_found",
+        other => other,
+    };
+    let mut error = json!({"code": code, "message": problem.message()});
+    if !problem.field_errors().is_empty() {
+        let details: Vec<Value> = problem
+            .field_errors()
+            .iter()
+            .map(|e| json!({"field": canonical_to_vendor_field(&e.field), "message": e.message}))
+            .collect();
+        error["details"] = Value::Array(details);
+    }
+    if let Some(id) = &problem.request_id {
+        error["request_id"] = Value::String(id.clone());
+    }
+    (problem.status(), json!({ "error": error }))
+}
+
+/// Field names in errors, as the caller wrote them.
+fn canonical_to_vendor_field(field: &str) -> String {
+    match field {
+        "address.region" => "address.state".into(),
+        "address.postal_code" => "address.zip".into(),
+        other => other.into(),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = CalmintakeError)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// `{"code": "invalid_request" | "unauthorized" | "insufficient_scope" |
+    /// "client_not_found" | "duplicate_email" | "rate_limited" | …,
+    /// "message": "…", "details": [{"field", "message"}]}`
+    #[schema(value_type = Object)]
+    error: Value,
+}

@@ -1,0 +1,22 @@
+//! CalmIntake's Clients API (`../shared/seeds/calmintake-clients.txt`), at
+//! `/compat/calmintake/api/v1/clients`. Ids are the canonical `cli_…` ids;
+//! pages are numbered (`page`, `per_page`); addresses say `state` and `zip`.
+//! Choices the seed leaves open: docs/dialects/calmintake.md.
+
+mod errors;
+mod views;
+mod writes;
+mod clients;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::AppState;
+
+pub use errors::error;
+
+const TAG: &str = "calmintake";
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(clients::list, clients::create)).routes(routes!(clients::get, clients::update))
+}
