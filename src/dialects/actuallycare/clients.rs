@@ -1,0 +1,182 @@
+//! The handlers of `/v1/clients`.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::api::AppState;
+use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
+use crate::dialects::common::{int_param, uuid_client_id, MAX_PAGE_NUMBER};
+use crate::domain::api_key::Scope;
+use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
+use crate::domain::time::Timestamp;
+use crate::service::clients::ListRequest;
+use crate::service::precondition::Precondition;
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::views::{ClientEnvelope, ClientList, ClientPage, ClientType, ClientView, Deleted, Empty, Meta, written_envelope};
+use super::writes::{ClientCreate, ClientUpdate, Write, to_canonical};
+
+const DEFAULT_LIMIT: u64 = 25;
+const MAX_LIMIT: u64 = 100;
+
+#[utoipa::path(
+    get, path = "/v1/clients", tag = TAG,
+    summary = "List all clients",
+    description = "Requires `clients:read`. Numbered pages of the firm's clients, newest first.",
+    params(
+        ("client_type" = Option<ClientType>, Query, description = "Only clients of this type"),
+        ("status" = Option<String>, Query, description = "Only clients with this status: `active`, `inactive` or `closed`"),
+        ("page" = Option<u64>, Query, minimum = 1, description = "Page number (default 1)"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Clients per page (default 25, max 100)"),
+    ),
+    responses(
+        (status = 200, description = "A page: clients under `data.clients`, pagination under `data.meta`", body = ClientList),
+        (status = 400, description = "`VALIDATION_ERROR`: a bad or unknown parameter", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:read`", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: wait `Retry-After` seconds", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
+    )
+)]
+pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
+    actor.require(Scope::ClientsRead).map_err(ApiError::from)?;
+    let settings = &actor.firm.settings;
+    let mut p = ParamReader::new(&pairs);
+    let client_type = p.parsed("client_type", |s| ClientType::parse(s).ok_or_else(|| ClientType::EXPECTED.to_string()));
+    let status = p.parsed("status", |s| {
+        if settings.allows_status(s) {
+            Ok(s.to_string())
+        } else {
+            Err(format!("must be one of: {}", settings.client_statuses.join(", ")))
+        }
+    });
+    let page = int_param(&mut p, "page", 1, MAX_PAGE_NUMBER).unwrap_or(1);
+    let limit = int_param(&mut p, "limit", 1, MAX_LIMIT).unwrap_or(DEFAULT_LIMIT);
+    p.finish()?;
+    let filter = ClientFilter {
+        statuses: status.into_iter().collect(),
+        custom: client_type.map(|t| ("client_type".to_string(), t.as_str().to_string())).into_iter().collect(),
+        ..ClientFilter::default()
+    };
+    let request = ListRequest {
+        filter,
+        sort: ClientSort { field: SortField::CreatedAt, descending: true },
+        cursor: None,
+        offset: (page - 1) * limit,
+        limit: Some(limit as usize),
+        include_total: true,
+    };
+    let found = state.service.list_clients(&actor, request).await?;
+    let total = found.total.unwrap_or_default();
+    let region = settings.phone_region();
+    let data = ClientPage {
+        clients: found.items.iter().map(|c| ClientView::new(c, &region)).collect(),
+        meta: Meta { page, limit, total, total_pages: total.div_ceil(limit), has_more: page * limit < total },
+    };
+    Ok(Json(ClientList { success: true, data }).into_response())
+}
+
+#[utoipa::path(
+    post, path = "/v1/clients", tag = TAG,
+    summary = "Create new client",
+    description = "Requires `clients:write`. `first_name`, `last_name` and `client_type` are required.",
+    request_body(content = ClientCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Client created", body = ClientEnvelope),
+        (status = 400, description = "`VALIDATION_ERROR`: missing or invalid fields, listed in `details`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:write`", body = ErrorBody),
+        (status = 409, description = "`CONFLICT`: another client has this email, or a request with this `Idempotency-Key` is running", body = ErrorBody),
+        (status = 413, description = "`VALIDATION_ERROR`: body over 1 MiB", body = ErrorBody),
+        (status = 415, description = "`VALIDATION_ERROR`: body not sent as JSON", body = ErrorBody),
+        (status = 422, description = "`VALIDATION_ERROR`: this `Idempotency-Key` was used with another request", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
+    )
+)]
+pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
+    let mut doc = to_canonical(body, Write::Create(&actor.firm.settings))?;
+    doc.insert("kind".into(), "person".into());
+    let client = state.service.create_client(&actor, &doc).await?;
+    Ok((StatusCode::CREATED, Json(written_envelope(&actor, &client))).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/v1/clients/{id}", tag = TAG,
+    summary = "Get client by ID",
+    description = "Requires `clients:read`.",
+    params(("id" = String, Path, description = "The client's UUID")),
+    responses(
+        (status = 200, description = "Client found", body = ClientEnvelope),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:read`", body = ErrorBody),
+        (status = 404, description = "`NOT_FOUND`, also for another firm's client", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
+    )
+)]
+pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
+    actor.require(Scope::ClientsRead).map_err(ApiError::from)?;
+    let client = state.service.get_client(&actor, uuid_client_id(&id)?).await?;
+    Ok(Json(ClientEnvelope::new(&client, &actor.firm.settings.phone_region())).into_response())
+}
+
+#[utoipa::path(
+    put, path = "/v1/clients/{id}", tag = TAG,
+    summary = "Update client",
+    description = "Requires `clients:write`. Only the fields sent change (`null` clears one); \
+        with `version`, only if it is still the client's current version.",
+    params(("id" = String, Path, description = "The client's UUID")),
+    request_body(content = ClientUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Client updated", body = ClientEnvelope),
+        (status = 400, description = "`VALIDATION_ERROR`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:write`", body = ErrorBody),
+        (status = 404, description = "`NOT_FOUND`", body = ErrorBody),
+        (status = 409, description = "`CONFLICT`: `version` is not current, or another client has this email", body = ErrorBody),
+        (status = 413, description = "`VALIDATION_ERROR`: body over 1 MiB", body = ErrorBody),
+        (status = 415, description = "`VALIDATION_ERROR`: body not sent as JSON", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
+    )
+)]
+pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(mut body): JsonObject) -> Result<Response, ApiError> {
+    actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
+    let id = uuid_client_id(&id)?;
+    let pre = precondition(&HeaderMap::new(), Some(&mut body))?;
+    let patch = to_canonical(body, Write::Update)?;
+    let client = state.service.update_client(&actor, id, &patch, pre).await?;
+    Ok(Json(written_envelope(&actor, &client)).into_response())
+}
+
+#[utoipa::path(
+    delete, path = "/v1/clients/{id}", tag = TAG,
+    summary = "Delete client",
+    description = "Requires `clients:write`. A client with open or pending matters can't be deleted.",
+    params(("id" = String, Path, description = "The client's UUID")),
+    responses(
+        (status = 200, description = "Client deleted", body = Deleted),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:write`", body = ErrorBody),
+        (status = 404, description = "`NOT_FOUND`", body = ErrorBody),
+        (status = 409, description = "`CONFLICT`: the client has open or pending matters", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
+    )
+)]
+pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
+    actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
+    state.service.delete_client(&actor, uuid_client_id(&id)?, Precondition::default()).await?;
+    Ok(Json(Deleted { success: true, data: Empty {}, timestamp: Timestamp::now().to_string() }).into_response())
+}

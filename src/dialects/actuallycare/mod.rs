@@ -1,0 +1,28 @@
+//! ActuallyCare's Clients API (`../shared/seeds/actuallycare-clients.md`), at
+//! `/compat/actuallycare/v1/clients`. Ids are the client's UUID; responses
+//! are `{"success": true, "data": …}`; pages are numbered (`page`, `limit`).
+//! The real-estate fields the canonical model lacks (`client_type`, budgets,
+//! pre-approval, …) live in `custom_fields` under the same keys, so every
+//! surface sees them. Choices the seed leaves open: docs/dialects/actuallycare.md.
+
+mod errors;
+mod views;
+mod writes;
+mod clients;
+
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::AppState;
+
+pub use errors::error;
+
+const TAG: &str = "actuallycare";
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(clients::list, clients::create)).routes(routes!(clients::get, clients::update, clients::delete))
+}
+
+/// A field, whether a (non-null) value of it is valid, and what to say if not.
+type Check = (&'static str, fn(&Value) -> bool, &'static str);

@@ -1,0 +1,259 @@
+//! ActuallyCare's create and update bodies, read into canonical documents: the real-estate fields live in `custom_fields`.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::api::problem::ApiError;
+use crate::dialects::common::refuse_unknown;
+use crate::domain::client::parse_document;
+use crate::domain::field::FieldError;
+use crate::domain::firm::FirmSettings;
+use crate::service::ServiceError;
+
+use super::Check;
+use super::views::{ClientType, strings};
+
+/// ActuallyCare's fields that the canonical model lacks: kept in
+/// `custom_fields` under these keys and shown top-level.
+pub(super) const VENDOR_ONLY: &[&str] = &[
+    "client_type",
+    "budget_min",
+    "budget_max",
+    "preferred_locations",
+    "property_preferences",
+    "pre_approved",
+    "pre_approval_amount",
+    "user_id",
+];
+
+/// Body fields that are canonical fields under the same name.
+const CANONICAL: &[&str] = &["first_name", "last_name", "email", "phone", "status", "source", "notes", "tags", "custom_fields"];
+const PREFERENCE_MINIMUMS: &[&str] = &["bedrooms_min", "bathrooms_min", "square_feet_min"];
+
+/// The body of Create.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ActuallycareClientCreate)]
+#[allow(dead_code)] // documents the body; requests are read as JSON objects
+pub struct ClientCreate {
+    #[schema(example = "Jordan")]
+    first_name: String,
+    #[schema(example = "Lee")]
+    last_name: String,
+    #[schema(format = Email)]
+    email: Option<String>,
+    /// Any common format; a number without country code is in the firm's region.
+    #[schema(example = "(661) 555-0142")]
+    phone: Option<String>,
+    client_type: ClientType,
+    /// `active` (the default), `inactive` or `closed`.
+    #[schema(required = false, example = "active")]
+    status: String,
+    source: Option<String>,
+    #[schema(minimum = 0)]
+    budget_min: Option<f64>,
+    #[schema(minimum = 0)]
+    budget_max: Option<f64>,
+    preferred_locations: Option<Vec<String>>,
+    property_preferences: Option<PropertyPreferencesWrite>,
+    pre_approved: Option<bool>,
+    #[schema(minimum = 0)]
+    pre_approval_amount: Option<f64>,
+    notes: Option<String>,
+    tags: Option<Vec<String>>,
+    /// Any UUID (the agent responsible).
+    user_id: Option<String>,
+    /// Other custom fields.
+    #[schema(required = false, value_type = Object)]
+    custom_fields: Map<String, Value>,
+}
+
+/// The body of Update: only the fields sent change, and `null` clears one.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ActuallycareClientUpdate)]
+#[allow(dead_code)] // documents the body; requests are read as JSON objects
+pub struct ClientUpdate {
+    #[schema(required = false)]
+    first_name: String,
+    #[schema(required = false)]
+    last_name: String,
+    #[schema(format = Email)]
+    email: Option<String>,
+    phone: Option<String>,
+    /// Can be changed, not cleared.
+    #[schema(required = false)]
+    client_type: ClientType,
+    #[schema(required = false, example = "inactive")]
+    status: String,
+    source: Option<String>,
+    #[schema(minimum = 0)]
+    budget_min: Option<f64>,
+    #[schema(minimum = 0)]
+    budget_max: Option<f64>,
+    preferred_locations: Option<Vec<String>>,
+    /// Merged key by key.
+    property_preferences: Option<PropertyPreferencesWrite>,
+    pre_approved: Option<bool>,
+    #[schema(minimum = 0)]
+    pre_approval_amount: Option<f64>,
+    notes: Option<String>,
+    /// Replaces the client's tags.
+    tags: Option<Vec<String>>,
+    user_id: Option<String>,
+    /// Merged key by key; a key set to `null` is removed.
+    #[schema(required = false, value_type = Object)]
+    custom_fields: Map<String, Value>,
+    /// The version the update is based on: 409 `CONFLICT` if it is no longer current.
+    #[schema(required = false, minimum = 1, example = 3)]
+    version: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ActuallycarePropertyPreferencesWrite)]
+#[allow(dead_code)] // documents the body
+pub struct PropertyPreferencesWrite {
+    #[schema(minimum = 0)]
+    bedrooms_min: Option<f64>,
+    #[schema(minimum = 0)]
+    bathrooms_min: Option<f64>,
+    #[schema(minimum = 0)]
+    square_feet_min: Option<f64>,
+    property_types: Option<Vec<String>>,
+}
+
+/// What a body is for: a new client (of a firm with these settings) or a
+/// merge patch of one.
+#[derive(Clone, Copy)]
+pub(super) enum Write<'a> {
+    Create(&'a FirmSettings),
+    Update,
+}
+
+/// The canonical document (or merge patch) for an ActuallyCare body: its own
+/// fields checked and moved into `custom_fields`, the rest as they are.
+pub(super) fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Result<Map<String, Value>, ApiError> {
+    let creating = matches!(write, Write::Create(_));
+    let known: Vec<&str> = CANONICAL.iter().chain(VENDOR_ONLY).copied().collect();
+    refuse_unknown(&body, &known)?;
+    // A client always has a status: null would silently reset it to the default.
+    if body.get("status").is_some_and(Value::is_null) {
+        return Err(ServiceError::invalid("status", "must be a status (active, inactive or closed), not null").into());
+    }
+    let mut custom = match body.remove("custom_fields") {
+        None => Map::new(),
+        Some(Value::Null) if creating => Map::new(),
+        Some(Value::Object(custom)) => custom,
+        Some(_) => return Err(ServiceError::invalid("custom_fields", "must be an object (set a key to null to remove it)").into()),
+    };
+    for key in VENDOR_ONLY {
+        if let Some(value) = body.remove(*key) {
+            custom.insert((*key).to_string(), value);
+        }
+    }
+    let mut errors = check_vendor_fields(&custom, creating);
+    if !errors.is_empty() {
+        // Report the canonical fields' problems in the same response.
+        if let Write::Create(settings) = write {
+            body.insert("kind".into(), "person".into());
+            errors.extend(parse_document(&body, settings).err().unwrap_or_default());
+        }
+        return Err(ServiceError::Invalid(errors).into());
+    }
+    if !custom.is_empty() {
+        body.insert("custom_fields".into(), Value::Object(custom));
+    }
+    Ok(body)
+}
+
+/// The types of ActuallyCare's own fields (which the service, seeing only
+/// custom fields, cannot know).
+fn check_vendor_fields(custom: &Map<String, Value>, creating: bool) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match custom.get("client_type") {
+        Some(Value::String(s)) if ClientType::parse(s).is_some() => {}
+        None if !creating => {}
+        None | Some(Value::Null) => errors.push(FieldError::new("client_type", format!("is required and {}", ClientType::EXPECTED))),
+        Some(_) => errors.push(FieldError::new("client_type", ClientType::EXPECTED)),
+    }
+    let checks: [Check; 6] = [
+        ("budget_min", is_amount, "must be a number of at least 0"),
+        ("budget_max", is_amount, "must be a number of at least 0"),
+        ("pre_approval_amount", is_amount, "must be a number of at least 0"),
+        ("pre_approved", Value::is_boolean, "must be true or false"),
+        ("preferred_locations", |v| strings(v).is_some(), "must be an array of strings"),
+        ("user_id", |v| v.as_str().is_some_and(|s| uuid::Uuid::try_parse(s).is_ok()), "must be a UUID"),
+    ];
+    for (key, valid, message) in checks {
+        // `null` removes the field (on create: leaves it out).
+        if custom.get(key).is_some_and(|v| !v.is_null() && !valid(v)) {
+            errors.push(FieldError::new(key, message));
+        }
+    }
+    match custom.get("property_preferences") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(prefs)) => check_preferences(prefs, &mut errors),
+        Some(_) => errors.push(FieldError::new("property_preferences", "must be an object")),
+    }
+    errors
+}
+
+fn check_preferences(prefs: &Map<String, Value>, errors: &mut Vec<FieldError>) {
+    for (key, value) in prefs {
+        let field = format!("property_preferences.{}", key.chars().take(64).collect::<String>());
+        if value.is_null() {
+            continue;
+        }
+        if PREFERENCE_MINIMUMS.contains(&key.as_str()) {
+            if !is_amount(value) {
+                errors.push(FieldError::new(field, "must be a number of at least 0"));
+            }
+        } else if key == "property_types" {
+            if strings(value).is_none() {
+                errors.push(FieldError::new(field, "must be an array of strings"));
+            }
+        } else {
+            errors.push(FieldError::new(field, "is not a known field"));
+        }
+    }
+}
+
+fn is_amount(value: &Value) -> bool {
+    value.as_f64().is_some_and(|n| n >= 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::errors::vendor_field;
+    use super::super::views::phone_view;
+    use super::*;
+    use crate::domain::phone::{Phone, Region};
+
+    #[test]
+    fn vendor_fields_come_out_of_custom_fields() {
+        let body = serde_json::json!({"first_name": "A", "last_name": "B", "client_type": "buyer", "budget_min": 1});
+        let settings = FirmSettings::default();
+        let doc = to_canonical(body.as_object().unwrap().clone(), Write::Create(&settings)).unwrap();
+        assert_eq!(doc["custom_fields"]["client_type"], "buyer");
+        assert!(!doc.contains_key("client_type"));
+        assert_eq!(vendor_field("custom_fields.budget_min"), "budget_min");
+        assert_eq!(vendor_field("custom_fields.other"), "custom_fields.other");
+    }
+
+    #[test]
+    fn client_type_is_required_on_create_only() {
+        let body = serde_json::json!({"first_name": "A"});
+        let settings = FirmSettings::default();
+        assert!(to_canonical(body.as_object().unwrap().clone(), Write::Create(&settings)).is_err());
+        assert!(to_canonical(body.as_object().unwrap().clone(), Write::Update).is_ok());
+    }
+
+    #[test]
+    fn phones_of_the_region_read_nationally() {
+        let us = Region::default();
+        let phone = Phone::parse("+1 661 555 0142", &us).unwrap();
+        assert_eq!(phone_view(&phone, &us), "(661) 555-0142");
+        assert_eq!(phone_view(&phone, &Region::parse("GB").unwrap()), "+16615550142");
+        let short = Phone::parse("+1 555-1234", &us).unwrap();
+        assert_eq!(phone_view(&short, &us), "+15551234");
+    }
+}
