@@ -1,0 +1,111 @@
+//! Full Engage's create and update bodies, read into canonical documents: one `name` for a person's two.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::dialects::common::refuse_unknown;
+use crate::domain::client::ClientKind;
+use crate::domain::field::FieldError;
+use crate::service::ServiceError;
+
+pub(super) const WRITABLE: &[&str] = &["name", "phone", "status", "notes"];
+
+/// The body of Create.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FullEngageClientCreate)]
+#[allow(dead_code)] // documents the body; requests are read as JSON objects
+pub struct ClientCreate {
+    /// A person's first and last name: everything before the last space is
+    /// the first name, the last word the last name.
+    #[schema(example = "John Doe")]
+    name: String,
+    /// Any common format; a number without country code is in the firm's region.
+    #[schema(example = "+1 555-1234")]
+    phone: Option<String>,
+    /// `active` (the default) or `inactive`.
+    #[schema(required = false, example = "active")]
+    status: String,
+    notes: Option<String>,
+}
+
+/// The body of Update: only the fields sent change.
+#[derive(Serialize, ToSchema)]
+#[schema(as = FullEngageClientUpdate)]
+#[allow(dead_code)] // documents the body; requests are read as JSON objects
+pub struct ClientUpdate {
+    /// A person's first and last name (as on create), or a company's name.
+    #[schema(required = false, example = "John Doe")]
+    name: String,
+    /// `null` clears it.
+    phone: Option<String>,
+    #[schema(required = false, example = "inactive")]
+    status: String,
+    /// `null` clears them.
+    #[schema(example = "No longer active")]
+    notes: Option<String>,
+}
+
+/// `name` as a person's first and last name.
+fn split_name(value: &Value) -> Result<(String, String), FieldError> {
+    let Value::String(name) = value else {
+        return Err(FieldError::new("name", if value.is_null() { "is required" } else { "must be a string" }));
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(FieldError::new("name", "is required"));
+    }
+    match name.rsplit_once(char::is_whitespace) {
+        Some((first, last)) => Ok((first.trim().to_string(), last.to_string())),
+        None => Err(FieldError::new(
+            "name",
+            "must be a first and a last name separated by a space: Clientele keeps a person's first and last name",
+        )),
+    }
+}
+
+/// The canonical fields for a body's `name`: a company's name, or a person's
+/// first and last name.
+fn name_fields(value: &Value, kind: ClientKind, doc: &mut Map<String, Value>) -> Result<(), ServiceError> {
+    match kind {
+        ClientKind::Company => {
+            if !value.is_string() {
+                return Err(ServiceError::invalid("name", if value.is_null() { "is required" } else { "must be a string" }));
+            }
+            doc.insert("name".into(), value.clone());
+        }
+        ClientKind::Person => {
+            let (first, last) = split_name(value).map_err(|e| ServiceError::Invalid(vec![e]))?;
+            doc.insert("first_name".into(), first.into());
+            doc.insert("last_name".into(), last.into());
+        }
+    }
+    Ok(())
+}
+
+/// The canonical document (or merge patch) for a Full Engage body; `kind` is
+/// the client's (a new client is a person).
+pub(super) fn to_canonical(mut body: Map<String, Value>, kind: ClientKind) -> Result<Map<String, Value>, ServiceError> {
+    refuse_unknown(&body, WRITABLE)?;
+    if body.get("status").is_some_and(Value::is_null) {
+        return Err(ServiceError::invalid("status", "must be a status, not null"));
+    }
+    if let Some(name) = body.remove("name") {
+        name_fields(&name, kind, &mut body)?;
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_splits_at_its_last_space() {
+        assert_eq!(split_name(&"John Doe".into()).unwrap(), ("John".into(), "Doe".into()));
+        assert_eq!(split_name(&"  Mary Ann  Smith ".into()).unwrap(), ("Mary Ann".into(), "Smith".into()));
+        assert!(split_name(&"Cher".into()).is_err());
+        assert!(split_name(&Value::Null).is_err());
+        assert!(split_name(&3.into()).is_err());
+    }
+}
