@@ -1,0 +1,102 @@
+//! Clemta's error body (`{"success": false, "message", "data": null, "error"}`), its codes, and the vendor's names for fields in it.
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::api::problem::Problem;
+
+use super::{BCC_KEY, BILLING_KEY, CC_KEY};
+
+/// Clemta's error body: `{"success": false, "message", "data": null,
+/// "error": {"code", "details"}}`, codes in capitals.
+pub fn error(problem: &Problem) -> (StatusCode, Value) {
+    let (status, code, message) = vendor_code(problem);
+    let mut error = json!({"code": code, "details": details(problem)});
+    if let Some(id) = &problem.request_id {
+        error["request_id"] = Value::String(id.clone());
+    }
+    (status, json!({"success": false, "message": message, "data": null, "error": error}))
+}
+
+/// Status, code and message for a problem. The seed documents only 400 for a
+/// bad request, so a body that isn't a JSON object is a 400 `INVALID_REQUEST`
+/// too (not 415).
+fn vendor_code(p: &Problem) -> (StatusCode, String, String) {
+    let (status, code, message) = match p.code {
+        "invalid_request" | "malformed_json" | "unsupported_media_type" => (StatusCode::BAD_REQUEST, "INVALID_REQUEST", "Invalid request data"),
+        "payload_too_large" => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body too large"),
+        "unauthorized" => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized"),
+        "insufficient_scope" => (StatusCode::FORBIDDEN, "FORBIDDEN", "Forbidden"),
+        "not_found" if p.detail.starts_with("No company ") => (StatusCode::NOT_FOUND, "COMPANY_NOT_FOUND", "Company not found"),
+        "not_found" if p.detail.starts_with("No contact ") => (StatusCode::NOT_FOUND, "NOT_FOUND", "Contact not found"),
+        "not_found" => (StatusCode::NOT_FOUND, "NOT_FOUND", "Not found"),
+        "duplicate_email" => (StatusCode::CONFLICT, "CONFLICT", "Email already in use"),
+        "rate_limited" => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests"),
+        "service_unavailable" | "overloaded" | "request_timeout" => {
+            (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Service unavailable")
+        }
+        "internal_error" => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error"),
+        other => return (p.status(), other.to_uppercase(), p.title.to_string()),
+    };
+    (status, code.to_string(), message.to_string())
+}
+
+/// A sentence: the problem's detail, or `Field 'x' …` for each bad field
+/// (named as the caller wrote it).
+pub(super) fn details(p: &Problem) -> String {
+    if p.field_errors().is_empty() {
+        return p.detail.clone();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for e in p.field_errors() {
+        let line = format!("Field '{}' {}", vendor_field(&e.field), e.message);
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines.join("; ")
+}
+
+/// A canonical field name as Clemta calls it.
+pub(super) fn vendor_field(field: &str) -> &str {
+    match field {
+        "first_name" | "last_name" => "full_name",
+        "notes" => "description",
+        "custom_fields.contact_type" => "type",
+        _ => match field.strip_prefix("custom_fields.") {
+            Some(rest) if [CC_KEY, BCC_KEY, BILLING_KEY].iter().any(|k| rest.starts_with(k)) => rest,
+            _ => field,
+        },
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClemtaErrorDetail)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// `INVALID_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `COMPANY_NOT_FOUND`,
+    /// `NOT_FOUND`, `CONFLICT`, `RATE_LIMITED`, `SERVICE_UNAVAILABLE`, `INTERNAL_ERROR`.
+    #[schema(example = "INVALID_REQUEST")]
+    pub(super) code: String,
+    #[schema(example = "Field 'email' is required")]
+    pub(super) details: String,
+    /// The request's id, to quote when asking for help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) request_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ClemtaError)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    #[schema(example = false)]
+    pub(super) success: bool,
+    #[schema(example = "Invalid request data")]
+    pub(super) message: String,
+    /// Always `null`.
+    #[schema(value_type = Option<Object>)]
+    pub(super) data: Option<Value>,
+    pub(super) error: ErrorDetail,
+}
