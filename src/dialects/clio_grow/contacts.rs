@@ -7,7 +7,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::paging::{search, ListParams, Meta};
-use super::{custom_integer, global_id, AddressView, ErrorBody, TAG};
+use super::errors::ErrorBody;
+use super::views::{custom_integer, global_id, AddressView};
+use super::TAG;
 use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;

@@ -10,7 +10,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::paging::{ListParams, Meta};
-use super::{data_object, global_id, ErrorBody, TAG};
+use super::errors::ErrorBody;
+use super::views::global_id;
+use super::writes::data_object;
+use super::TAG;
 use crate::api::extract::{Auth, JsonObject, ParamReader, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;

@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::paging::{ListParams, Meta};
-use super::{custom_integer, custom_string, global_id, AddressView, ErrorBody, TAG};
+use super::errors::ErrorBody;
+use super::views::{custom_integer, custom_string, global_id, AddressView};
+use super::TAG;
 use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;

@@ -7,7 +7,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::paging::{ListParams, Meta};
-use super::{global_id, ErrorBody, TAG};
+use super::errors::ErrorBody;
+use super::views::global_id;
+use super::TAG;
 use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
 use crate::api::problem::ApiError;
 use crate::api::AppState;
