@@ -10,6 +10,7 @@ pub mod clemta;
 pub mod clio_grow;
 pub mod common;
 pub mod full_engage;
+pub mod paging;
 
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -66,16 +67,20 @@ impl Dialect {
         }
     }
 
+    pub fn description(self) -> &'static Description {
+        match self {
+            Dialect::Calmintake => &calmintake::DESCRIPTION,
+            Dialect::Actuallycare => &actuallycare::DESCRIPTION,
+            Dialect::ClioGrow => &clio_grow::DESCRIPTION,
+            Dialect::FullEngage => &full_engage::DESCRIPTION,
+            Dialect::Clemta => &clemta::DESCRIPTION,
+        }
+    }
+
     /// How the OpenAPI document shows the dialect's errors.
     pub fn error_shape(self) -> crate::api::openapi::ErrorShape {
-        let schema = match self {
-            Dialect::Calmintake => "CalmintakeError",
-            Dialect::Actuallycare => "ActuallycareError",
-            Dialect::ClioGrow => "ClioGrowError",
-            Dialect::FullEngage => "FullEngageError",
-            Dialect::Clemta => "ClemtaError",
-        };
-        crate::api::openapi::ErrorShape { content_type: "application/json", schema, code: str::to_string }
+        let d = self.description();
+        crate::api::openapi::ErrorShape { content_type: "application/json", schema: d.error_schema, code: d.code }
     }
 
     /// The vendor's error response for a problem.
@@ -88,6 +93,17 @@ impl Dialect {
             Dialect::Clemta => clemta::error(problem),
         }
     }
+}
+
+/// What the shared machinery reads of a dialect: how its errors are named
+/// and documented, and how its lists page.
+pub struct Description {
+    /// The OpenAPI schema of its error body.
+    pub error_schema: &'static str,
+    /// Its code for a canonical problem code (`unauthorized` → `UNAUTHORIZED`).
+    pub code: fn(&str) -> String,
+    /// Its numbered pages, if it pages so.
+    pub pages: Option<paging::NumberedPages>,
 }
 
 impl std::str::FromStr for Dialect {

@@ -8,20 +8,17 @@ use crate::api::AppState;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
-use crate::dialects::common::{int_param, uuid_client_id, MAX_PAGE_NUMBER};
+use crate::dialects::common::uuid_client_id;
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::time::Timestamp;
-use crate::service::clients::ListRequest;
 use crate::service::precondition::Precondition;
 
-use super::TAG;
+use super::{PAGES, TAG};
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientPage, ClientType, ClientView, Deleted, Empty, Meta, written_envelope};
 use super::writes::{ClientCreate, ClientUpdate, Write, to_canonical};
 
-const DEFAULT_LIMIT: u64 = 25;
-const MAX_LIMIT: u64 = 100;
 
 #[utoipa::path(
     get, path = "/v1/clients", tag = TAG,
@@ -36,11 +33,6 @@ const MAX_LIMIT: u64 = 100;
     responses(
         (status = 200, description = "A page: clients under `data.clients`, pagination under `data.meta`", body = ClientList),
         (status = 400, description = "`VALIDATION_ERROR`: a bad or unknown parameter", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: missing or invalid API key", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:read`", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: wait `Retry-After` seconds", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
@@ -55,28 +47,20 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
             Err(format!("must be one of: {}", settings.client_statuses.join(", ")))
         }
     });
-    let page = int_param(&mut p, "page", 1, MAX_PAGE_NUMBER).unwrap_or(1);
-    let limit = int_param(&mut p, "limit", 1, MAX_LIMIT).unwrap_or(DEFAULT_LIMIT);
+    let page = PAGES.read(&mut p);
     p.finish()?;
     let filter = ClientFilter {
         statuses: status.into_iter().collect(),
         custom: client_type.map(|t| ("client_type".to_string(), t.as_str().to_string())).into_iter().collect(),
         ..ClientFilter::default()
     };
-    let request = ListRequest {
-        filter,
-        sort: ClientSort { field: SortField::CreatedAt, descending: true },
-        cursor: None,
-        offset: (page - 1) * limit,
-        limit: Some(limit as usize),
-        include_total: true,
-    };
+    let request = page.request(filter, ClientSort { field: SortField::CreatedAt, descending: true });
     let found = state.service.list_clients(&actor, request).await?;
     let total = found.total.unwrap_or_default();
     let region = settings.phone_region();
     let data = ClientPage {
         clients: found.items.iter().map(|c| ClientView::new(c, &region)).collect(),
-        meta: Meta { page, limit, total, total_pages: total.div_ceil(limit), has_more: page * limit < total },
+        meta: Meta { page: page.number, limit: page.size, total, total_pages: total.div_ceil(page.size), has_more: page.has_more(total) },
     };
     Ok(Json(ClientList { success: true, data }).into_response())
 }
@@ -89,15 +73,10 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     responses(
         (status = 201, description = "Client created", body = ClientEnvelope),
         (status = 400, description = "`VALIDATION_ERROR`: missing or invalid fields, listed in `details`", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:write`", body = ErrorBody),
         (status = 409, description = "`CONFLICT`: another client has this email, or a request with this `Idempotency-Key` is running", body = ErrorBody),
         (status = 413, description = "`VALIDATION_ERROR`: body over 1 MiB", body = ErrorBody),
         (status = 415, description = "`VALIDATION_ERROR`: body not sent as JSON", body = ErrorBody),
         (status = 422, description = "`VALIDATION_ERROR`: this `Idempotency-Key` was used with another request", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
@@ -115,12 +94,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     params(("id" = String, Path, description = "The client's UUID")),
     responses(
         (status = 200, description = "Client found", body = ClientEnvelope),
-        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:read`", body = ErrorBody),
         (status = 404, description = "`NOT_FOUND`, also for another firm's client", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
@@ -139,15 +113,10 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     responses(
         (status = 200, description = "Client updated", body = ClientEnvelope),
         (status = 400, description = "`VALIDATION_ERROR`", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:write`", body = ErrorBody),
         (status = 404, description = "`NOT_FOUND`", body = ErrorBody),
         (status = 409, description = "`CONFLICT`: `version` is not current, or another client has this email", body = ErrorBody),
         (status = 413, description = "`VALIDATION_ERROR`: body over 1 MiB", body = ErrorBody),
         (status = 415, description = "`VALIDATION_ERROR`: body not sent as JSON", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(mut body): JsonObject) -> Result<Response, ApiError> {
@@ -166,13 +135,8 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     params(("id" = String, Path, description = "The client's UUID")),
     responses(
         (status = 200, description = "Client deleted", body = Deleted),
-        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:write`", body = ErrorBody),
         (status = 404, description = "`NOT_FOUND`", body = ErrorBody),
         (status = 409, description = "`CONFLICT`: the client has open or pending matters", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {

@@ -40,6 +40,24 @@ impl ErrorCode {
             _ => ErrorCode::InternalError,
         }
     }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationError => "VALIDATION_ERROR",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::InternalError => "INTERNAL_ERROR",
+        }
+    }
+}
+
+/// ActuallyCare's code for a canonical one (by the status it comes with).
+pub(super) fn code_name(code: &str) -> String {
+    ErrorCode::of(crate::api::problem::lookup(code).0).as_str().to_string()
 }
 
 #[derive(Serialize, ToSchema)]

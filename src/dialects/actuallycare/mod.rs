@@ -15,10 +15,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
+use crate::dialects::paging::NumberedPages;
+use crate::dialects::Description;
 
 pub use errors::error;
 
 const TAG: &str = "actuallycare";
+
+/// How its lists page.
+const PAGES: NumberedPages = NumberedPages { page: "page", size: "limit", default_size: 25 };
+
+pub const DESCRIPTION: Description = Description {
+    error_schema: "ActuallycareError",
+    code: errors::code_name,
+    pages: Some(PAGES),
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(clients::list, clients::create)).routes(routes!(clients::get, clients::update, clients::delete))

@@ -10,20 +10,16 @@ use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::v1::clients::client_id;
 use crate::api::written::written;
-use crate::dialects::common::{int_param, MAX_PAGE_NUMBER};
 use crate::domain::api_key::Scope;
 use crate::domain::client::Client;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
-use crate::service::clients::ListRequest;
 use crate::service::precondition::Precondition;
 
-use super::TAG;
+use super::{PAGES, TAG};
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination};
 use super::writes::{ClientWrite, to_canonical};
 
-const MAX_PER_PAGE: u64 = 100;
-const DEFAULT_PER_PAGE: u64 = 20;
 const MAX_SEARCH_CHARS: usize = 200;
 
 #[utoipa::path(
@@ -34,8 +30,6 @@ const MAX_SEARCH_CHARS: usize = 200;
     responses(
         (status = 201, description = "Created", body = ClientEnvelope),
         (status = 400, description = "`invalid_request`: missing or invalid fields", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
         (status = 409, description = "`duplicate_email`", body = ErrorBody),
     )
 )]
@@ -59,14 +53,11 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     responses(
         (status = 200, description = "A page of clients", body = ClientList),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
     )
 )]
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
     let mut p = ParamReader::new(&pairs);
-    let page = int_param(&mut p, "page", 1, MAX_PAGE_NUMBER).unwrap_or(1);
-    let per_page = int_param(&mut p, "per_page", 1, MAX_PER_PAGE).unwrap_or(DEFAULT_PER_PAGE);
+    let page = PAGES.read(&mut p);
     let search = p.parsed("search", |s| {
         if s.chars().count() > MAX_SEARCH_CHARS {
             return Err(format!("must be at most {MAX_SEARCH_CHARS} characters"));
@@ -84,19 +75,13 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
         _ => Err("must be asc or desc".into()),
     });
     p.finish()?;
-    let request = ListRequest {
-        filter: ClientFilter { search: search.flatten(), ..ClientFilter::default() },
-        sort: ClientSort { field: field.unwrap_or(SortField::CreatedAt), descending: descending.unwrap_or(true) },
-        cursor: None,
-        offset: (page - 1) * per_page,
-        limit: Some(per_page as usize),
-        include_total: true,
-    };
+    let filter = ClientFilter { search: search.flatten(), ..ClientFilter::default() };
+    let request = page.request(filter, ClientSort { field: field.unwrap_or(SortField::CreatedAt), descending: descending.unwrap_or(true) });
     let found = state.service.list_clients(&actor, request).await?;
     let total = found.total.unwrap_or_default();
     let list = ClientList {
         data: found.items.iter().map(ClientSummary::from).collect(),
-        pagination: Pagination { page, per_page, total, has_more: page * per_page < total },
+        pagination: Pagination { page: page.number, per_page: page.size, total, has_more: page.has_more(total) },
     };
     Ok(Json(list).into_response())
 }
@@ -108,7 +93,6 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     params(("id" = String, Path, description = "Client id (`cli_…`)")),
     responses(
         (status = 200, description = "The client", body = ClientEnvelope),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`client_not_found`, also for another firm's client", body = ErrorBody),
     )
 )]
@@ -136,8 +120,6 @@ async fn with_matters(state: &AppState, actor: &crate::service::Actor, client: &
     responses(
         (status = 200, description = "The updated client, as Get shows it", body = ClientEnvelope),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
         (status = 404, description = "`client_not_found`", body = ErrorBody),
         (status = 409, description = "`duplicate_email`", body = ErrorBody),
     )

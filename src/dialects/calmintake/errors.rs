@@ -9,12 +9,7 @@ use crate::api::problem::Problem;
 
 /// CalmIntake's error body: `{"error": {"code", "message", "details"}}`.
 pub fn error(problem: &Problem) -> (StatusCode, Value) {
-    let code = match problem.code {
-        "malformed_json" | "unsupported_media_type" => "invalid_request",
-        "not_found" => "client_not_found",
-        other => other,
-    };
-    let mut error = json!({"code": code, "message": problem.message()});
+    let mut error = json!({"code": code_name(problem.code), "message": problem.message()});
     if !problem.field_errors().is_empty() {
         let details: Vec<Value> = problem
             .field_errors()
@@ -27,6 +22,16 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
         error["request_id"] = Value::String(id.clone());
     }
     (problem.status(), json!({ "error": error }))
+}
+
+/// CalmIntake's code for a canonical one.
+pub(super) fn code_name(code: &str) -> String {
+    match code {
+        "malformed_json" | "unsupported_media_type" => "invalid_request",
+        "not_found" => "client_not_found",
+        other => other,
+    }
+    .to_string()
 }
 
 /// Field names in errors, as the caller wrote them.

@@ -12,10 +12,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
+use crate::dialects::paging::NumberedPages;
+use crate::dialects::Description;
 
 pub use errors::error;
 
 const TAG: &str = "calmintake";
+
+/// How its lists page.
+const PAGES: NumberedPages = NumberedPages { page: "page", size: "per_page", default_size: 20 };
+
+pub const DESCRIPTION: Description = Description {
+    error_schema: "CalmintakeError",
+    code: errors::code_name,
+    pages: Some(PAGES),
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(clients::list, clients::create)).routes(routes!(clients::get, clients::update))

@@ -8,21 +8,17 @@ use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::written::written;
-use crate::dialects::common::{int_param, MAX_PAGE_NUMBER};
 use crate::domain::api_key::Scope;
 use crate::domain::client::ClientKind;
 use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::ids::ClientId;
 use crate::service::ServiceError;
-use crate::service::clients::ListRequest;
 
-use super::TAG;
+use super::{PAGES, TAG};
 use super::errors::ErrorBody;
 use super::views::{ContactEnvelope, ContactList, ContactView, Pagination};
 use super::writes::{ContactWrite, to_canonical};
 
-const DEFAULT_LIMIT: u64 = 20;
-const MAX_LIMIT: u64 = 100;
 
 /// A client named by its UUID or its canonical `cli_…` id.
 pub(super) fn client_ref(raw: &str) -> Option<ClientId> {
@@ -48,14 +44,9 @@ fn company_not_found(e: ServiceError) -> ServiceError {
     responses(
         (status = 200, description = "Contact created successfully", body = ContactEnvelope),
         (status = 400, description = "`INVALID_REQUEST`: missing or invalid fields, or a body that is not a JSON object", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: invalid or missing API key", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:write`", body = ErrorBody),
         (status = 404, description = "`COMPANY_NOT_FOUND`: `company_id` names no company client of the firm", body = ErrorBody),
         (status = 409, description = "`CONFLICT`: another client of the firm has this email", body = ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 1 MiB", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
@@ -79,36 +70,24 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     responses(
         (status = 200, description = "Contacts retrieved successfully", body = ContactList),
         (status = 400, description = "`INVALID_REQUEST`: an unknown or invalid parameter", body = ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: invalid or missing API key", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:read`", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsRead)?;
     let mut p = ParamReader::new(&pairs);
-    let page = int_param(&mut p, "page", 1, MAX_PAGE_NUMBER).unwrap_or(1);
-    let limit = int_param(&mut p, "limit", 1, MAX_LIMIT).unwrap_or(DEFAULT_LIMIT);
+    let page = PAGES.read(&mut p);
     // An id that names no client filters to nothing, as an unknown company would.
     let company_id = p.get("company_id").map(|raw| client_ref(raw).unwrap_or(ClientId::from_uuid(uuid::Uuid::nil())));
     p.finish()?;
-    let request = ListRequest {
-        filter: ClientFilter { kind: Some(ClientKind::Person), company_id, ..ClientFilter::default() },
-        sort: ClientSort { field: SortField::CreatedAt, descending: true },
-        cursor: None,
-        offset: (page - 1) * limit,
-        limit: Some(limit as usize),
-        include_total: true,
-    };
+    let filter = ClientFilter { kind: Some(ClientKind::Person), company_id, ..ClientFilter::default() };
+    let request = page.request(filter, ClientSort { field: SortField::CreatedAt, descending: true });
     let found = state.service.list_clients(&actor, request).await?;
     let total = found.total.unwrap_or_default();
     let list = ContactList {
         success: true,
         message: "Contacts retrieved successfully",
         data: found.items.iter().map(ContactView::new).collect(),
-        pagination: Pagination { page, limit, total, has_more: page * limit < total },
+        pagination: Pagination { page: page.number, limit: page.size, total, has_more: page.has_more(total) },
     };
     Ok(Json(list).into_response())
 }
@@ -120,12 +99,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     params(("id" = String, Path, description = "The contact's UUID (or canonical `cli_…` id)")),
     responses(
         (status = 200, description = "Contact retrieved successfully", body = ContactEnvelope),
-        (status = 401, description = "`UNAUTHORIZED`: invalid or missing API key", body = ErrorBody),
-        (status = 403, description = "`FORBIDDEN`: the key lacks `clients:read`", body = ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such contact in the firm (also another firm's, or a company)", body = ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`", body = ErrorBody),
-        (status = 500, description = "`INTERNAL_ERROR`", body = ErrorBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`", body = ErrorBody),
     )
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {

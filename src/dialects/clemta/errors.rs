@@ -24,23 +24,37 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
 /// bad request, so a body that isn't a JSON object is a 400 `INVALID_REQUEST`
 /// too (not 415).
 fn vendor_code(p: &Problem) -> (StatusCode, String, String) {
+    let not_found = |code, message| (StatusCode::NOT_FOUND, code, message);
     let (status, code, message) = match p.code {
+        "not_found" if p.detail.starts_with("No company ") => not_found("COMPANY_NOT_FOUND", "Company not found"),
+        "not_found" if p.detail.starts_with("No contact ") => not_found("NOT_FOUND", "Contact not found"),
+        code => match known(code) {
+            Some(known) => known,
+            None => return (p.status(), code.to_uppercase(), p.title.to_string()),
+        },
+    };
+    (status, code.to_string(), message.to_string())
+}
+
+/// Clemta's status, code and message for a canonical code it names.
+fn known(code: &str) -> Option<(StatusCode, &'static str, &'static str)> {
+    Some(match code {
         "invalid_request" | "malformed_json" | "unsupported_media_type" => (StatusCode::BAD_REQUEST, "INVALID_REQUEST", "Invalid request data"),
         "payload_too_large" => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "Request body too large"),
         "unauthorized" => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized"),
         "insufficient_scope" => (StatusCode::FORBIDDEN, "FORBIDDEN", "Forbidden"),
-        "not_found" if p.detail.starts_with("No company ") => (StatusCode::NOT_FOUND, "COMPANY_NOT_FOUND", "Company not found"),
-        "not_found" if p.detail.starts_with("No contact ") => (StatusCode::NOT_FOUND, "NOT_FOUND", "Contact not found"),
         "not_found" => (StatusCode::NOT_FOUND, "NOT_FOUND", "Not found"),
         "duplicate_email" => (StatusCode::CONFLICT, "CONFLICT", "Email already in use"),
         "rate_limited" => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests"),
-        "service_unavailable" | "overloaded" | "request_timeout" => {
-            (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Service unavailable")
-        }
+        "service_unavailable" | "overloaded" | "request_timeout" => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE", "Service unavailable"),
         "internal_error" => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal server error"),
-        other => return (p.status(), other.to_uppercase(), p.title.to_string()),
-    };
-    (status, code.to_string(), message.to_string())
+        _ => return None,
+    })
+}
+
+/// Clemta's code for a canonical one.
+pub(super) fn code_name(code: &str) -> String {
+    known(code).map_or_else(|| code.to_uppercase(), |(_, name, _)| name.to_string())
 }
 
 /// A sentence: the problem's detail, or `Field 'x' …` for each bad field

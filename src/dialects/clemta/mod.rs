@@ -15,10 +15,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
+use crate::dialects::paging::NumberedPages;
+use crate::dialects::Description;
 
 pub use errors::error;
 
 const TAG: &str = "clemta";
+
+/// How its lists page.
+const PAGES: NumberedPages = NumberedPages { page: "page", size: "limit", default_size: 20 };
+
+pub const DESCRIPTION: Description = Description {
+    error_schema: "ClemtaError",
+    code: errors::code_name,
+    pages: Some(PAGES),
+};
 pub(super) const TYPES: &[&str] = &["customer", "vendor"];
 
 /// Where the vendor-only fields are kept in the canonical `custom_fields`.

@@ -130,11 +130,6 @@ async fn matter_refs(service: &Service, actor: &Actor, client: &Client) -> Resul
     responses(
         (status = 200, description = "A page of contacts", body = ContactList),
         (status = 400, description = "`ValidationError`: an unknown or invalid parameter, or a bad `page_token`", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `clients:read`, or an invalid nonce", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -167,12 +162,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The contact", body = ContactEnvelope),
         (status = 400, description = "`ValidationError`: an unknown query parameter", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `clients:read`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`, also for another firm's contact", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn get(

@@ -106,11 +106,6 @@ pub struct CustomActionFieldsWrite {
     responses(
         (status = 200, description = "A page of custom actions", body = CustomActionList),
         (status = 400, description = "`ValidationError`: an unknown or invalid parameter, or a bad `page_token`", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: an invalid nonce", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -137,15 +132,10 @@ pub async fn list(
     responses(
         (status = 201, description = "Created", body = CustomActionEnvelope),
         (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `admin`, or an invalid nonce", body = ErrorBody),
         (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
         (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
         (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
         (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn create(

@@ -165,11 +165,6 @@ fn vendor_fields(e: ServiceError) -> ServiceError {
     responses(
         (status = 200, description = "A page of inbox leads", body = LeadList),
         (status = 400, description = "`ValidationError`: `state` missing or invalid, or another bad parameter", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `leads:read`, or an invalid nonce", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -206,15 +201,10 @@ pub async fn list(
     responses(
         (status = 201, description = "Created", body = LeadEnvelope),
         (status = 400, description = "`ValidationError`: unknown or invalid fields, none of the identifying fields, or malformed JSON", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `leads:write`, or an invalid nonce", body = ErrorBody),
         (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
         (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
         (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
         (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -241,12 +231,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The inbox lead", body = LeadEnvelope),
         (status = 400, description = "`ValidationError`: an unknown query parameter", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `leads:read`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`, also for another firm's lead", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn get(

@@ -235,11 +235,6 @@ async fn matters_page(service: &Service, actor: &Actor, mut request: RecordListR
     responses(
         (status = 200, description = "A page of matters", body = MatterList),
         (status = 400, description = "`ValidationError`: an unknown or invalid parameter, or a bad `page_token`", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `matters:read`, or an invalid nonce", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -282,12 +277,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The matter", body = MatterEnvelope),
         (status = 400, description = "`ValidationError`: an unknown query parameter", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `matters:read`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`, also for another firm's matter", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn get(

@@ -21,10 +21,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
+use crate::dialects::Description;
 
 pub use errors::error;
 
 const TAG: &str = "clio-grow";
+
+/// Codes as canonical ones; pages by `page_token`.
+pub const DESCRIPTION: Description = Description { error_schema: "ClioGrowError", code: str::to_string, pages: None };
 
 /// What a write shows a key that may not read the record ([`crate::api::written`]).
 const OWNED: &[&str] = &["id", "global_id", "created_at", "updated_at"];

@@ -138,12 +138,7 @@ async fn create_note(state: AppState, actor: Actor, which: Parent, id: String, p
     responses(
         (status = 200, description = "A page of notes", body = NoteList),
         (status = 400, description = "`ValidationError`", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `notes:read`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`: no such contact in this firm", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn list_contact_notes(
@@ -168,16 +163,11 @@ pub async fn list_contact_notes(
     responses(
         (status = 201, description = "Created", body = NoteEnvelope),
         (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `notes:write`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`: no such contact in this firm", body = ErrorBody),
         (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
         (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
         (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
         (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn create_contact_note(
@@ -206,12 +196,7 @@ pub async fn create_contact_note(
     responses(
         (status = 200, description = "A page of notes", body = NoteList),
         (status = 400, description = "`ValidationError`", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `notes:read`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`: no such matter in this firm", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn list_matter_notes(
@@ -236,16 +221,11 @@ pub async fn list_matter_notes(
     responses(
         (status = 201, description = "Created", body = NoteEnvelope),
         (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `notes:write`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`: no such matter in this firm", body = ErrorBody),
         (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
         (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
         (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
         (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn create_matter_note(

@@ -92,11 +92,6 @@ pub struct UserList {
     responses(
         (status = 200, description = "A page of users", body = UserList),
         (status = 400, description = "`ValidationError`: an unknown or invalid parameter, or a bad `page_token`", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `users:read`, or an invalid nonce", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -121,12 +116,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The key's user", body = UserEnvelope),
         (status = 400, description = "`ValidationError`: an unknown query parameter", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`: the key belongs to no user", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn who_am_i(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
@@ -146,12 +136,7 @@ pub async fn who_am_i(State(state): State<AppState>, Auth(actor): Auth, QueryPai
     responses(
         (status = 200, description = "The user", body = UserEnvelope),
         (status = 400, description = "`ValidationError`: an unknown query parameter", body = ErrorBody),
-        (status = 401, description = "`AuthenticationError`", body = ErrorBody),
-        (status = 403, description = "`ForbiddenError`: missing `users:read`, or an invalid nonce", body = ErrorBody),
         (status = 404, description = "`RecordNotFound`, also for another firm's user", body = ErrorBody),
-        (status = 429, description = "`RateLimitError`", body = ErrorBody),
-        (status = 500, description = "`InternalServerError`", body = ErrorBody),
-        (status = 503, description = "`ServiceUnavailable`", body = ErrorBody),
     )
 )]
 pub async fn get(

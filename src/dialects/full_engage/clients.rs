@@ -43,11 +43,6 @@ const MAX_QUERY_CHARS: usize = 200;
     responses(
         (status = 200, description = "A page of clients and how many match", body = ClientList),
         (status = 400, description = "`invalid_request`: a bad or unknown parameter", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`: the key lacks `clients:read`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: wait `Retry-After` seconds", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`internal_error`", body = ErrorBody),
-        (status = 503, description = "`service_unavailable`", body = ErrorBody),
     )
 )]
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
@@ -101,15 +96,10 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     responses(
         (status = 201, description = "Created", body = ClientEnvelope),
         (status = 400, description = "`invalid_request`: missing or invalid fields, listed in `details`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`: the key lacks `clients:write`", body = ErrorBody),
         (status = 409, description = "`idempotency_in_progress`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
         (status = 422, description = "`idempotency_key_reused`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`internal_error`", body = ErrorBody),
-        (status = 503, description = "`service_unavailable`", body = ErrorBody),
     )
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(mut body): JsonObject) -> Result<Response, ApiError> {
@@ -128,12 +118,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     params(("id" = String, Path, description = "The client's UUID")),
     responses(
         (status = 200, description = "The client", body = ClientEnvelope),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
         (status = 404, description = "`not_found`, also for another firm's client", body = ErrorBody),
-        (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`internal_error`", body = ErrorBody),
-        (status = 503, description = "`service_unavailable`", body = ErrorBody),
     )
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
@@ -151,14 +136,9 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     responses(
         (status = 200, description = "The updated client", body = ClientEnvelope),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`internal_error`", body = ErrorBody),
-        (status = 503, description = "`service_unavailable`", body = ErrorBody),
     )
 )]
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
@@ -188,13 +168,8 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     params(("id" = String, Path, description = "The client's UUID")),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`client_has_open_matters`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "`internal_error`", body = ErrorBody),
-        (status = 503, description = "`service_unavailable`", body = ErrorBody),
     )
 )]
 pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {

@@ -13,10 +13,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
+use crate::dialects::Description;
 
 pub use errors::error;
 
 const TAG: &str = "full-engage";
+
+/// Codes as canonical ones; pages by `limit` and `offset`.
+pub const DESCRIPTION: Description = Description { error_schema: "FullEngageError", code: str::to_string, pages: None };
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(clients::list, clients::create)).routes(routes!(clients::get, clients::update, clients::delete))

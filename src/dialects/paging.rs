@@ -1,0 +1,53 @@
+//! Numbered pages, as CalmIntake, ActuallyCare and Clemta page their lists:
+//! `page` from 1, a page size, and the total. Offset paging over the
+//! canonical list (its keyset cursor is for `/v1` and Clio Grow).
+
+use crate::api::extract::ParamReader;
+use crate::domain::client::query::{ClientFilter, ClientSort};
+use crate::service::clients::ListRequest;
+use crate::service::paging::MAX_PAGE;
+
+use super::common::{int_param, MAX_PAGE_NUMBER};
+
+/// A vendor's numbered pages: its parameters' names and its default size.
+#[derive(Debug, Clone, Copy)]
+pub struct NumberedPages {
+    pub page: &'static str,
+    pub size: &'static str,
+    pub default_size: u64,
+}
+
+/// The page a list request asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct NumberedPage {
+    pub number: u64,
+    pub size: u64,
+}
+
+impl NumberedPages {
+    /// The page and size parameters (1 and the default when absent).
+    pub fn read(&self, p: &mut ParamReader<'_>) -> NumberedPage {
+        let number = int_param(p, self.page, 1, MAX_PAGE_NUMBER).unwrap_or(1);
+        let size = int_param(p, self.size, 1, MAX_PAGE as u64).unwrap_or(self.default_size);
+        NumberedPage { number, size }
+    }
+}
+
+impl NumberedPage {
+    /// The canonical list request for this page, counting the total (numbered
+    /// pages report it).
+    pub fn request(&self, filter: ClientFilter, sort: ClientSort) -> ListRequest {
+        ListRequest {
+            filter,
+            sort,
+            cursor: None,
+            offset: (self.number - 1) * self.size,
+            limit: Some(self.size as usize),
+            include_total: true,
+        }
+    }
+
+    pub fn has_more(&self, total: u64) -> bool {
+        self.number * self.size < total
+    }
+}
