@@ -3,6 +3,7 @@
 //! assembles the two (`server::app`). Nothing here knows a vendor.
 
 pub mod context;
+pub mod contract;
 pub mod extract;
 pub mod idempotency;
 pub mod json;

@@ -219,6 +219,34 @@ fn checksum(random: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+
+/// The fields of a new API key.
+pub mod contract {
+    use crate::domain::contract::{Contract, Field, Kind};
+
+    pub const NAME: Field = Field::new("name", Kind::Text { max: 100 }, "").example("Zapier integration");
+    pub const SCOPES: Field = Field::new(
+        "scopes",
+        Kind::Strings { max_items: 10, max_chars: 20 },
+        "Scope names: `clients:read`, `clients:write`, `matters:read`, `matters:write`, `notes:read`, `notes:write`, \
+         `leads:read`, `leads:write`, `users:read`, `admin`.",
+    );
+    pub const EXPIRES_AT: Field = Field::new("expires_at", Kind::Instant, "The key stops working at this instant.");
+    pub const USER_ID: Field = Field::new("user_id", Kind::Id { prefix: "usr" }, "A staff user the key acts for; events then name the user.");
+    pub const RATE_LIMIT: Field = Field::new(
+        "rate_limit_per_minute",
+        Kind::Integer { min: 1, max: 1_000_000 },
+        "Requests a minute for this key (default: the firm's, else the server's limit).",
+    );
+
+    pub const KEY: Contract = Contract {
+        name: "ApiKeyCreate",
+        doc: "The body of `POST /v1/api-keys`.",
+        fields: &[NAME, SCOPES, EXPIRES_AT, USER_ID, RATE_LIMIT],
+        required: &["scopes"],
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,14 +6,30 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::contract::{Contract, Field, Kind, VERSION};
 use super::field::FieldError;
 use super::ids::{CustomActionId, IntakeTokenId, NonceId};
 use super::input::Reader;
 use super::record::{RecordFields, RecordKind};
 use super::time::Timestamp;
 
-const MAX_LABEL: usize = 100;
+pub const LABEL: Field = Field::new("label", Kind::Text { max: 100 }, "").example("Open in DMS");
+pub const UI_REFERENCE: Field = Field::new("ui_reference", Kind::Enum(UI_REFERENCES), "Where the action shows.");
+pub const TARGET_URL: Field = Field::new(
+    "target_url",
+    Kind::Text { max: MAX_URL },
+    "`https://…` (or `http://localhost…`), where the user's browser is sent with a nonce.",
+)
+.example("https://dms.example.com/open");
 const MAX_URL: usize = 2_000;
+
+/// A custom action's writable fields.
+pub const ACTION: Contract = Contract {
+    name: "CustomActionWrite",
+    doc: "A custom action: a link shown in a vendor's UI.",
+    fields: &[LABEL, UI_REFERENCE, TARGET_URL, VERSION],
+    required: &["label", "ui_reference"],
+};
 /// How long a nonce is valid after it is issued.
 pub const NONCE_TTL_MS: i64 = 60_000;
 
@@ -43,16 +59,16 @@ impl CustomActionFields {
 
 pub fn parse_custom_action(doc: &Map<String, Value>) -> Result<CustomActionFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
-    let label = r.text("label", MAX_LABEL);
-    let ui_reference = r.parsed("ui_reference", |s| {
+    let label = r.text_of(&LABEL);
+    let ui_reference = r.parsed(UI_REFERENCE.name, |s| {
         if UI_REFERENCES.contains(&s) {
             Ok(s.to_string())
         } else {
             Err(format!("must be one of: {}", UI_REFERENCES.join(", ")))
         }
     });
-    let target_url = r.parsed("target_url", check_target_url);
-    for (field, present) in [("label", label.is_some()), ("ui_reference", ui_reference.is_some())] {
+    let target_url = r.parsed(TARGET_URL.name, check_target_url);
+    for (field, present) in [(LABEL.name, label.is_some()), (UI_REFERENCE.name, ui_reference.is_some())] {
         if !present && !r.has_error(field) {
             r.error(field, "is required");
         }
@@ -139,6 +155,11 @@ impl RecordFields for NonceFields {
         Some(self.code_hash.clone())
     }
 }
+
+pub const TOKEN_NAME: Field = Field::new("name", Kind::Text { max: 100 }, "What the token is for.").example("Website form");
+
+/// An intake token's writable fields.
+pub const TOKEN: Contract = Contract { name: "IntakeTokenWrite", doc: "A new public intake token.", fields: &[TOKEN_NAME], required: &[] };
 
 /// A public intake token: the capability to post leads to one firm. Its
 /// `unique_key` is the SHA-256 of the token.

@@ -4,15 +4,32 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::contract::{Contract, Field, Kind, VERSION};
 use super::field::FieldError;
 use super::ids::CustomFieldId;
 use super::input::{kind_of, Reader};
 use super::record::{RecordFields, RecordKind};
 use super::time::CalendarDate;
 
-const MAX_LABEL: usize = 100;
-const MAX_OPTIONS: usize = 100;
-const MAX_OPTION: usize = 100;
+pub const ENTITY: Field = Field::new("entity", Kind::Enum(&["client", "matter"]), "Fixed at creation.");
+pub const KEY: Field = Field::new(
+    "key",
+    Kind::Text { max: 64 },
+    "Fixed at creation: a lowercase letter, then lowercase letters, digits or `_`.",
+)
+.example("preferred_language");
+pub const LABEL: Field = Field::new("label", Kind::Text { max: 100 }, "").example("Preferred language");
+pub const TYPE: Field = Field::new("type", Kind::Enum(&["text", "number", "boolean", "date", "enum", "json"]), "Fixed at creation.");
+pub const OPTIONS: Field = Field::new("options", Kind::Strings { max_items: 100, max_chars: 100 }, "The values of an `enum` field.");
+pub const REQUIRED: Field = Field::new("required", Kind::Bool, "Whether every record must have a value.");
+
+/// A custom field definition's writable fields.
+pub const DEFINITION: Contract = Contract {
+    name: "CustomFieldWrite",
+    doc: "A custom field definition.",
+    fields: &[ENTITY, KEY, LABEL, TYPE, OPTIONS, REQUIRED, VERSION],
+    required: &["entity", "key", "label", "type"],
+};
 
 pub const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "deleted_at", "version"];
 /// Fixed at creation: changing them would silently reinterpret stored values.
@@ -204,21 +221,21 @@ fn valid_key(key: &str) -> bool {
 /// their values.
 pub fn parse_definition(doc: &Map<String, Value>, current: Option<&CustomFieldFields>) -> Result<CustomFieldFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
-    let entity = r.parsed("entity", |s| Entity::parse(s).ok_or_else(|| "must be `client` or `matter`".into()));
-    let key = r.parsed("key", |s| {
+    let entity = r.parsed(ENTITY.name, |s| Entity::parse(s).ok_or_else(|| "must be `client` or `matter`".into()));
+    let key = r.parsed(KEY.name, |s| {
         if valid_key(s) {
             Ok(s.to_string())
         } else {
             Err("must be 1-64 characters: a lowercase letter, then lowercase letters, digits or `_`".into())
         }
     });
-    let field_type = r.parsed("type", |s| {
+    let field_type = r.parsed(TYPE.name, |s| {
         FieldType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| "must be one of: text, number, boolean, date, enum, json".into())
     });
-    let label = r.text("label", MAX_LABEL);
-    let required = r.bool("required").unwrap_or(false);
+    let label = r.text_of(&LABEL);
+    let required = r.bool(REQUIRED.name).unwrap_or(false);
     let options = read_options(&mut r);
-    for (field, present) in [("entity", entity.is_some()), ("key", key.is_some()), ("type", field_type.is_some()), ("label", label.is_some())] {
+    for (field, present) in [(ENTITY.name, entity.is_some()), (KEY.name, key.is_some()), (TYPE.name, field_type.is_some()), (LABEL.name, label.is_some())] {
         if !present && !r.has_error(field) {
             r.error(field, "is required");
         }
@@ -254,10 +271,10 @@ fn read_options(r: &mut Reader<'_>) -> Option<Vec<String>> {
         r.value("options");
         return None;
     }
-    let items = r.array("options", MAX_OPTIONS);
+    let items = r.array(OPTIONS.name, OPTIONS.max_items());
     let mut options: Vec<String> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        match item.as_str().map(|s| super::text::required(s, MAX_OPTION)) {
+        match item.as_str().map(|s| super::text::required(s, OPTIONS.max_chars())) {
             Some(Ok(option)) if !options.contains(&option) => options.push(option),
             Some(Ok(_)) => r.error(format!("options[{i}]"), "repeats an earlier option"),
             Some(Err(message)) => r.error(format!("options[{i}]"), message),

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use super::field::FieldError;
+use super::contract::{Field, Kind};
 use super::text;
 
 pub struct Reader<'a> {
@@ -75,6 +76,16 @@ impl<'a> Reader<'a> {
     /// A string field, cleaned by [`text::clean`].
     pub fn text(&mut self, name: &'a str, max_chars: usize) -> Option<String> {
         self.text_with(name, max_chars, false)
+    }
+
+    /// A text field as its contract says: one line, a name, or lines; at
+    /// most its length.
+    pub fn text_of(&mut self, field: &Field) -> Option<String> {
+        match field.kind {
+            Kind::Name { max } => self.name(field.name, max),
+            Kind::Multiline { max } => self.multiline_text(field.name, max),
+            _ => self.text(field.name, field.max_chars()),
+        }
     }
 
     /// A name field, cleaned by [`text::name`].

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::client::read_custom_fields;
 use super::email::Email;
+use super::contract::{Contract, Field, Kind, CUSTOM_FIELDS, VERSION};
 use super::field::FieldError;
 use super::firm::FirmSettings;
 use super::ids::{ClientId, LeadId, MatterId};
@@ -13,15 +14,50 @@ use super::phone::Phone;
 use super::record::{search_text, RecordFields, RecordKind, Reference, Target};
 use super::time::Timestamp;
 
-const MAX_NAME: usize = 100;
-const MAX_MESSAGE: usize = 10_000;
-const MAX_SOURCE: usize = 100;
+pub const FIRST_NAME: Field = Field::new("first_name", Kind::Name { max: 100 }, "").example("Dana");
+pub const LAST_NAME: Field = Field::new("last_name", Kind::Name { max: 100 }, "").example("Doe");
+pub const EMAIL: Field = Field::new("email", Kind::Email, "").example("dana@example.com");
+pub const PHONE: Field = Field::new("phone", Kind::Phone, "Any common format; stored as E.164.");
+pub const MESSAGE: Field = Field::new("message", Kind::Multiline { max: 10_000 }, "");
+pub const SOURCE: Field = Field::new("source", Kind::Text { max: 100 }, "").example("Website");
+pub const STATE: Field = Field::new("state", Kind::Enum(&["untriaged", "ignored"]), "Triage: `untriaged` (the default) or `ignored`.");
+
+/// A lead's writable fields.
+pub const LEAD: Contract = Contract {
+    name: "LeadWrite",
+    doc: "The writable fields of a lead. A lead needs at least one of `first_name`, `last_name`, `email` or `phone`.",
+    fields: &[FIRST_NAME, LAST_NAME, EMAIL, PHONE, MESSAGE, SOURCE, CUSTOM_FIELDS, STATE, VERSION],
+    required: &[],
+};
+
+pub const CONVERT_CLIENT: Field = Field::new("client", Kind::Object(&super::client::contract::CLIENT), "Client fields overriding those taken from the lead.");
+pub const CONVERT_MATTER: Field = Field::new(
+    "matter",
+    Kind::Object(&super::matter::MATTER),
+    "A matter to open for the new client (its fields without `client_id`).",
+);
+
+/// The body of a lead's conversion.
+pub const CONVERT: Contract = Contract {
+    name: "LeadConvert",
+    doc: "What converting a lead makes: a client from the lead (with these overrides), and a matter if asked.",
+    fields: &[CONVERT_CLIENT, CONVERT_MATTER],
+    required: &[],
+};
+
+/// What a public intake form may send.
+pub const INTAKE: Contract = Contract {
+    name: "IntakeSubmission",
+    doc: "A submission of a public intake form (JSON, or `application/x-www-form-urlencoded`, every value a string). \
+          It needs at least one of `first_name`, `last_name`, `email` or `phone`.",
+    fields: &[FIRST_NAME, LAST_NAME, EMAIL, PHONE, MESSAGE, SOURCE],
+    required: &[],
+};
 
 pub const READ_ONLY: &[&str] =
     &["id", "client_id", "matter_id", "converted_at", "created_at", "updated_at", "deleted_at", "version"];
 
 /// The fields a public intake form may send.
-pub const INTAKE_FIELDS: &[&str] = &["first_name", "last_name", "email", "phone", "message", "source"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -108,18 +144,18 @@ impl LeadFields {
 pub fn parse_lead(doc: &Map<String, Value>, firm: &FirmSettings, current: Option<&LeadFields>) -> Result<LeadFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
     let region = firm.phone_region();
-    let state = r.parsed("state", |s| match LeadState::parse(s) {
+    let state = r.parsed(STATE.name, |s| match LeadState::parse(s) {
         Some(LeadState::Converted) => Err("becomes `converted` only through POST /v1/leads/{id}/convert".into()),
         Some(state) => Ok(state),
         None => Err("must be `untriaged` or `ignored`".into()),
     });
     let lead = LeadFields {
-        first_name: r.name("first_name", MAX_NAME),
-        last_name: r.name("last_name", MAX_NAME),
-        email: r.parsed("email", Email::parse),
-        phone: r.parsed("phone", |s| Phone::parse(s, &region)),
-        message: r.multiline_text("message", MAX_MESSAGE),
-        source: r.text("source", MAX_SOURCE),
+        first_name: r.text_of(&FIRST_NAME),
+        last_name: r.text_of(&LAST_NAME),
+        email: r.parsed(EMAIL.name, Email::parse),
+        phone: r.parsed(PHONE.name, |s| Phone::parse(s, &region)),
+        message: r.text_of(&MESSAGE),
+        source: r.text_of(&SOURCE),
         custom_fields: read_custom_fields(&mut r),
         state: state.unwrap_or_default(),
         client_id: current.and_then(|c| c.client_id),
@@ -134,17 +170,17 @@ pub fn parse_lead(doc: &Map<String, Value>, firm: &FirmSettings, current: Option
     Ok(lead)
 }
 
-/// Parses what a public intake form sends: only [`INTAKE_FIELDS`], all strings.
+/// Parses what a public intake form sends: only the fields of [`INTAKE`], all strings.
 pub fn parse_intake(doc: &Map<String, Value>, firm: &FirmSettings) -> Result<LeadFields, Vec<FieldError>> {
     let mut errors = Vec::new();
-    for key in doc.keys().filter(|k| !INTAKE_FIELDS.contains(&k.as_str())) {
+    for key in doc.keys().filter(|k| !INTAKE.accepts(k)) {
         errors.push(FieldError::new(key.clone(), "is not a field this form accepts"));
     }
     match parse_lead(doc, firm, None) {
         Ok(lead) if errors.is_empty() => Ok(lead),
         Ok(_) => Err(errors),
         Err(more) => {
-            let mut all: Vec<FieldError> = more.into_iter().filter(|e| INTAKE_FIELDS.contains(&e.field.as_str())).collect();
+            let mut all: Vec<FieldError> = more.into_iter().filter(|e| INTAKE.accepts(&e.field)).collect();
             all.extend(errors);
             if all.is_empty() {
                 all.push(FieldError::new("email", "a lead needs at least one of first_name, last_name, email or phone"));

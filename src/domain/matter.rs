@@ -4,16 +4,35 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::client::read_custom_fields;
+use super::contract::{Contract, Field, Kind, CUSTOM_FIELDS, VERSION};
 use super::field::FieldError;
 use super::ids::{ClientId, LeadId, MatterId};
 use super::input::Reader;
 use super::record::{search_text, RecordFields, RecordKind, Reference, Target};
 use super::time::CalendarDate;
 
-const MAX_TITLE: usize = 200;
-const MAX_DESCRIPTION: usize = 10_000;
-const MAX_PRACTICE_AREA: usize = 100;
-const MAX_LOCATION: usize = 200;
+pub const CLIENT_ID: Field = Field::new("client_id", Kind::Id { prefix: "cli" }, "A live client of the firm.");
+pub const TITLE: Field = Field::new("title", Kind::Text { max: 200 }, "").example("Purchase of 12 Elm St");
+pub const DESCRIPTION: Field = Field::new("description", Kind::Multiline { max: 10_000 }, "");
+pub const STATUS: Field = Field::new("status", Kind::Enum(&["open", "pending", "closed"]), "`open` (the default), `pending` or `closed`.");
+pub const PRACTICE_AREA: Field = Field::new("practice_area", Kind::Text { max: 100 }, "").example("Real estate");
+pub const PROJECTED_VALUE: Field = Field::new("projected_value", Kind::Object(&MONEY), "");
+pub const LOCATION: Field = Field::new("location", Kind::Text { max: 200 }, "");
+pub const HIRED_DATE: Field = Field::new("hired_date", Kind::Date, "").example("2026-03-01");
+pub const PRIMARY_CONTACT_ID: Field = Field::new("primary_contact_id", Kind::Id { prefix: "cli" }, "A live client of the firm.");
+pub const AMOUNT: Field = Field::new("amount", Kind::Integer { min: 0, max: i64::MAX }, "In minor units (cents).").example("250000");
+pub const CURRENCY: Field = Field::new("currency", Kind::Text { max: 3 }, "ISO 4217.").example("USD");
+
+pub const MONEY: Contract = Contract { name: "MoneyWrite", doc: "An amount of money.", fields: &[AMOUNT, CURRENCY], required: &["amount", "currency"] };
+
+/// A matter's writable fields.
+pub const MATTER: Contract = Contract {
+    name: "MatterWrite",
+    doc: "The writable fields of a matter: the body of `POST` and `PUT`, and (every field optional, `null` clearing) \
+          of `PATCH`.",
+    fields: &[CLIENT_ID, TITLE, DESCRIPTION, STATUS, PRACTICE_AREA, PROJECTED_VALUE, LOCATION, HIRED_DATE, PRIMARY_CONTACT_ID, CUSTOM_FIELDS, VERSION],
+    required: &["client_id", "title"],
+};
 
 /// Fields a response shows but a request may not set.
 pub const READ_ONLY: &[&str] = &["id", "lead_id", "created_at", "updated_at", "deleted_at", "version"];
@@ -107,25 +126,25 @@ impl MatterFields {
 /// matter (or set by a lead conversion); requests cannot set it.
 pub fn parse_matter(doc: &Map<String, Value>, lead_id: Option<LeadId>) -> Result<MatterFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
-    let client_id = r.parsed("client_id", |s| s.parse::<ClientId>().map_err(|e| e.to_string()));
-    if client_id.is_none() && !r.has_error("client_id") {
-        r.error("client_id", "is required");
+    let client_id = r.parsed(CLIENT_ID.name, |s| s.parse::<ClientId>().map_err(|e| e.to_string()));
+    if client_id.is_none() && !r.has_error(CLIENT_ID.name) {
+        r.error(CLIENT_ID.name, "is required");
     }
-    let title = r.text("title", MAX_TITLE);
-    if title.is_none() && !r.has_error("title") {
-        r.error("title", "is required");
+    let title = r.text_of(&TITLE);
+    if title.is_none() && !r.has_error(TITLE.name) {
+        r.error(TITLE.name, "is required");
     }
-    let status = r.parsed("status", |s| MatterStatus::parse(s).ok_or_else(|| "must be `open`, `pending` or `closed`".into()));
+    let status = r.parsed(STATUS.name, |s| MatterStatus::parse(s).ok_or_else(|| "must be `open`, `pending` or `closed`".into()));
     let fields = MatterFields {
         client_id: client_id.unwrap_or_else(|| ClientId::from_uuid(uuid::Uuid::nil())),
         title: title.unwrap_or_default(),
-        description: r.multiline_text("description", MAX_DESCRIPTION),
+        description: r.text_of(&DESCRIPTION),
         status: status.unwrap_or_default(),
-        practice_area: r.text("practice_area", MAX_PRACTICE_AREA),
-        projected_value: read_money(&mut r, "projected_value"),
-        location: r.text("location", MAX_LOCATION),
-        hired_date: r.parsed("hired_date", |s| CalendarDate::parse(s).ok_or_else(|| "must be a date as YYYY-MM-DD".into())),
-        primary_contact_id: r.parsed("primary_contact_id", |s| s.parse::<ClientId>().map_err(|e| e.to_string())),
+        practice_area: r.text_of(&PRACTICE_AREA),
+        projected_value: read_money(&mut r, PROJECTED_VALUE.name),
+        location: r.text_of(&LOCATION),
+        hired_date: r.parsed(HIRED_DATE.name, |s| CalendarDate::parse(s).ok_or_else(|| "must be a date as YYYY-MM-DD".into())),
+        primary_contact_id: r.parsed(PRIMARY_CONTACT_ID.name, |s| s.parse::<ClientId>().map_err(|e| e.to_string())),
         lead_id,
         custom_fields: read_custom_fields(&mut r),
     };
@@ -136,18 +155,18 @@ pub fn parse_matter(doc: &Map<String, Value>, lead_id: Option<LeadId>) -> Result
 fn read_money(r: &mut Reader<'_>, name: &'static str) -> Option<Money> {
     let obj = r.object(name)?;
     let mut inner = Reader::nested(obj, r.path_of(name));
-    let amount = inner.integer("amount");
+    let amount = inner.integer(AMOUNT.name);
     if amount.is_some_and(|a| a < 0) {
-        inner.error_at("amount", "must not be negative");
+        inner.error_at(AMOUNT.name, "must not be negative");
     }
-    let currency = inner.parsed("currency", |s| {
+    let currency = inner.parsed(CURRENCY.name, |s| {
         if s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase()) {
             Ok(s.to_string())
         } else {
             Err("must be an ISO 4217 code such as `USD`".into())
         }
     });
-    for (field, value) in [("amount", amount.is_some()), ("currency", currency.is_some())] {
+    for (field, value) in [(AMOUNT.name, amount.is_some()), (CURRENCY.name, currency.is_some())] {
         if !value && !inner.has_error(field) {
             inner.error_at(field, "is required");
         }

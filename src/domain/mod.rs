@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod client;
+pub mod contract;
 pub mod email;
 pub mod event;
 pub mod field;

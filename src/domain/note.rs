@@ -3,13 +3,22 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::contract::{Contract, Field, Kind, VERSION};
 use super::field::FieldError;
 use super::ids::{ClientId, KeyId, MatterId, NoteId, UserId};
 use super::input::Reader;
 use super::record::{search_text, RecordFields, RecordKind, Reference, Target};
 
-const MAX_SUBJECT: usize = 200;
-const MAX_BODY: usize = 100_000;
+pub const SUBJECT: Field = Field::new("subject", Kind::Text { max: 200 }, "");
+pub const BODY: Field = Field::new("body", Kind::Multiline { max: 100_000 }, "").example("Called about the closing date.");
+
+/// A note's writable fields.
+pub const NOTE: Contract = Contract {
+    name: "NoteWrite",
+    doc: "The writable fields of a note.",
+    fields: &[SUBJECT, BODY, VERSION],
+    required: &["body"],
+};
 
 pub const READ_ONLY: &[&str] =
     &["id", "client_id", "matter_id", "author", "created_at", "updated_at", "deleted_at", "version"];
@@ -84,10 +93,10 @@ impl NoteFields {
 
 pub fn parse_note(doc: &Map<String, Value>) -> Result<NoteContent, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
-    let subject = r.text("subject", MAX_SUBJECT);
-    let body = r.multiline_text("body", MAX_BODY);
-    if body.is_none() && !r.has_error("body") {
-        r.error("body", "is required");
+    let subject = r.text_of(&SUBJECT);
+    let body = r.text_of(&BODY);
+    if body.is_none() && !r.has_error(BODY.name) {
+        r.error(BODY.name, "is required");
     }
     r.finish()?;
     Ok(NoteContent { subject, body: body.unwrap_or_default() })

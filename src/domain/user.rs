@@ -4,12 +4,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::email::Email;
+use super::contract::{Contract, Field, Kind, VERSION};
 use super::field::FieldError;
 use super::ids::UserId;
 use super::input::Reader;
 use super::record::{search_text, RecordFields, RecordKind};
 
-const MAX_NAME: usize = 100;
+pub const FIRST_NAME: Field = Field::new("first_name", Kind::Name { max: 100 }, "").example("Ada");
+pub const LAST_NAME: Field = Field::new("last_name", Kind::Name { max: 100 }, "").example("Lovelace");
+pub const EMAIL: Field = Field::new("email", Kind::Email, "Unique among the firm's users.").example("ada@firm.example");
+pub const ROLE: Field = Field::new("role", Kind::Enum(&["owner", "admin", "member"]), "`member` by default.");
+
+/// A staff user's writable fields.
+pub const USER: Contract = Contract {
+    name: "UserWrite",
+    doc: "The writable fields of a staff user.",
+    fields: &[FIRST_NAME, LAST_NAME, EMAIL, ROLE, VERSION],
+    required: &["first_name", "last_name", "email"],
+};
 
 pub const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "deleted_at", "version"];
 
@@ -68,13 +80,13 @@ impl UserFields {
 
 pub fn parse_user(doc: &Map<String, Value>) -> Result<UserFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
-    let first_name = r.name("first_name", MAX_NAME);
-    let last_name = r.name("last_name", MAX_NAME);
-    let email = r.parsed("email", Email::parse);
-    let role = r.parsed("role", |s| {
+    let first_name = r.text_of(&FIRST_NAME);
+    let last_name = r.text_of(&LAST_NAME);
+    let email = r.parsed(EMAIL.name, Email::parse);
+    let role = r.parsed(ROLE.name, |s| {
         Role::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| "must be `owner`, `admin` or `member`".into())
     });
-    for (field, present) in [("first_name", first_name.is_some()), ("last_name", last_name.is_some()), ("email", email.is_some())] {
+    for (field, present) in [(FIRST_NAME.name, first_name.is_some()), (LAST_NAME.name, last_name.is_some()), (EMAIL.name, email.is_some())] {
         if !present && !r.has_error(field) {
             r.error(field, "is required");
         }

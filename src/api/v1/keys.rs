@@ -11,6 +11,7 @@ use crate::api::extract::{PathId, Auth, JsonObject};
 use crate::api::problem::{ApiError, Problem};
 use crate::api::idempotency::Secrets;
 use crate::api::AppState;
+use crate::domain::api_key::contract;
 use crate::domain::api_key::{Scope, Scopes};
 use crate::domain::ids::{KeyId, UserId};
 use crate::domain::input::Reader;
@@ -45,15 +46,15 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
 
 fn key_request(body: &serde_json::Map<String, Value>) -> Result<KeyRequest, ServiceError> {
     let mut r = Reader::new(body).with_read_only(&["id", "prefix", "created_at", "last_used_at", "revoked_at", "secret"]);
-    let name = r.text("name", 100);
-    let expires_at = r.parsed("expires_at", |s| Timestamp::parse(s).ok_or("must be an RFC 3339 timestamp".into()));
-    let user_id = r.parsed("user_id", |s| s.parse::<UserId>().map_err(|e| e.to_string()));
-    let rate_limit_per_minute = r.integer("rate_limit_per_minute").map(|n| u32::try_from(n).unwrap_or(0));
+    let name = r.text_of(&contract::NAME);
+    let expires_at = r.parsed(contract::EXPIRES_AT.name, |s| Timestamp::parse(s).ok_or("must be an RFC 3339 timestamp".into()));
+    let user_id = r.parsed(contract::USER_ID.name, |s| s.parse::<UserId>().map_err(|e| e.to_string()));
+    let rate_limit_per_minute = r.integer(contract::RATE_LIMIT.name).map(|n| u32::try_from(n).unwrap_or(0));
     let mut scopes = Vec::new();
-    if !r.is_present("scopes") {
-        r.error("scopes", "is required");
+    if !r.is_present(contract::SCOPES.name) {
+        r.error(contract::SCOPES.name, "is required");
     }
-    for (i, item) in r.array("scopes", Scope::ALL.len()).iter().enumerate() {
+    for (i, item) in r.array(contract::SCOPES.name, Scope::ALL.len()).iter().enumerate() {
         match item.as_str().map(str::parse::<Scope>) {
             Some(Ok(scope)) => scopes.push(scope),
             Some(Err(message)) => r.error(format!("scopes[{i}]"), message),

@@ -155,7 +155,7 @@ fn convert_request(body: &serde_json::Map<String, Value>) -> Result<ConvertReque
 )]
 pub async fn create_token(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     let mut r = Reader::new(&body);
-    let name = r.text("name", 100);
+    let name = r.text_of(&crate::domain::custom_action::TOKEN_NAME);
     r.finish().map_err(ServiceError::Invalid)?;
     let (token, secret) = state.service.create_intake_token(&actor, name).await?;
     let mut view = IntakeTokenView::from(&token);

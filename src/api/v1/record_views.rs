@@ -107,31 +107,7 @@ impl From<&Stored<MatterFields>> for MatterView {
 }
 envelopes!(MatterView, MatterEnvelope, MatterList);
 
-#[derive(ToSchema)]
-#[allow(dead_code)] // documents the request body; the service parses it
-pub struct MatterWrite {
-    /// Required: a live client of the firm.
-    client_id: Option<String>,
-    /// Required.
-    #[schema(max_length = 200)]
-    title: Option<String>,
-    #[schema(max_length = 10000)]
-    description: Option<String>,
-    /// `open` (default), `pending` or `closed`.
-    status: Option<String>,
-    #[schema(max_length = 100)]
-    practice_area: Option<String>,
-    projected_value: Option<MoneyView>,
-    #[schema(max_length = 200)]
-    location: Option<String>,
-    /// `YYYY-MM-DD`.
-    hired_date: Option<String>,
-    primary_contact_id: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    custom_fields: Option<Map<String, Value>>,
-    /// The version this change is based on (optional precondition).
-    version: Option<i64>,
-}
+crate::contract_body!(MatterWrite, crate::domain::matter::MATTER);
 
 #[derive(Serialize, ToSchema)]
 pub struct AuthorView {
@@ -175,16 +151,7 @@ impl From<&Stored<NoteFields>> for NoteView {
 }
 envelopes!(NoteView, NoteEnvelope, NoteList);
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct NoteWrite {
-    #[schema(max_length = 200)]
-    subject: Option<String>,
-    /// Required.
-    #[schema(max_length = 100000)]
-    body: Option<String>,
-    version: Option<i64>,
-}
+crate::contract_body!(NoteWrite, crate::domain::note::NOTE);
 
 #[derive(Serialize, ToSchema)]
 pub struct LeadView {
@@ -231,36 +198,9 @@ impl From<&Stored<LeadFields>> for LeadView {
 }
 envelopes!(LeadView, LeadEnvelope, LeadList);
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct LeadWrite {
-    #[schema(max_length = 100)]
-    first_name: Option<String>,
-    #[schema(max_length = 100)]
-    last_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    #[schema(max_length = 10000)]
-    message: Option<String>,
-    #[schema(max_length = 100)]
-    source: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    custom_fields: Option<Map<String, Value>>,
-    /// `untriaged` or `ignored`.
-    state: Option<String>,
-    version: Option<i64>,
-}
+crate::contract_body!(LeadWrite, crate::domain::lead::LEAD);
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct LeadConvert {
-    /// Client fields overriding those taken from the lead.
-    #[schema(value_type = Option<Object>)]
-    client: Option<Map<String, Value>>,
-    /// A matter to open for the new client (matter fields without `client_id`).
-    #[schema(value_type = Option<Object>)]
-    matter: Option<Map<String, Value>>,
-}
+crate::contract_body!(LeadConvert, crate::domain::lead::CONVERT);
 
 #[derive(Serialize, ToSchema)]
 pub struct ConversionView<'a> {
@@ -274,16 +214,7 @@ pub struct ConversionEnvelope<'a> {
     pub data: ConversionView<'a>,
 }
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct IntakeSubmission {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    message: Option<String>,
-    source: Option<String>,
-}
+crate::contract_body!(IntakeSubmission, crate::domain::lead::INTAKE);
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -313,16 +244,7 @@ impl From<&Stored<UserFields>> for UserView {
 }
 envelopes!(UserView, UserEnvelope, UserList);
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct UserWrite {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    /// `owner`, `admin` or `member` (default).
-    role: Option<String>,
-    version: Option<i64>,
-}
+crate::contract_body!(UserWrite, crate::domain::user::USER);
 
 #[derive(Serialize, ToSchema)]
 pub struct CustomFieldView {
@@ -360,21 +282,7 @@ impl From<&Stored<CustomFieldFields>> for CustomFieldView {
 }
 envelopes!(CustomFieldView, CustomFieldEnvelope, CustomFieldList);
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct CustomFieldWrite {
-    /// `client` or `matter`; fixed at creation.
-    entity: Option<String>,
-    /// Fixed at creation.
-    key: Option<String>,
-    label: Option<String>,
-    /// Fixed at creation.
-    #[schema(rename = "type")]
-    r#type: Option<String>,
-    options: Option<Vec<String>>,
-    required: Option<bool>,
-    version: Option<i64>,
-}
+crate::contract_body!(CustomFieldWrite, crate::domain::custom_field::DEFINITION);
 
 #[derive(Serialize, ToSchema)]
 pub struct CustomActionView {
@@ -403,16 +311,7 @@ impl From<&Stored<CustomActionFields>> for CustomActionView {
 }
 envelopes!(CustomActionView, CustomActionEnvelope, CustomActionList);
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct CustomActionWrite {
-    label: Option<String>,
-    /// `contacts/show`, `matters/show` or `leads/show`.
-    ui_reference: Option<String>,
-    /// `https://…` (or `http://localhost…`).
-    target_url: Option<String>,
-    version: Option<i64>,
-}
+crate::contract_body!(CustomActionWrite, crate::domain::custom_action::ACTION);
 
 #[derive(Serialize, ToSchema)]
 pub struct NonceView {
@@ -448,9 +347,4 @@ impl From<&Stored<IntakeTokenFields>> for IntakeTokenView {
 }
 envelopes!(IntakeTokenView, IntakeTokenEnvelope, IntakeTokenList);
 
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct IntakeTokenWrite {
-    #[schema(max_length = 100)]
-    name: Option<String>,
-}
+crate::contract_body!(IntakeTokenWrite, crate::domain::custom_action::TOKEN);

@@ -157,55 +157,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
     }
 }
 
-/// The writable fields of a client: the body of `POST` and `PUT`, and (every
-/// field optional, `null` clearing) of `PATCH`. Unknown and read-only fields
-/// are refused.
-#[derive(ToSchema)]
-#[allow(dead_code)] // documents the request body; the service parses it
-pub struct ClientWrite {
-    /// `person` (default) or `company`.
-    #[schema(example = "person")]
-    kind: Option<String>,
-    /// Required for a person.
-    #[schema(example = "David", max_length = 200)]
-    first_name: Option<String>,
-    /// Required for a person.
-    #[schema(example = "Johnson", max_length = 200)]
-    last_name: Option<String>,
-    /// Required for a company; derived (read-only) for a person.
-    #[schema(max_length = 200)]
-    name: Option<String>,
-    /// Unique per firm, case-insensitively.
-    #[schema(example = "david.johnson@example.com", max_length = 254)]
-    email: Option<String>,
-    /// Any common format; stored as E.164 (the firm's default region applies).
-    #[schema(example = "(555) 123-4567")]
-    phone: Option<String>,
-    address: Option<AddressView>,
-    #[schema(max_items = 10)]
-    other_emails: Option<Vec<LabeledEmailView>>,
-    #[schema(max_items = 10)]
-    other_phones: Option<Vec<LabeledPhoneView>>,
-    #[schema(max_items = 10)]
-    other_addresses: Option<Vec<LabeledAddressView>>,
-    #[schema(example = "1985-06-15")]
-    date_of_birth: Option<String>,
-    company_id: Option<String>,
-    /// One of the firm's statuses (default: `active`, `inactive`, `closed`).
-    status: Option<String>,
-    #[schema(max_items = 50)]
-    tags: Option<Vec<String>>,
-    #[schema(max_length = 200)]
-    source: Option<String>,
-    #[schema(max_length = 10000)]
-    notes: Option<String>,
-    /// Up to 100 keys, 16 KiB of JSON.
-    #[schema(value_type = Option<Object>)]
-    custom_fields: Option<Value>,
-    /// Optimistic locking: if given, the write fails with 409 `version_conflict`
-    /// unless it is the current version.
-    version: Option<i64>,
-}
+crate::contract_body!(ClientWrite, crate::domain::client::contract::CLIENT);
 
 #[derive(Serialize, ToSchema)]
 pub struct ClientEnvelope<'a> {
@@ -281,24 +233,7 @@ pub struct ApiKeyList {
     pub pagination: Pagination,
 }
 
-/// The body of `POST /v1/api-keys`.
-#[derive(ToSchema)]
-#[allow(dead_code)] // documents the request body; the handler reads it field by field
-pub struct ApiKeyCreate {
-    #[schema(example = "Zapier integration", max_length = 100)]
-    name: Option<String>,
-    /// Scope names: `clients:read`, `clients:write`, `matters:read`, `matters:write`,
-    /// `notes:read`, `notes:write`, `leads:read`, `leads:write`, `users:read`, `admin`.
-    #[schema(example = json!(["clients:read"]))]
-    scopes: Vec<String>,
-    /// RFC 3339; the key stops working at this instant.
-    expires_at: Option<String>,
-    /// A staff user (`usr_…`) the key acts for; events then name the user.
-    user_id: Option<String>,
-    /// Requests a minute for this key (default: the firm's, else the server's limit).
-    #[schema(minimum = 1, maximum = 1000000)]
-    rate_limit_per_minute: Option<u32>,
-}
+crate::contract_body!(ApiKeyCreate, crate::domain::api_key::contract::KEY);
 
 #[derive(Serialize, ToSchema)]
 pub struct FirmView {

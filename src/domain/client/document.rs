@@ -8,6 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::{Address, ClientFields, ClientKind, LabeledAddress, LabeledEmail, LabeledPhone};
+use super::contract::*;
+use crate::domain::contract::{Field, Kind};
 use crate::domain::email::Email;
 use crate::domain::field::FieldError;
 use crate::domain::firm::FirmSettings;
@@ -17,14 +19,6 @@ use crate::domain::phone::Phone;
 use crate::domain::text;
 use crate::domain::time::CalendarDate;
 
-const MAX_NAME: usize = 200;
-const MAX_LABEL: usize = 50;
-const MAX_OTHER: usize = 10;
-const MAX_TAGS: usize = 50;
-const MAX_TAG: usize = 64;
-const MAX_SOURCE: usize = 200;
-const MAX_NOTES: usize = 10_000;
-const MAX_CUSTOM_KEYS: usize = 100;
 const MAX_CUSTOM_KEY: usize = 64;
 const MAX_CUSTOM_BYTES: usize = 16 * 1024;
 const MAX_CUSTOM_DEPTH: usize = 8;
@@ -37,11 +31,11 @@ pub const READ_ONLY: &[&str] =
 /// document with a merge patch applied). Reports every bad field at once.
 pub fn parse_document(doc: &Map<String, Value>, firm: &FirmSettings) -> Result<ClientFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
-    let kind = r.parsed("kind", |s| ClientKind::parse(s).ok_or_else(|| "must be `person` or `company`".into()));
+    let kind = r.parsed(KIND.name, |s| ClientKind::parse(s).ok_or_else(|| "must be `person` or `company`".into()));
     let kind = kind.unwrap_or_default();
-    let first_name = r.name("first_name", MAX_NAME);
-    let last_name = r.name("last_name", MAX_NAME);
-    let company_name = r.name("name", MAX_NAME);
+    let first_name = r.text_of(&FIRST_NAME);
+    let last_name = r.text_of(&LAST_NAME);
+    let company_name = r.text_of(&COMPANY_NAME);
     check_names(&mut r, kind, &first_name, &last_name, &company_name);
 
     let region = firm.phone_region();
@@ -50,24 +44,22 @@ pub fn parse_document(doc: &Map<String, Value>, firm: &FirmSettings) -> Result<C
         first_name,
         last_name,
         company_name,
-        email: r.parsed("email", Email::parse),
-        phone: r.parsed("phone", |s| Phone::parse(s, &region)),
-        address: read_address(&mut r, "address"),
+        email: r.parsed(EMAIL.name, Email::parse),
+        phone: r.parsed(PHONE.name, |s| Phone::parse(s, &region)),
+        address: read_address(&mut r, ADDRESS.name),
         other_emails: read_other_emails(&mut r),
         other_phones: read_other_phones(&mut r, firm),
         other_addresses: read_other_addresses(&mut r),
-        date_of_birth: r.parsed("date_of_birth", parse_birth_date),
-        company_id: r.parsed("company_id", |s| {
-            s.parse::<ClientId>().map_err(|e| e.to_string())
-        }),
+        date_of_birth: r.parsed(DATE_OF_BIRTH.name, parse_birth_date),
+        company_id: r.parsed(COMPANY_ID.name, |s| s.parse::<ClientId>().map_err(|e| e.to_string())),
         status: read_status(&mut r, firm),
         tags: read_tags(&mut r),
-        source: r.text("source", MAX_SOURCE),
-        notes: r.multiline_text("notes", MAX_NOTES),
+        source: r.text_of(&SOURCE),
+        notes: r.text_of(&NOTES),
         custom_fields: read_custom_fields(&mut r),
     };
     if fields.kind == ClientKind::Company && fields.company_id.is_some() {
-        r.error("company_id", "only a person can belong to a company");
+        r.error(COMPANY_ID.name, "only a person can belong to a company");
     }
     r.finish()?;
     Ok(fields)
@@ -82,20 +74,20 @@ fn check_names(
 ) {
     match kind {
         ClientKind::Person => {
-            for (field, value) in [("first_name", first), ("last_name", last)] {
+            for (field, value) in [(FIRST_NAME.name, first), (LAST_NAME.name, last)] {
                 if value.is_none() && !has_error(r, field) {
                     r.error(field, "is required for a person");
                 }
             }
             if company.is_some() {
-                r.error("name", "is derived from first_name and last_name for a person; set those instead");
+                r.error(COMPANY_NAME.name, "is derived from first_name and last_name for a person; set those instead");
             }
         }
         ClientKind::Company => {
-            if company.is_none() && !has_error(r, "name") {
-                r.error("name", "is required for a company");
+            if company.is_none() && !has_error(r, COMPANY_NAME.name) {
+                r.error(COMPANY_NAME.name, "is required for a company");
             }
-            for (field, value) in [("first_name", first), ("last_name", last)] {
+            for (field, value) in [(FIRST_NAME.name, first), (LAST_NAME.name, last)] {
                 if value.is_some() {
                     r.error(field, "is not used for a company; send null");
                 }
@@ -118,7 +110,7 @@ fn parse_birth_date(s: &str) -> Result<CalendarDate, String> {
 }
 
 fn read_status(r: &mut Reader<'_>, firm: &FirmSettings) -> String {
-    let status = r.parsed("status", |s| {
+    let status = r.parsed(STATUS.name, |s| {
         if firm.allows_status(s) {
             Ok(s.to_string())
         } else {
@@ -143,12 +135,12 @@ fn read_address(r: &mut Reader<'_>, name: &'static str) -> Option<Address> {
 
 fn address_fields(r: &mut Reader<'_>) -> Address {
     Address {
-        line1: r.text("line1", MAX_NAME),
-        line2: r.text("line2", MAX_NAME),
-        city: r.text("city", 100),
-        region: r.text("region", 100),
-        postal_code: r.text("postal_code", 20),
-        country: r.text("country", 100),
+        line1: r.text_of(&LINE1),
+        line2: r.text_of(&LINE2),
+        city: r.text_of(&CITY),
+        region: r.text_of(&REGION),
+        postal_code: r.text_of(&POSTAL_CODE),
+        country: r.text_of(&COUNTRY),
     }
 }
 
@@ -156,12 +148,12 @@ fn address_fields(r: &mut Reader<'_>) -> Address {
 /// under `name[i]`.
 fn read_items<T>(
     r: &mut Reader<'_>,
-    name: &'static str,
+    field: &Field,
     mut read_item: impl FnMut(&mut Reader<'_>) -> Option<T>,
 ) -> Vec<T> {
-    let base = r.path_of(name);
+    let base = r.path_of(field.name);
     let mut out = Vec::new();
-    for (i, item) in r.array(name, MAX_OTHER).iter().enumerate() {
+    for (i, item) in r.array(field.name, field.max_items()).iter().enumerate() {
         let path = format!("{base}[{i}]");
         let Value::Object(obj) = item else {
             r.error(path, "must be an object");
@@ -178,11 +170,11 @@ fn read_items<T>(
 }
 
 fn read_other_emails(r: &mut Reader<'_>) -> Vec<LabeledEmail> {
-    read_items(r, "other_emails", |item| {
-        let label = item.text("label", MAX_LABEL);
-        let address = item.parsed("address", Email::parse);
-        if address.is_none() && !item.has_error("address") {
-            item.error_at("address", "is required");
+    read_items(r, &OTHER_EMAILS, |item| {
+        let label = item.text_of(&LABEL);
+        let address = item.parsed(EMAIL_ADDRESS.name, Email::parse);
+        if address.is_none() && !item.has_error(EMAIL_ADDRESS.name) {
+            item.error_at(EMAIL_ADDRESS.name, "is required");
         }
         Some(LabeledEmail { address: address?, label })
     })
@@ -190,34 +182,34 @@ fn read_other_emails(r: &mut Reader<'_>) -> Vec<LabeledEmail> {
 
 fn read_other_phones(r: &mut Reader<'_>, firm: &FirmSettings) -> Vec<LabeledPhone> {
     let region = firm.phone_region();
-    read_items(r, "other_phones", |item| {
-        let label = item.text("label", MAX_LABEL);
-        let number = item.parsed("number", |s| Phone::parse(s, &region));
-        if number.is_none() && !item.has_error("number") {
-            item.error_at("number", "is required");
+    read_items(r, &OTHER_PHONES, |item| {
+        let label = item.text_of(&LABEL);
+        let number = item.parsed(PHONE_NUMBER.name, |s| Phone::parse(s, &region));
+        if number.is_none() && !item.has_error(PHONE_NUMBER.name) {
+            item.error_at(PHONE_NUMBER.name, "is required");
         }
         Some(LabeledPhone { number: number?, label })
     })
 }
 
 fn read_other_addresses(r: &mut Reader<'_>) -> Vec<LabeledAddress> {
-    read_items(r, "other_addresses", |item| {
-        let label = item.text("label", MAX_LABEL);
+    read_items(r, &OTHER_ADDRESSES, |item| {
+        let label = item.text_of(&LABEL);
         let address = address_fields(item);
         Some(LabeledAddress { label, address })
     })
 }
 
 fn read_tags(r: &mut Reader<'_>) -> Vec<String> {
-    let base = r.path_of("tags");
+    let base = r.path_of(TAGS.name);
     let mut tags: Vec<String> = Vec::new();
-    for (i, item) in r.array("tags", MAX_TAGS).iter().enumerate() {
+    for (i, item) in r.array(TAGS.name, TAGS.max_items()).iter().enumerate() {
         let path = format!("{base}[{i}]");
         let Value::String(raw) = item else {
             r.error(path, "must be a string");
             continue;
         };
-        match text::clean(raw, MAX_TAG, false) {
+        match text::clean(raw, TAGS.max_chars(), false) {
             Ok(Some(tag)) if tag.contains(',') => r.error(path, "must not contain a comma"),
             Ok(Some(tag)) if !tags.contains(&tag) => tags.push(tag),
             Ok(Some(_)) => {} // a repeated tag adds nothing
@@ -229,11 +221,12 @@ fn read_tags(r: &mut Reader<'_>) -> Vec<String> {
 }
 
 pub fn read_custom_fields(r: &mut Reader<'_>) -> Map<String, Value> {
-    let Some(obj) = r.object("custom_fields") else {
+    let Some(obj) = r.object(CUSTOM_FIELDS.name) else {
         return Map::new();
     };
-    if obj.len() > MAX_CUSTOM_KEYS {
-        r.error("custom_fields", format!("must have at most {MAX_CUSTOM_KEYS} keys"));
+    let Kind::CustomFields { max_keys } = CUSTOM_FIELDS.kind else { unreachable!("custom_fields holds custom fields") };
+    if obj.len() > max_keys {
+        r.error(CUSTOM_FIELDS.name, format!("must have at most {max_keys} keys"));
         return Map::new();
     }
     let mut ok = true;
@@ -249,7 +242,7 @@ pub fn read_custom_fields(r: &mut Reader<'_>) -> Map<String, Value> {
     }
     let size = serde_json::to_vec(obj).map(|v| v.len()).unwrap_or(usize::MAX);
     if size > MAX_CUSTOM_BYTES {
-        r.error("custom_fields", format!("must be at most {MAX_CUSTOM_BYTES} bytes of JSON"));
+        r.error(CUSTOM_FIELDS.name, format!("must be at most {MAX_CUSTOM_BYTES} bytes of JSON"));
         ok = false;
     }
     // Null values are dropped: in a merge patch they delete the key.
@@ -268,7 +261,7 @@ fn check_json_value(value: &Value, depth: usize) -> Result<(), String> {
         return Err(format!("must nest at most {MAX_CUSTOM_DEPTH} levels deep"));
     }
     match value {
-        Value::String(s) => text::clean(s, MAX_NOTES, true).map(|_| ()),
+        Value::String(s) => text::clean(s, NOTES.max_chars(), true).map(|_| ()),
         Value::Array(items) => items.iter().try_for_each(|v| check_json_value(v, depth + 1)),
         Value::Object(map) => map.iter().try_for_each(|(k, v)| {
             // Keys are text too (and PostgreSQL's jsonb refuses a NUL in one).
@@ -285,27 +278,27 @@ pub fn to_document(f: &ClientFields) -> Map<String, Value> {
     let mut put = |key: &str, value: Value| {
         doc.insert(key.to_string(), value);
     };
-    put("kind", f.kind.as_str().into());
+    put(KIND.name, f.kind.as_str().into());
     match f.kind {
         ClientKind::Person => {
-            put("first_name", opt(&f.first_name));
-            put("last_name", opt(&f.last_name));
+            put(FIRST_NAME.name, opt(&f.first_name));
+            put(LAST_NAME.name, opt(&f.last_name));
         }
-        ClientKind::Company => put("name", opt(&f.company_name)),
+        ClientKind::Company => put(COMPANY_NAME.name, opt(&f.company_name)),
     }
-    put("email", f.email.as_ref().map(|e| e.as_str().into()).unwrap_or(Value::Null));
-    put("phone", f.phone.as_ref().map(|p| p.as_str().into()).unwrap_or(Value::Null));
-    put("address", json(&f.address));
-    put("other_emails", json(&f.other_emails));
-    put("other_phones", json(&f.other_phones));
-    put("other_addresses", json(&f.other_addresses));
-    put("date_of_birth", f.date_of_birth.map(|d| d.to_string().into()).unwrap_or(Value::Null));
-    put("company_id", f.company_id.map(|id| id.to_string().into()).unwrap_or(Value::Null));
-    put("status", f.status.clone().into());
-    put("tags", json(&f.tags));
-    put("source", opt(&f.source));
-    put("notes", opt(&f.notes));
-    put("custom_fields", Value::Object(f.custom_fields.clone()));
+    put(EMAIL.name, f.email.as_ref().map(|e| e.as_str().into()).unwrap_or(Value::Null));
+    put(PHONE.name, f.phone.as_ref().map(|p| p.as_str().into()).unwrap_or(Value::Null));
+    put(ADDRESS.name, json(&f.address));
+    put(OTHER_EMAILS.name, json(&f.other_emails));
+    put(OTHER_PHONES.name, json(&f.other_phones));
+    put(OTHER_ADDRESSES.name, json(&f.other_addresses));
+    put(DATE_OF_BIRTH.name, f.date_of_birth.map(|d| d.to_string().into()).unwrap_or(Value::Null));
+    put(COMPANY_ID.name, f.company_id.map(|id| id.to_string().into()).unwrap_or(Value::Null));
+    put(STATUS.name, f.status.clone().into());
+    put(TAGS.name, json(&f.tags));
+    put(SOURCE.name, opt(&f.source));
+    put(NOTES.name, opt(&f.notes));
+    put(CUSTOM_FIELDS.name, Value::Object(f.custom_fields.clone()));
     doc
 }
 

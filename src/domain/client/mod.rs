@@ -1,5 +1,6 @@
 //! Clients: the people and companies a firm serves.
 
+pub mod contract;
 mod document;
 pub mod query;
 

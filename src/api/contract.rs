@@ -1,0 +1,131 @@
+//! OpenAPI request schemas made from the domain's field contracts
+//! (`domain::contract`), so the document says exactly what the parsers take.
+
+use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::{Ref, RefOr};
+
+use crate::domain::contract::{Contract, Field, FieldMap, Kind};
+
+/// The schema of a body with `contract`'s fields. A field the body may leave
+/// out may also be `null`, which clears it in a merge patch.
+pub fn schema(contract: &Contract) -> Schema {
+    object(contract, contract.fields.iter().map(|f| (f.name, f)), &[])
+}
+
+/// The schema of a vendor's body: the canonical fields it takes under the
+/// vendor's names (`map` renames them), plus fields of its own.
+pub fn vendor_schema(contract: &Contract, names: &[&'static str], map: FieldMap, own: &[Field]) -> Schema {
+    let canonical = names.iter().filter_map(|vendor| {
+        let name = map.canonical_name(vendor).unwrap_or(vendor);
+        contract.field(name).map(|f| (*vendor, f))
+    });
+    object(contract, canonical, own)
+}
+
+fn object<'a>(contract: &Contract, fields: impl Iterator<Item = (&'static str, &'a Field)>, own: &'a [Field]) -> Schema {
+    let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(contract.doc));
+    for (name, field) in fields.chain(own.iter().map(|f| (f.name, f))) {
+        let required = contract.required.contains(&field.name);
+        object = object.property(name, property(field, required));
+        if required {
+            object = object.required(name);
+        }
+    }
+    Schema::Object(object.build())
+}
+
+fn property(field: &Field, required: bool) -> RefOr<Schema> {
+    let types = |t: Type| if required { SchemaType::from(t) } else { SchemaType::from_iter([t, Type::Null]) };
+    let text = |max: Option<usize>| ObjectBuilder::new().schema_type(types(Type::String)).max_length(max);
+    let doc = (!field.doc.is_empty()).then_some(field.doc);
+    let built = match field.kind {
+        Kind::Text { max } | Kind::Name { max } | Kind::Multiline { max } => text(Some(max)),
+        Kind::Email => text(Some(254)).format(Some(SchemaFormat::KnownFormat(KnownFormat::Email))),
+        Kind::Phone | Kind::Status => text(Some(64)),
+        Kind::Date => text(None).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        Kind::Instant => text(None).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        Kind::Enum(values) => text(None).enum_values(Some(values.iter().copied())),
+        Kind::Id { prefix } => text(Some(64)).examples([format!("{prefix}_01J9Z8X7W6V5T4S3R2Q1P0N9M8")]),
+        Kind::Bool => ObjectBuilder::new().schema_type(types(Type::Boolean)),
+        Kind::Integer { min, max } => ObjectBuilder::new()
+            .schema_type(types(Type::Integer))
+            .minimum(Some(min as f64))
+            .maximum(Some(max as f64)),
+        Kind::CustomFields { max_keys } => ObjectBuilder::new().schema_type(types(Type::Object)).max_properties(Some(max_keys)),
+        Kind::Json => ObjectBuilder::new(),
+        Kind::Object(inner) => return nullable(Ref::from_schema_name(inner.name).into(), required, doc),
+        Kind::Objects { of, max_items } => {
+            let items: RefOr<Schema> = Ref::from_schema_name(of.name).into();
+            let array = ArrayBuilder::new().schema_type(types(Type::Array)).items(items).max_items(Some(max_items));
+            return RefOr::T(Schema::Array(array.description(doc).build()));
+        }
+        Kind::Strings { max_items, max_chars } => {
+            let item = ObjectBuilder::new().schema_type(Type::String).max_length(Some(max_chars));
+            let array = ArrayBuilder::new().schema_type(types(Type::Array)).items(item).max_items(Some(max_items));
+            return RefOr::T(Schema::Array(array.description(doc).build()));
+        }
+    };
+    let built = match field.example {
+        Some(example) => built.examples([example]),
+        None => built,
+    };
+    let built = built.description(doc);
+    RefOr::T(Schema::Object(built.build()))
+}
+
+/// A reference that may also be `null`.
+fn nullable(reference: RefOr<Schema>, required: bool, doc: Option<&str>) -> RefOr<Schema> {
+    if required {
+        return reference;
+    }
+    let null = ObjectBuilder::new().schema_type(Type::Null).build();
+    let one_of = utoipa::openapi::schema::OneOfBuilder::new().item(reference).item(null).description(doc);
+    RefOr::T(Schema::OneOf(one_of.build()))
+}
+
+/// The contracts of the objects inside `contract`, each with its own schema.
+pub fn nested(contract: &Contract, out: &mut Vec<(String, RefOr<Schema>)>) {
+    for field in contract.fields {
+        let inner = match field.kind {
+            Kind::Object(inner) | Kind::Objects { of: inner, .. } => inner,
+            _ => continue,
+        };
+        if !out.iter().any(|(name, _)| name == inner.name) {
+            out.push((inner.name.to_string(), RefOr::T(schema(inner))));
+            nested(inner, out);
+        }
+    }
+}
+
+/// A request body type for the OpenAPI document whose schema is made from a
+/// contract: `contract_body!(ClientWrite, CLIENT)`, or with the vendor's
+/// names, `contract_body!(CalmintakeClientWrite, CLIENT, names, map, own)`.
+#[macro_export]
+macro_rules! contract_body {
+    ($ty:ident, $contract:expr) => {
+        $crate::contract_body!(@impl $ty, $contract.name, $crate::api::contract::schema(&$contract), $contract);
+    };
+    ($ty:ident, $name:literal, $contract:expr, $names:expr, $map:expr, $own:expr) => {
+        $crate::contract_body!(@impl $ty, $name, $crate::api::contract::vendor_schema(&$contract, $names, $map, $own), $contract);
+    };
+    (@impl $ty:ident, $name:expr, $schema:expr, $contract:expr) => {
+        /// A request body; its schema is made from its contract.
+        pub struct $ty;
+
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::RefOr::T($schema)
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($name)
+            }
+
+            fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+                $crate::api::contract::nested(&$contract, out);
+            }
+        }
+    };
+}
