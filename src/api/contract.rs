@@ -4,31 +4,17 @@
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
 
-use crate::domain::contract::{Contract, Field, FieldMap, Kind};
+use crate::domain::contract::{Contract, Field, Kind};
 
 /// The schema of a body with `contract`'s fields. A field the body may leave
 /// out may also be `null`, which clears it in a merge patch.
 pub fn schema(contract: &Contract) -> Schema {
-    object(contract, contract.fields.iter().map(|f| (f.name, f)), &[])
-}
-
-/// The schema of a vendor's body: the canonical fields it takes under the
-/// vendor's names (`map` renames them), plus fields of its own.
-pub fn vendor_schema(contract: &Contract, names: &[&'static str], map: FieldMap, own: &[Field]) -> Schema {
-    let canonical = names.iter().filter_map(|vendor| {
-        let name = map.canonical_name(vendor).unwrap_or(vendor);
-        contract.field(name).map(|f| (*vendor, f))
-    });
-    object(contract, canonical, own)
-}
-
-fn object<'a>(contract: &Contract, fields: impl Iterator<Item = (&'static str, &'a Field)>, own: &'a [Field]) -> Schema {
     let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(contract.doc));
-    for (name, field) in fields.chain(own.iter().map(|f| (f.name, f))) {
+    for field in contract.fields {
         let required = contract.required.contains(&field.name);
-        object = object.property(name, property(field, required));
+        object = object.property(field.name, property(field, required));
         if required {
-            object = object.required(name);
+            object = object.required(field.name);
         }
     }
     Schema::Object(object.build())
@@ -51,6 +37,7 @@ fn property(field: &Field, required: bool) -> RefOr<Schema> {
             .schema_type(types(Type::Integer))
             .minimum(Some(min as f64))
             .maximum(Some(max as f64)),
+        Kind::Number { min } => ObjectBuilder::new().schema_type(types(Type::Number)).minimum(Some(min)),
         Kind::CustomFields { max_keys } => ObjectBuilder::new().schema_type(types(Type::Object)).max_properties(Some(max_keys)),
         Kind::Json => ObjectBuilder::new(),
         Kind::Object(inner) => return nullable(Ref::from_schema_name(inner.name).into(), required, doc),
@@ -98,29 +85,22 @@ pub fn nested(contract: &Contract, out: &mut Vec<(String, RefOr<Schema>)>) {
 }
 
 /// A request body type for the OpenAPI document whose schema is made from a
-/// contract: `contract_body!(ClientWrite, CLIENT)`, or with the vendor's
-/// names, `contract_body!(CalmintakeClientWrite, CLIENT, names, map, own)`.
+/// contract: `contract_body!(ClientWrite, CLIENT)`.
 #[macro_export]
 macro_rules! contract_body {
     ($ty:ident, $contract:expr) => {
-        $crate::contract_body!(@impl $ty, $contract.name, $crate::api::contract::schema(&$contract), $contract);
-    };
-    ($ty:ident, $name:literal, $contract:expr, $names:expr, $map:expr, $own:expr) => {
-        $crate::contract_body!(@impl $ty, $name, $crate::api::contract::vendor_schema(&$contract, $names, $map, $own), $contract);
-    };
-    (@impl $ty:ident, $name:expr, $schema:expr, $contract:expr) => {
         /// A request body; its schema is made from its contract.
         pub struct $ty;
 
         impl utoipa::PartialSchema for $ty {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::RefOr::T($schema)
+                utoipa::openapi::RefOr::T($crate::api::contract::schema(&$contract))
             }
         }
 
         impl utoipa::ToSchema for $ty {
             fn name() -> std::borrow::Cow<'static, str> {
-                std::borrow::Cow::Borrowed($name)
+                std::borrow::Cow::Borrowed($contract.name)
             }
 
             fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {

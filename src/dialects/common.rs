@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use crate::api::extract::ParamReader;
 use crate::api::problem::ApiError;
 use crate::domain::client::Client;
+use crate::domain::contract::Contract;
 use crate::domain::time::Timestamp;
 use crate::service::ServiceError;
 
@@ -60,9 +61,18 @@ pub fn unix_seconds(t: Timestamp) -> i64 {
 
 /// 400 naming each field of `body` the dialect doesn't know.
 pub fn refuse_unknown(body: &Map<String, Value>, known: &[&str]) -> Result<(), ServiceError> {
+    refuse_unless(body, |k| known.contains(&k))
+}
+
+/// 400 naming each field of `body` that `contract` has not.
+pub fn refuse_unknown_in(body: &Map<String, Value>, contract: &Contract) -> Result<(), ServiceError> {
+    refuse_unless(body, |k| contract.accepts(k))
+}
+
+fn refuse_unless(body: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Result<(), ServiceError> {
     let errors: Vec<_> = body
         .keys()
-        .filter(|k| !known.contains(&k.as_str()))
+        .filter(|k| !known(k))
         .map(|k| crate::domain::field::FieldError::new(k.chars().take(64).collect::<String>(), "is not a known field"))
         .collect();
     if errors.is_empty() {

@@ -31,6 +31,8 @@ pub enum Kind {
     Status,
     Bool,
     Integer { min: i64, max: i64 },
+    /// A number, at least `min`.
+    Number { min: f64 },
     /// An object of this contract's fields.
     Object(&'static Contract),
     /// A list of objects of this contract's fields.
@@ -146,6 +148,47 @@ impl FieldMap {
     pub fn canonical_name(&self, vendor: &str) -> Option<&'static str> {
         self.0.iter().find(|(v, _)| *v == vendor).map(|(_, c)| *c)
     }
+
+    /// Moves the values a body holds under vendor names to their canonical
+    /// places: `zip` to `postal_code` inside `address` for
+    /// `("address.zip", "address.postal_code")`, `budget_min` into
+    /// `custom_fields` for `("budget_min", "custom_fields.budget_min")`.
+    /// Pairs whose vendor field maps to several canonical ones (a name to be
+    /// split) are the dialect's to apply.
+    pub fn to_canonical(&self, body: &mut serde_json::Map<String, serde_json::Value>) {
+        use serde_json::Value;
+        for (vendor, canonical) in self.0 {
+            if self.0.iter().filter(|(v, _)| v == vendor).count() > 1 {
+                continue;
+            }
+            let (vendor_parent, vendor_key) = split_parent(vendor);
+            let Some(value) = (match vendor_parent {
+                None => body.remove(vendor_key),
+                Some(parent) => body.get_mut(parent).and_then(Value::as_object_mut).and_then(|o| o.remove(vendor_key)),
+            }) else {
+                continue;
+            };
+            match split_parent(canonical) {
+                (None, key) => {
+                    body.insert(key.to_string(), value);
+                }
+                (Some(parent), key) => {
+                    let entry = body.entry(parent).or_insert_with(|| Value::Object(Default::default()));
+                    if let Value::Object(object) = entry {
+                        object.insert(key.to_string(), value);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `a.b` as (`a`, `b`); a plain name has no parent.
+fn split_parent(path: &str) -> (Option<&str>, &str) {
+    match path.split_once('.') {
+        Some((parent, key)) => (Some(parent), key),
+        None => (None, path),
+    }
 }
 
 /// Whether `prefix` is `path` or a dotted or indexed head of it.
@@ -167,5 +210,13 @@ mod tests {
         assert_eq!(MAP.vendor_name("custom_fields.budget_minimum"), "custom_fields.budget_minimum");
         assert_eq!(MAP.vendor_name("email"), "email");
         assert_eq!(MAP.canonical_name("zip"), Some("address.postal_code"));
+    }
+
+    #[test]
+    fn renames_move_values_to_their_canonical_places() {
+        const NESTED: FieldMap = FieldMap(&[("address.zip", "address.postal_code"), ("budget_min", "custom_fields.budget_min"), ("name", "first_name"), ("name", "last_name")]);
+        let mut body = serde_json::json!({"address": {"zip": "78701", "city": "Austin"}, "budget_min": 5, "name": "Ann Lee"});
+        NESTED.to_canonical(body.as_object_mut().unwrap());
+        assert_eq!(body, serde_json::json!({"address": {"postal_code": "78701", "city": "Austin"}, "custom_fields": {"budget_min": 5}, "name": "Ann Lee"}));
     }
 }

@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use crate::api::problem::Problem;
 use crate::domain::time::Timestamp;
 
-use super::writes::VENDOR_ONLY;
 
 /// ActuallyCare's error codes, one per kind of failure.
 #[derive(Serialize, ToSchema, Clone, Copy)]
@@ -120,11 +119,5 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
 /// A field as the caller wrote it: vendor-only fields are top-level here,
 /// though the service names them inside `custom_fields`.
 pub(super) fn vendor_field(field: &str) -> String {
-    if let Some(rest) = field.strip_prefix("custom_fields.") {
-        let key = rest.split(['.', '[']).next().unwrap_or(rest);
-        if VENDOR_ONLY.contains(&key) {
-            return rest.to_string();
-        }
-    }
-    field.to_string()
+    super::writes::NAMES.vendor_name(field)
 }

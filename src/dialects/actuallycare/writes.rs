@@ -1,11 +1,11 @@
 //! ActuallyCare's create and update bodies, read into canonical documents: the real-estate fields live in `custom_fields`.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 
 use crate::api::problem::ApiError;
-use crate::dialects::common::refuse_unknown;
+use crate::dialects::common::refuse_unknown_in;
+use crate::domain::client::contract as canonical;
+use crate::domain::contract::{Contract, Field, FieldMap, Kind};
 use crate::domain::client::parse_document;
 use crate::domain::field::FieldError;
 use crate::domain::firm::FirmSettings;
@@ -27,99 +27,89 @@ pub(super) const VENDOR_ONLY: &[&str] = &[
     "user_id",
 ];
 
-/// Body fields that are canonical fields under the same name.
-const CANONICAL: &[&str] = &["first_name", "last_name", "email", "phone", "status", "source", "notes", "tags", "custom_fields"];
+/// ActuallyCare's names of canonical fields, both ways: its own fields are
+/// custom fields of the same key.
+pub(super) const NAMES: FieldMap = FieldMap(&[
+    ("client_type", "custom_fields.client_type"),
+    ("budget_min", "custom_fields.budget_min"),
+    ("budget_max", "custom_fields.budget_max"),
+    ("preferred_locations", "custom_fields.preferred_locations"),
+    ("property_preferences", "custom_fields.property_preferences"),
+    ("pre_approved", "custom_fields.pre_approved"),
+    ("pre_approval_amount", "custom_fields.pre_approval_amount"),
+    ("user_id", "custom_fields.user_id"),
+]);
+
 const PREFERENCE_MINIMUMS: &[&str] = &["bedrooms_min", "bathrooms_min", "square_feet_min"];
 
+const AMOUNT: Kind = Kind::Number { min: 0.0 };
+const CLIENT_TYPE: Field = Field::new("client_type", Kind::Enum(&["buyer", "seller", "both"]), "Required on create; can be changed, not cleared.");
+const PHONE: Field = Field {
+    doc: "Any common format; a number without country code is in the firm's region.",
+    example: Some("(661) 555-0142"),
+    ..canonical::PHONE
+};
+const STATUS: Field = Field { doc: "`active` (the default), `inactive` or `closed`; not `null`.", ..canonical::STATUS };
+const TAGS: Field = Field { doc: "Replaces the client's tags.", ..canonical::TAGS };
+const CUSTOM_FIELDS: Field = Field { doc: "Other custom fields, merged key by key (a key set to `null` is removed).", ..canonical::CUSTOM_FIELDS };
+
+const PREFERENCES: Contract = Contract {
+    name: "ActuallycarePropertyPreferencesWrite",
+    doc: "What the client looks for; merged key by key.",
+    fields: &[
+        Field::new("bedrooms_min", AMOUNT, ""),
+        Field::new("bathrooms_min", AMOUNT, ""),
+        Field::new("square_feet_min", AMOUNT, ""),
+        Field::new("property_types", Kind::Strings { max_items: 20, max_chars: 100 }, ""),
+    ],
+    required: &[],
+};
+
+/// The fields of Create and Update, and those only one of them takes.
+macro_rules! fields {
+    ($($more:expr),*) => {
+        &[
+            canonical::FIRST_NAME,
+            canonical::LAST_NAME,
+            canonical::EMAIL,
+            PHONE,
+            CLIENT_TYPE,
+            STATUS,
+            canonical::SOURCE,
+            Field::new("budget_min", AMOUNT, ""),
+            Field::new("budget_max", AMOUNT, ""),
+            Field::new("preferred_locations", Kind::Strings { max_items: 50, max_chars: 200 }, ""),
+            Field::new("property_preferences", Kind::Object(&PREFERENCES), ""),
+            Field::new("pre_approved", Kind::Bool, ""),
+            Field::new("pre_approval_amount", AMOUNT, ""),
+            canonical::NOTES,
+            TAGS,
+            Field::new("user_id", Kind::Text { max: 64 }, "Any UUID (the agent responsible)."),
+            CUSTOM_FIELDS,
+            $($more),*
+        ]
+    };
+}
+
 /// The body of Create.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ActuallycareClientCreate)]
-#[allow(dead_code)] // documents the body; requests are read as JSON objects
-pub struct ClientCreate {
-    #[schema(example = "Jordan")]
-    first_name: String,
-    #[schema(example = "Lee")]
-    last_name: String,
-    #[schema(format = Email)]
-    email: Option<String>,
-    /// Any common format; a number without country code is in the firm's region.
-    #[schema(example = "(661) 555-0142")]
-    phone: Option<String>,
-    client_type: ClientType,
-    /// `active` (the default), `inactive` or `closed`.
-    #[schema(required = false, example = "active")]
-    status: String,
-    source: Option<String>,
-    #[schema(minimum = 0)]
-    budget_min: Option<f64>,
-    #[schema(minimum = 0)]
-    budget_max: Option<f64>,
-    preferred_locations: Option<Vec<String>>,
-    property_preferences: Option<PropertyPreferencesWrite>,
-    pre_approved: Option<bool>,
-    #[schema(minimum = 0)]
-    pre_approval_amount: Option<f64>,
-    notes: Option<String>,
-    tags: Option<Vec<String>>,
-    /// Any UUID (the agent responsible).
-    user_id: Option<String>,
-    /// Other custom fields.
-    #[schema(required = false, value_type = Object)]
-    custom_fields: Map<String, Value>,
-}
+pub(super) const CREATE: Contract = Contract {
+    name: "ActuallycareClientCreate",
+    doc: "The body of Create new client.",
+    fields: fields!(),
+    required: &["first_name", "last_name", "client_type"],
+};
 
-/// The body of Update: only the fields sent change, and `null` clears one.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ActuallycareClientUpdate)]
-#[allow(dead_code)] // documents the body; requests are read as JSON objects
-pub struct ClientUpdate {
-    #[schema(required = false)]
-    first_name: String,
-    #[schema(required = false)]
-    last_name: String,
-    #[schema(format = Email)]
-    email: Option<String>,
-    phone: Option<String>,
-    /// Can be changed, not cleared.
-    #[schema(required = false)]
-    client_type: ClientType,
-    #[schema(required = false, example = "inactive")]
-    status: String,
-    source: Option<String>,
-    #[schema(minimum = 0)]
-    budget_min: Option<f64>,
-    #[schema(minimum = 0)]
-    budget_max: Option<f64>,
-    preferred_locations: Option<Vec<String>>,
-    /// Merged key by key.
-    property_preferences: Option<PropertyPreferencesWrite>,
-    pre_approved: Option<bool>,
-    #[schema(minimum = 0)]
-    pre_approval_amount: Option<f64>,
-    notes: Option<String>,
-    /// Replaces the client's tags.
-    tags: Option<Vec<String>>,
-    user_id: Option<String>,
-    /// Merged key by key; a key set to `null` is removed.
-    #[schema(required = false, value_type = Object)]
-    custom_fields: Map<String, Value>,
-    /// The version the update is based on: 409 `CONFLICT` if it is no longer current.
-    #[schema(required = false, minimum = 1, example = 3)]
-    version: i64,
-}
+/// The body of Update (PUT).
+pub(super) const UPDATE: Contract = Contract {
+    name: "ActuallycareClientUpdate",
+    doc: "The body of Update client: only the fields sent change (`null` clears one); with `version`, only if it is \
+          still the client's current version (409 `CONFLICT` if not).",
+    fields: fields!(canonical::VERSION),
+    required: &[],
+};
 
-#[derive(Serialize, ToSchema)]
-#[schema(as = ActuallycarePropertyPreferencesWrite)]
-#[allow(dead_code)] // documents the body
-pub struct PropertyPreferencesWrite {
-    #[schema(minimum = 0)]
-    bedrooms_min: Option<f64>,
-    #[schema(minimum = 0)]
-    bathrooms_min: Option<f64>,
-    #[schema(minimum = 0)]
-    square_feet_min: Option<f64>,
-    property_types: Option<Vec<String>>,
-}
+crate::contract_body!(ClientCreate, CREATE);
+crate::contract_body!(ClientUpdate, UPDATE);
 
 /// What a body is for: a new client (of a firm with these settings) or a
 /// merge patch of one.
@@ -133,8 +123,7 @@ pub(super) enum Write<'a> {
 /// fields checked and moved into `custom_fields`, the rest as they are.
 pub(super) fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Result<Map<String, Value>, ApiError> {
     let creating = matches!(write, Write::Create(_));
-    let known: Vec<&str> = CANONICAL.iter().chain(VENDOR_ONLY).copied().collect();
-    refuse_unknown(&body, &known)?;
+    refuse_unknown_in(&body, &CREATE)?;
     // A client always has a status: null would silently reset it to the default.
     if body.get("status").is_some_and(Value::is_null) {
         return Err(ServiceError::invalid("status", "must be a status (active, inactive or closed), not null").into());

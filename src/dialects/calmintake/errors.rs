@@ -14,7 +14,7 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
         let details: Vec<Value> = problem
             .field_errors()
             .iter()
-            .map(|e| json!({"field": canonical_to_vendor_field(&e.field), "message": e.message}))
+            .map(|e| json!({"field": super::writes::NAMES.vendor_name(&e.field), "message": e.message}))
             .collect();
         error["details"] = Value::Array(details);
     }
@@ -34,14 +34,6 @@ pub(super) fn code_name(code: &str) -> String {
     .to_string()
 }
 
-/// Field names in errors, as the caller wrote them.
-fn canonical_to_vendor_field(field: &str) -> String {
-    match field {
-        "address.region" => "address.state".into(),
-        "address.postal_code" => "address.zip".into(),
-        other => other.into(),
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = CalmintakeError)]

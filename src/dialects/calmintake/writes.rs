@@ -1,61 +1,67 @@
-//! CalmIntake's Create and Update bodies, read into canonical documents.
+//! CalmIntake's Create and Update bodies, read into canonical documents: the
+//! canonical client fields it has, its address saying `state` and `zip`.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 
 use crate::api::problem::ApiError;
-use crate::dialects::common::refuse_unknown;
+use crate::dialects::common::refuse_unknown_in;
+use crate::domain::client::contract as canonical;
+use crate::domain::contract::{Contract, Field, FieldMap, Kind};
+use crate::domain::field::FieldError;
 use crate::service::ServiceError;
 
-/// The body of Create and Update.
-#[derive(Serialize, ToSchema)]
-#[schema(as = CalmintakeClientWrite)]
-#[allow(dead_code)]
-pub struct ClientWrite {
-    /// Required on create.
-    first_name: Option<String>,
-    /// Required on create.
-    last_name: Option<String>,
-    email: Option<String>,
-    /// E.164, or a national number in the firm's default region.
-    phone: Option<String>,
-    /// YYYY-MM-DD.
-    date_of_birth: Option<String>,
-    /// `line1`, `line2`, `city`, `state`, `zip` (and optionally `country`).
-    #[schema(value_type = Object)]
-    address: Option<Value>,
-    notes: Option<String>,
-    #[schema(value_type = Object)]
-    custom_fields: Option<Map<String, Value>>,
-}
+const STATE: Field = Field { name: "state", ..canonical::REGION };
+const ZIP: Field = Field { name: "zip", ..canonical::POSTAL_CODE };
 
-const WRITABLE: &[&str] = &["first_name", "last_name", "email", "phone", "date_of_birth", "address", "notes", "custom_fields"];
-const ADDRESS: &[&str] = &["line1", "line2", "city", "state", "zip", "country"];
+const ADDRESS: Contract = Contract {
+    name: "CalmintakeAddressWrite",
+    doc: "A postal address, with `state` and `zip`.",
+    fields: &[canonical::LINE1, canonical::LINE2, canonical::CITY, STATE, ZIP, canonical::COUNTRY],
+    required: &[],
+};
+
+/// The body of Create and Update.
+pub(super) const CLIENT: Contract = Contract {
+    name: "CalmintakeClientWrite",
+    doc: "The body of Create Client (first and last name required) and Update Client (only the fields sent change; \
+          `null` clears one).",
+    fields: &[
+        canonical::FIRST_NAME,
+        canonical::LAST_NAME,
+        canonical::EMAIL,
+        Field { doc: "E.164, or a national number in the firm's default region.", ..canonical::PHONE },
+        canonical::DATE_OF_BIRTH,
+        Field { kind: Kind::Object(&ADDRESS), ..canonical::ADDRESS },
+        canonical::NOTES,
+        canonical::CUSTOM_FIELDS,
+    ],
+    required: &["first_name", "last_name"],
+};
+
+/// CalmIntake's names of canonical fields, both ways.
+pub(super) const NAMES: FieldMap = FieldMap(&[("address.state", "address.region"), ("address.zip", "address.postal_code")]);
+
+crate::contract_body!(ClientWrite, CLIENT);
 
 /// The canonical document (or merge patch) for a CalmIntake body.
 pub(super) fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
-    refuse_unknown(&body, WRITABLE)?;
-    if let Some(Value::Object(address)) = body.get_mut("address") {
+    refuse_unknown_in(&body, &CLIENT)?;
+    if let Some(Value::Object(address)) = body.get("address") {
         // Reported on `address` itself: `address.region` would read back as
         // `address.state` through the renaming of canonical field names.
         let unknown: Vec<_> = address
             .keys()
-            .filter(|k| !ADDRESS.contains(&k.as_str()))
+            .filter(|k| !ADDRESS.accepts(k))
             .map(|k| {
                 let key: String = k.chars().take(64).collect();
-                crate::domain::field::FieldError::new("address", format!("`{key}` is not a known field (line1, line2, city, state, zip, country)"))
+                FieldError::new("address", format!("`{key}` is not a known field (line1, line2, city, state, zip, country)"))
             })
             .collect();
         if !unknown.is_empty() {
             return Err(ServiceError::Invalid(unknown).into());
         }
-        for (from, to) in [("state", "region"), ("zip", "postal_code")] {
-            if let Some(value) = address.remove(from) {
-                address.insert(to.into(), value);
-            }
-        }
     }
+    NAMES.to_canonical(&mut body);
     body.insert("kind".into(), "person".into());
     Ok(body)
 }

@@ -9,7 +9,7 @@ use crate::api::AppState;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
-use crate::dialects::common::{int_param, refuse_unknown, uuid_client_id, MAX_PAGE_NUMBER};
+use crate::dialects::common::{int_param, refuse_unknown_in, uuid_client_id, MAX_PAGE_NUMBER};
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::domain::client::{ClientFields, ClientKind};
@@ -19,7 +19,7 @@ use crate::service::precondition::Precondition;
 use super::TAG;
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientView, Deleted, written_envelope};
-use super::writes::{ClientCreate, ClientUpdate, WRITABLE, to_canonical};
+use super::writes::{to_canonical, ClientCreate, ClientUpdate, UPDATE};
 
 const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 100;
@@ -144,7 +144,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
     let id = uuid_client_id(&id)?;
-    refuse_unknown(&body, WRITABLE)?;
+    refuse_unknown_in(&body, &UPDATE)?;
     // How `name` maps depends on whether the client is a person or a
     // company: the patch is made from the client being changed, inside the
     // service's read-modify-write (so a write-only key can rename).

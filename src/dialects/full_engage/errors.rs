@@ -34,7 +34,7 @@ pub struct ErrorBody {
 /// `{"error": "<message>", "code": "<code>", "details": [{field, message}]}`.
 pub fn error(problem: &Problem) -> (StatusCode, Value) {
     let details: Vec<FieldDetail> =
-        problem.field_errors().iter().map(|e| FieldDetail { field: vendor_field(&e.field), message: e.message.clone() }).collect();
+        problem.field_errors().iter().map(|e| FieldDetail { field: super::writes::NAMES.vendor_name(&e.field), message: e.message.clone() }).collect();
     let message = if details.is_empty() {
         problem.detail.clone()
     } else {
@@ -44,10 +44,3 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
     (problem.status(), serde_json::to_value(body).unwrap_or_default())
 }
 
-/// The canonical name fields are all `name` here.
-fn vendor_field(field: &str) -> String {
-    match field {
-        "first_name" | "last_name" => "name".into(),
-        other => other.into(),
-    }
-}

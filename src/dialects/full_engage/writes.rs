@@ -1,50 +1,43 @@
 //! Full Engage's create and update bodies, read into canonical documents: one `name` for a person's two.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 
-use crate::dialects::common::refuse_unknown;
+use crate::dialects::common::refuse_unknown_in;
+use crate::domain::client::contract as canonical;
+use crate::domain::contract::{Contract, Field, FieldMap, Kind};
 use crate::domain::client::ClientKind;
 use crate::domain::field::FieldError;
 use crate::service::ServiceError;
 
-pub(super) const WRITABLE: &[&str] = &["name", "phone", "status", "notes"];
+/// A person's two names, or a company's name, in one field.
+const NAME: Field = Field::new(
+    "name",
+    Kind::Name { max: 401 },
+    "A person's first and last name (everything before the last space is the first name, the last word the \
+     last name), or a company's name.",
+)
+.example("John Doe");
+const PHONE: Field = Field { doc: "Any common format; a number without country code is in the firm's region.", example: Some("+1 555-1234"), ..canonical::PHONE };
+const STATUS: Field = Field { doc: "`active` (the default) or `inactive` (or another of the firm's statuses).", ..canonical::STATUS };
+const FIELDS: &[Field] = &[NAME, PHONE, STATUS, canonical::NOTES];
 
 /// The body of Create.
-#[derive(Serialize, ToSchema)]
-#[schema(as = FullEngageClientCreate)]
-#[allow(dead_code)] // documents the body; requests are read as JSON objects
-pub struct ClientCreate {
-    /// A person's first and last name: everything before the last space is
-    /// the first name, the last word the last name.
-    #[schema(example = "John Doe")]
-    name: String,
-    /// Any common format; a number without country code is in the firm's region.
-    #[schema(example = "+1 555-1234")]
-    phone: Option<String>,
-    /// `active` (the default) or `inactive`.
-    #[schema(required = false, example = "active")]
-    status: String,
-    notes: Option<String>,
-}
+pub(super) const CREATE: Contract = Contract { name: "FullEngageClientCreate", doc: "The body of Create Client.", fields: FIELDS, required: &["name"] };
 
-/// The body of Update: only the fields sent change.
-#[derive(Serialize, ToSchema)]
-#[schema(as = FullEngageClientUpdate)]
-#[allow(dead_code)] // documents the body; requests are read as JSON objects
-pub struct ClientUpdate {
-    /// A person's first and last name (as on create), or a company's name.
-    #[schema(required = false, example = "John Doe")]
-    name: String,
-    /// `null` clears it.
-    phone: Option<String>,
-    #[schema(required = false, example = "inactive")]
-    status: String,
-    /// `null` clears them.
-    #[schema(example = "No longer active")]
-    notes: Option<String>,
-}
+/// The body of Update: only the fields sent change; `null` clears `phone` or `notes`.
+pub(super) const UPDATE: Contract = Contract {
+    name: "FullEngageClientUpdate",
+    doc: "The body of Update Client: only the fields sent change; `null` clears `phone` or `notes`.",
+    fields: FIELDS,
+    required: &[],
+};
+
+/// Full Engage's names of canonical fields, both ways: its `name` is a
+/// person's two.
+pub(super) const NAMES: FieldMap = FieldMap(&[("name", "first_name"), ("name", "last_name")]);
+
+crate::contract_body!(ClientCreate, CREATE);
+crate::contract_body!(ClientUpdate, UPDATE);
 
 /// `name` as a person's first and last name.
 fn split_name(value: &Value) -> Result<(String, String), FieldError> {
@@ -86,7 +79,7 @@ fn name_fields(value: &Value, kind: ClientKind, doc: &mut Map<String, Value>) ->
 /// The canonical document (or merge patch) for a Full Engage body; `kind` is
 /// the client's (a new client is a person).
 pub(super) fn to_canonical(mut body: Map<String, Value>, kind: ClientKind) -> Result<Map<String, Value>, ServiceError> {
-    refuse_unknown(&body, WRITABLE)?;
+    refuse_unknown_in(&body, &UPDATE)?;
     if body.get("status").is_some_and(Value::is_null) {
         return Err(ServiceError::invalid("status", "must be a status, not null"));
     }
