@@ -14,11 +14,10 @@ use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::time::Timestamp;
 use crate::service::precondition::Precondition;
 
-use super::{PAGES, TAG};
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientPage, ClientType, ClientView, Deleted, Empty, Meta, written_envelope};
 use super::writes::{ClientCreate, ClientUpdate, Write, to_canonical};
-
+use super::{PAGES, TAG};
 
 #[utoipa::path(
     get, path = "/v1/clients", tag = TAG,

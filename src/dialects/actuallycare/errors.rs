@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 use crate::api::problem::Problem;
 use crate::domain::time::Timestamp;
 
-
 /// ActuallyCare's error codes, one per kind of failure.
 #[derive(Serialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

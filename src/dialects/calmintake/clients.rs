@@ -15,10 +15,10 @@ use crate::domain::client::Client;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::service::precondition::Precondition;
 
-use super::{PAGES, TAG};
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination};
 use super::writes::{ClientWrite, to_canonical};
+use super::{PAGES, TAG};
 
 const MAX_SEARCH_CHARS: usize = 200;
 

@@ -14,11 +14,10 @@ use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::ids::ClientId;
 use crate::service::ServiceError;
 
-use super::{PAGES, TAG};
 use super::errors::ErrorBody;
 use super::views::{ContactEnvelope, ContactList, ContactView, Pagination};
 use super::writes::{ContactWrite, to_canonical};
-
+use super::{PAGES, TAG};
 
 /// A client named by its UUID or its canonical `cli_…` id.
 pub(super) fn client_ref(raw: &str) -> Option<ClientId> {

@@ -7,8 +7,6 @@ use utoipa::ToSchema;
 
 use crate::api::problem::Problem;
 
-use super::{BCC_KEY, BILLING_KEY, CC_KEY};
-
 /// Clemta's error body: `{"success": false, "message", "data": null,
 /// "error": {"code", "details"}}`, codes in capitals.
 pub fn error(problem: &Problem) -> (StatusCode, Value) {
@@ -65,7 +63,7 @@ pub(super) fn details(p: &Problem) -> String {
     }
     let mut lines: Vec<String> = Vec::new();
     for e in p.field_errors() {
-        let line = format!("Field '{}' {}", vendor_field(&e.field), e.message);
+        let line = format!("Field '{}' {}", super::writes::NAMES.vendor_name(&e.field), e.message);
         if !lines.contains(&line) {
             lines.push(line);
         }
@@ -73,18 +71,6 @@ pub(super) fn details(p: &Problem) -> String {
     lines.join("; ")
 }
 
-/// A canonical field name as Clemta calls it.
-pub(super) fn vendor_field(field: &str) -> &str {
-    match field {
-        "first_name" | "last_name" => "full_name",
-        "notes" => "description",
-        "custom_fields.contact_type" => "type",
-        _ => match field.strip_prefix("custom_fields.") {
-            Some(rest) if [CC_KEY, BCC_KEY, BILLING_KEY].iter().any(|k| rest.starts_with(k)) => rest,
-            _ => field,
-        },
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ClemtaErrorDetail)]

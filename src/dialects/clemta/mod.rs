@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::AppState;
-use crate::dialects::paging::NumberedPages;
 use crate::dialects::Description;
+use crate::dialects::paging::NumberedPages;
 
 pub use errors::error;
 

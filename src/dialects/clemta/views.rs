@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::dialects::common::{custom, unix_seconds};
 use crate::domain::client::Client;
 
-use super::writes::BILLING;
+use super::writes::is_billing_key;
 use super::{BCC_KEY, BILLING_KEY, CC_KEY, TYPES, TYPE_KEY};
 
 /// Billing details, each a string; only the keys sent are shown.
@@ -46,7 +46,7 @@ impl Billing {
     pub(super) fn from_stored(stored: Option<&Value>) -> Self {
         let Some(Value::Object(stored)) = stored else { return Self::default() };
         let known: Map<String, Value> =
-            stored.iter().filter(|(k, v)| BILLING.contains(&k.as_str()) && v.is_string()).map(|(k, v)| (k.clone(), v.clone())).collect();
+            stored.iter().filter(|(k, v)| is_billing_key(k) && v.is_string()).map(|(k, v)| (k.clone(), v.clone())).collect();
         serde_json::from_value(Value::Object(known)).unwrap_or_default()
     }
 }

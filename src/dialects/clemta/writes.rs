@@ -1,12 +1,12 @@
 //! Clemta's Create Contact body, read into a canonical person: `type`, copies and billing live in `custom_fields`.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 
 use crate::api::problem::ApiError;
-use crate::dialects::common::refuse_unknown;
+use crate::dialects::common::refuse_unknown_in;
+use crate::domain::client::contract as canonical;
 use crate::domain::client::parse_document;
+use crate::domain::contract::{Contract, Field, FieldMap, Kind};
 use crate::domain::email::Email;
 use crate::domain::field::FieldError;
 use crate::domain::firm::FirmSettings;
@@ -15,51 +15,77 @@ use crate::domain::text;
 use crate::service::ServiceError;
 
 use super::contacts::client_ref;
-use super::errors::vendor_field;
-use super::views::Billing;
 use super::{BCC_KEY, BILLING_KEY, CC_KEY, TYPES, TYPE_KEY};
-
-/// The body fields of Create Contact.
-const KNOWN: &[&str] = &["type", "full_name", "email", "company_id", "status", "description", "cc_emails", "bcc_emails", "billing"];
-
-/// The keys of `billing`, as the seed documents them.
-pub(super) const BILLING: &[&str] = &[
-    "email", "phone", "phone_code", "iso_code", "country", "address_1", "address_2", "postal_code", "district", "state", "province", "tax_id",
-];
 
 const MAX_COPY_ADDRESSES: usize = 50;
 const MAX_BILLING_CHARS: usize = 200;
+const BILLING_LINE: Kind = Kind::Text { max: MAX_BILLING_CHARS };
+
+/// The keys of `billing`, as the seed documents them.
+const BILLING: Contract = Contract {
+    name: "ClemtaBillingWrite",
+    doc: "Billing details, each a string; kept in the contact's custom fields.",
+    fields: &[
+        Field::new("email", BILLING_LINE, ""),
+        Field::new("phone", BILLING_LINE, ""),
+        Field::new("phone_code", BILLING_LINE, ""),
+        Field::new("iso_code", BILLING_LINE, ""),
+        Field::new("country", BILLING_LINE, ""),
+        Field::new("address_1", BILLING_LINE, ""),
+        Field::new("address_2", BILLING_LINE, ""),
+        Field::new("postal_code", BILLING_LINE, ""),
+        Field::new("district", BILLING_LINE, ""),
+        Field::new("state", BILLING_LINE, ""),
+        Field::new("province", BILLING_LINE, ""),
+        Field::new("tax_id", BILLING_LINE, ""),
+    ],
+    required: &[],
+};
+
+/// Whether `key` is one of `billing`'s.
+pub(super) fn is_billing_key(key: &str) -> bool {
+    BILLING.accepts(key)
+}
+
+const COPIES: Kind = Kind::Strings { max_items: MAX_COPY_ADDRESSES, max_chars: 254 };
 
 /// The body of Create Contact.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ClemtaContactWrite)]
-#[allow(dead_code)]
-pub struct ContactWrite {
-    /// `customer` or `vendor`.
-    #[serde(rename = "type")]
-    #[schema(example = "customer")]
-    contact_type: String,
-    /// First and last name, separated by a space.
-    #[schema(example = "John Doe")]
-    full_name: String,
-    #[schema(example = "john@example.com")]
-    email: String,
-    /// The company's UUID (or canonical `cli_…` id): a company client of the firm.
-    company_id: String,
-    /// One of the firm's client statuses (default `active`).
-    status: Option<String>,
-    description: Option<String>,
-    cc_emails: Option<Vec<String>>,
-    bcc_emails: Option<Vec<String>>,
-    billing: Option<Billing>,
-}
+pub(super) const CONTACT: Contract = Contract {
+    name: "ClemtaContactWrite",
+    doc: "The body of Create Contact.",
+    fields: &[
+        Field::new("type", Kind::Enum(TYPES), "`customer` or `vendor`.").example("customer"),
+        Field::new("full_name", Kind::Name { max: 401 }, "First and last name, separated by a space.").example("John Doe"),
+        Field { doc: "", example: Some("john@example.com"), ..canonical::EMAIL },
+        Field::new("company_id", Kind::Text { max: 64 }, "The company's UUID (or canonical `cli_…` id): a company client of the firm."),
+        canonical::STATUS,
+        Field { name: "description", ..canonical::NOTES },
+        Field::new("cc_emails", COPIES, ""),
+        Field::new("bcc_emails", COPIES, ""),
+        Field::new("billing", Kind::Object(&BILLING), ""),
+    ],
+    required: &["type", "full_name", "email", "company_id"],
+};
+
+/// Clemta's names of canonical fields, both ways.
+pub(super) const NAMES: FieldMap = FieldMap(&[
+    ("full_name", "first_name"),
+    ("full_name", "last_name"),
+    ("description", "notes"),
+    ("type", "custom_fields.contact_type"),
+    ("cc_emails", "custom_fields.cc_emails"),
+    ("bcc_emails", "custom_fields.bcc_emails"),
+    ("billing", "custom_fields.billing"),
+]);
+
+crate::contract_body!(ContactWrite, CONTACT);
 
 /// A Create Contact body as a canonical person document. Reports every bad
 /// field at once: the vendor-only ones checked here, the rest by the
 /// canonical rules.
 pub(super) fn to_canonical(body: &Map<String, Value>, firm: &FirmSettings) -> Result<Map<String, Value>, ApiError> {
     let mut errors = Vec::new();
-    if let Err(ServiceError::Invalid(unknown)) = refuse_unknown(body, KNOWN) {
+    if let Err(ServiceError::Invalid(unknown)) = refuse_unknown_in(body, &CONTACT) {
         errors.extend(unknown);
     }
     // In the seed's order, so `details` reads like the documentation.
@@ -70,7 +96,8 @@ pub(super) fn to_canonical(body: &Map<String, Value>, firm: &FirmSettings) -> Re
         return Ok(doc);
     }
     if let Err(more) = parse_document(&doc, firm) {
-        let fresh: Vec<_> = more.into_iter().filter(|e| !errors.iter().any(|seen| vendor_field(&seen.field) == vendor_field(&e.field))).collect();
+        let vendor = |e: &FieldError| NAMES.vendor_name(&e.field);
+        let fresh: Vec<_> = more.into_iter().filter(|e| !errors.iter().any(|seen| vendor(seen) == vendor(e))).collect();
         errors.extend(fresh);
     }
     Err(ServiceError::Invalid(errors).into())
@@ -183,7 +210,7 @@ pub(super) fn billing(body: &Map<String, Value>, errors: &mut Vec<FieldError>) -
     let mut kept = Map::new();
     for (key, value) in fields {
         let path = format!("billing.{}", key.chars().take(64).collect::<String>());
-        if !BILLING.contains(&key.as_str()) {
+        if !is_billing_key(key) {
             errors.push(FieldError::new(path, "is not a known field"));
             continue;
         }
@@ -208,13 +235,12 @@ pub(super) fn billing(body: &Map<String, Value>, errors: &mut Vec<FieldError>) -
 mod tests {
     use serde_json::json;
 
-    use super::super::errors::vendor_field;
     use super::*;
 
     fn canonical(body: Value) -> Result<Map<String, Value>, Vec<String>> {
         match to_canonical(body.as_object().unwrap(), &FirmSettings::default()) {
             Ok(doc) => Ok(doc),
-            Err(ApiError::Service(ServiceError::Invalid(errors))) => Err(errors.into_iter().map(|e| vendor_field(&e.field).to_string()).collect()),
+            Err(ApiError::Service(ServiceError::Invalid(errors))) => Err(errors.into_iter().map(|e| NAMES.vendor_name(&e.field)).collect()),
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
@@ -241,9 +267,10 @@ mod tests {
 
     #[test]
     fn canonical_names_become_clemtas() {
-        assert_eq!(vendor_field("last_name"), "full_name");
-        assert_eq!(vendor_field("notes"), "description");
-        assert_eq!(vendor_field("custom_fields.billing.email"), "billing.email");
-        assert_eq!(vendor_field("custom_fields.other"), "custom_fields.other");
+        assert_eq!(NAMES.vendor_name("last_name"), "full_name");
+        assert_eq!(NAMES.vendor_name("notes"), "description");
+        assert_eq!(NAMES.vendor_name("custom_fields.billing.email"), "billing.email");
+        assert_eq!(NAMES.vendor_name("custom_fields.contact_type"), "type");
+        assert_eq!(NAMES.vendor_name("custom_fields.other"), "custom_fields.other");
     }
 }

@@ -2,21 +2,22 @@
 
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
-use crate::api::json::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::paging::{search, ListParams, Meta};
-use super::errors::ErrorBody;
-use super::views::{custom_integer, global_id, AddressView};
-use super::TAG;
-use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
-use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
 use crate::dialects::common::seq_id;
 use crate::domain::api_key::Scope;
 use crate::domain::client::{Client, ClientKind};
 use crate::service::{Actor, Service};
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::paging::{search, ListParams, Meta};
+use super::views::{custom_integer, global_id, AddressView};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ClioGrowMatterRef)]

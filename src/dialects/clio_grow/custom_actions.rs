@@ -5,20 +5,23 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use crate::api::json::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::paging::{ListParams, Meta};
-use super::errors::ErrorBody;
-use super::views::global_id;
-use super::writes::data_object;
-use super::TAG;
-use crate::api::extract::{Auth, JsonObject, ParamReader, QueryPairs};
-use crate::api::problem::ApiError;
 use crate::api::AppState;
-use crate::dialects::common::refuse_unknown;
+use crate::api::extract::{Auth, JsonObject, ParamReader, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
+use crate::dialects::common::refuse_unknown_in;
+use crate::domain::contract::{Contract, Field};
+use crate::domain::custom_action;
 use crate::service::custom_actions::CustomAction;
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::paging::{ListParams, Meta};
+use super::views::global_id;
+use super::writes::{data, data_object};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ClioGrowCustomAction)]
@@ -68,28 +71,25 @@ pub struct CustomActionList {
     meta: Meta,
 }
 
-/// The body of Create Custom Action: `{"data": {...}}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ClioGrowCustomActionWrite)]
-#[allow(dead_code)]
-pub struct CustomActionWrite {
-    data: CustomActionFieldsWrite,
-}
+const ACTION_FIELDS: Contract = Contract {
+    name: "ClioGrowCustomActionFieldsWrite",
+    doc: "A custom action's fields.",
+    fields: &[
+        Field { example: Some("Send Email"), ..custom_action::LABEL },
+        Field { example: Some("matters/show"), ..custom_action::UI_REFERENCE },
+        Field { example: Some("https://integration.example.com/clio/click"), ..custom_action::TARGET_URL },
+    ],
+    required: &["label", "ui_reference"],
+};
 
-#[derive(Serialize, ToSchema)]
-#[schema(as = ClioGrowCustomActionFieldsWrite)]
-#[allow(dead_code)]
-pub struct CustomActionFieldsWrite {
-    /// Required; at most 100 characters.
-    #[schema(example = "Send Email")]
-    label: String,
-    /// Required: `contacts/show`, `matters/show` or `leads/show`.
-    #[schema(example = "matters/show")]
-    ui_reference: String,
-    /// An absolute `https://` URL (`http://` only for localhost).
-    #[schema(example = "https://integration.example.com/clio/click")]
-    target_url: Option<String>,
-}
+const ACTION: Contract = Contract {
+    name: "ClioGrowCustomActionWrite",
+    doc: "The body of Create Custom Action.",
+    fields: &[data(&ACTION_FIELDS)],
+    required: &["data"],
+};
+
+crate::contract_body!(CustomActionWrite, ACTION);
 
 #[utoipa::path(
     get, path = "/api/v1/custom_actions", tag = TAG,
@@ -146,7 +146,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     ParamReader::new(&pairs).finish()?;
     let data = data_object(body)?;
-    refuse_unknown(&data, &["label", "ui_reference", "target_url"])?;
+    refuse_unknown_in(&data, &ACTION_FIELDS)?;
     let action = state.service.create_custom_action(&actor, &data).await?;
     Ok((StatusCode::CREATED, Json(CustomActionEnvelope { data: CustomActionView::from(&action) })).into_response())
 }

@@ -3,26 +3,29 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use crate::api::json::Json;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::paging::{search, ListParams, Meta};
-use super::errors::ErrorBody;
-use super::views::global_id;
-use super::writes::data_object;
-use super::TAG;
-use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
-use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
 use crate::api::written::written;
-use crate::dialects::common::{refuse_unknown, seq_id};
+use crate::dialects::common::{refuse_unknown_in, seq_id};
 use crate::domain::api_key::Scope;
-use crate::domain::lead::{LeadFields, LeadState};
+use crate::domain::contract::{Contract, Field, FieldMap};
 use crate::domain::field::FieldError;
-use crate::service::leads::Lead;
+use crate::domain::lead::{LeadFields, LeadState};
+use crate::domain::lead;
 use crate::service::ServiceError;
+use crate::service::leads::Lead;
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::paging::{search, ListParams, Meta};
+use super::views::global_id;
+use super::writes::{data, data_object};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ClioGrowInboxLead)]
@@ -85,51 +88,37 @@ pub struct LeadList {
     meta: Meta,
 }
 
-/// The body of Create Inbox Lead: `{"data": {...}}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ClioGrowInboxLeadWrite)]
-#[allow(dead_code)]
-pub struct LeadWrite {
-    data: LeadFieldsWrite,
-}
+const LEAD_FIELDS: Contract = Contract {
+    name: "ClioGrowInboxLeadFieldsWrite",
+    doc: "An inbox lead's fields.",
+    fields: &[
+        Field { example: Some("Jane"), ..lead::FIRST_NAME },
+        Field { example: Some("Smith"), ..lead::LAST_NAME },
+        Field { name: "from_message", example: Some("I'm interested in your services"), ..lead::MESSAGE },
+        Field { name: "from_source", example: Some("website_chat"), ..lead::SOURCE },
+        Field { example: Some("jane@example.com"), ..lead::EMAIL },
+        Field {
+            name: "phone_number",
+            doc: "E.164, or a national number in the firm's default region.",
+            example: Some("+15551234567"),
+            ..lead::PHONE
+        },
+    ],
+    required: &[],
+};
 
-/// At least one of the names, `email` or `phone_number` is required.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ClioGrowInboxLeadFieldsWrite)]
-#[allow(dead_code)]
-pub struct LeadFieldsWrite {
-    #[schema(example = "Jane")]
-    first_name: Option<String>,
-    #[schema(example = "Smith")]
-    last_name: Option<String>,
-    #[schema(example = "I'm interested in your services")]
-    from_message: Option<String>,
-    #[schema(example = "website_chat")]
-    from_source: Option<String>,
-    #[schema(example = "jane@example.com")]
-    email: Option<String>,
-    /// E.164, or a national number in the firm's default region.
-    #[schema(example = "+15551234567")]
-    phone_number: Option<String>,
-}
+const LEAD: Contract = Contract { name: "ClioGrowInboxLeadWrite", doc: "The body of Create Inbox Lead.", fields: &[data(&LEAD_FIELDS)], required: &["data"] };
+
+/// Clio Grow's names of a lead's canonical fields, both ways.
+const NAMES: FieldMap = FieldMap(&[("phone_number", "phone"), ("from_message", "message"), ("from_source", "source")]);
+
+crate::contract_body!(LeadWrite, LEAD);
 
 /// Clio's lead fields and the canonical names they carry.
-const FIELDS: &[(&str, &str)] = &[
-    ("first_name", "first_name"),
-    ("last_name", "last_name"),
-    ("email", "email"),
-    ("phone_number", "phone"),
-    ("from_message", "message"),
-    ("from_source", "source"),
-];
-
-fn to_canonical(data: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
-    let known: Vec<&str> = FIELDS.iter().map(|(vendor, _)| *vendor).collect();
-    refuse_unknown(&data, &known)?;
-    Ok(data
-        .into_iter()
-        .filter_map(|(k, v)| FIELDS.iter().find(|(vendor, _)| *vendor == k).map(|(_, canonical)| ((*canonical).to_string(), v)))
-        .collect())
+fn to_canonical(mut data: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+    refuse_unknown_in(&data, &LEAD_FIELDS)?;
+    NAMES.to_canonical(&mut data);
+    Ok(data)
 }
 
 /// Validation errors name the fields as the caller sent them.
@@ -138,10 +127,7 @@ fn vendor_fields(e: ServiceError) -> ServiceError {
         ServiceError::Invalid(errors) => ServiceError::Invalid(
             errors
                 .into_iter()
-                .map(|e| match FIELDS.iter().find(|(_, canonical)| *canonical == e.field) {
-                    Some((vendor, _)) => FieldError::new(*vendor, e.message),
-                    None => e,
-                })
+                .map(|e| FieldError::new(NAMES.vendor_name(&e.field), e.message))
                 .collect(),
         ),
         other => other,

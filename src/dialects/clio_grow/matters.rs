@@ -1,34 +1,34 @@
 //! `/api/v1/matters`: the firm's matters, with their client and primary
 //! contact embedded.
 
-use std::collections::HashMap;
-
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
-use crate::api::json::Json;
 use serde::Serialize;
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
-use super::paging::{ListParams, Meta};
-use super::errors::ErrorBody;
-use super::views::{custom_integer, custom_string, global_id, AddressView};
-use super::TAG;
-use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
-use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
 use crate::dialects::common::seq_id;
 use crate::domain::api_key::Scope;
-use crate::domain::client::query::ClientFilter;
 use crate::domain::client::Client;
+use crate::domain::client::query::ClientFilter;
 use crate::domain::ids::{ClientId, LeadId};
 use crate::domain::lead::LeadFields;
 use crate::domain::matter::{MatterFields, MatterStatus};
 use crate::domain::record::RecordFilter;
 use crate::service::clients::ListRequest;
-use crate::service::paging::MAX_PAGE;
 use crate::service::matters::Matter;
+use crate::service::paging::MAX_PAGE;
 use crate::service::records::{RecordListRequest, RecordPage};
 use crate::service::{Actor, Service, ServiceError};
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::paging::{ListParams, Meta};
+use super::views::{custom_integer, custom_string, global_id, AddressView};
 
 /// With `submitted_only`, at most this many pages are read to fill one; past
 /// that the page comes back short (even empty) with a `next` link.

@@ -3,25 +3,28 @@
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use crate::api::json::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::paging::{ListParams, Meta};
-use super::errors::ErrorBody;
-use super::views::global_id;
-use super::writes::data_object;
-use super::TAG;
-use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
-use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
 use crate::api::written::written;
-use crate::dialects::common::{refuse_unknown, seq_id};
+use crate::dialects::common::{refuse_unknown_in, seq_id};
 use crate::domain::api_key::Scope;
+use crate::domain::contract::{Contract, Field};
 use crate::domain::matter::MatterFields;
 use crate::domain::note::NoteParent;
+use crate::domain::note;
 use crate::service::notes::Note;
 use crate::service::{Actor, Service};
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::paging::{ListParams, Meta};
+use super::views::global_id;
+use super::writes::{data, data_object};
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ClioGrowNote)]
@@ -66,25 +69,19 @@ pub struct NoteList {
     meta: Meta,
 }
 
-/// The body of Create Note: `{"data": {"subject", "body"}}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ClioGrowNoteWrite)]
-#[allow(dead_code)]
-pub struct NoteWrite {
-    data: NoteFieldsWrite,
-}
+const NOTE_FIELDS: Contract = Contract {
+    name: "ClioGrowNoteFieldsWrite",
+    doc: "A note's fields.",
+    fields: &[
+        Field { example: Some("Follow-up call"), ..note::SUBJECT },
+        Field { example: Some("Discussed project timeline and next steps."), ..note::BODY },
+    ],
+    required: &["body"],
+};
 
-#[derive(Serialize, ToSchema)]
-#[schema(as = ClioGrowNoteFieldsWrite)]
-#[allow(dead_code)]
-pub struct NoteFieldsWrite {
-    /// At most 200 characters.
-    #[schema(example = "Follow-up call")]
-    subject: Option<String>,
-    /// Required; at most 100,000 characters.
-    #[schema(example = "Discussed project timeline and next steps.")]
-    body: String,
-}
+const NOTE: Contract = Contract { name: "ClioGrowNoteWrite", doc: "The body of Create Note.", fields: &[data(&NOTE_FIELDS)], required: &["data"] };
+
+crate::contract_body!(NoteWrite, NOTE);
 
 /// A contact's or matter's notes.
 enum Parent {
@@ -114,7 +111,7 @@ async fn list_notes(state: AppState, actor: Actor, which: Parent, id: String, pa
 async fn create_note(state: AppState, actor: Actor, which: Parent, id: String, pairs: &[(String, String)], body: serde_json::Map<String, serde_json::Value>) -> Result<Response, ApiError> {
     ParamReader::new(pairs).finish()?;
     let data = data_object(body)?;
-    refuse_unknown(&data, &["subject", "body"])?;
+    refuse_unknown_in(&data, &NOTE_FIELDS)?;
     actor.require(Scope::NotesWrite)?;
     let parent = parent(&state.service, &actor, which, &id).await?;
     let note = state.service.create_note(&actor, parent, &data).await?;

@@ -2,22 +2,23 @@
 
 use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
-use crate::api::json::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::paging::{ListParams, Meta};
-use super::errors::ErrorBody;
-use super::views::global_id;
-use super::TAG;
-use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
-use crate::api::problem::ApiError;
 use crate::api::AppState;
+use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
+use crate::api::json::Json;
+use crate::api::problem::ApiError;
 use crate::dialects::common::seq_id;
 use crate::domain::api_key::Scope;
 use crate::domain::firm::Firm;
 use crate::domain::user::UserFields;
 use crate::service::users::User;
+
+use super::TAG;
+use super::errors::ErrorBody;
+use super::paging::{ListParams, Meta};
+use super::views::global_id;
 
 /// The firm, as Clio's account.
 #[derive(Serialize, ToSchema)]

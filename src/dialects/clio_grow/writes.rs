@@ -4,7 +4,13 @@ use serde_json::{Map, Value};
 
 use crate::api::problem::ApiError;
 use crate::dialects::common::refuse_unknown;
+use crate::domain::contract::{Contract, Field, Kind};
 use crate::service::ServiceError;
+
+/// The `data` field of a create body: an object of `fields`.
+pub(super) const fn data(fields: &'static Contract) -> Field {
+    Field::new("data", Kind::Object(fields), "")
+}
 
 /// The `data` object of a create body (`{"data": {...}}`).
 pub(super) fn data_object(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {

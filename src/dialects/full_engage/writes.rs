@@ -3,9 +3,9 @@
 use serde_json::{Map, Value};
 
 use crate::dialects::common::refuse_unknown_in;
+use crate::domain::client::ClientKind;
 use crate::domain::client::contract as canonical;
 use crate::domain::contract::{Contract, Field, FieldMap, Kind};
-use crate::domain::client::ClientKind;
 use crate::domain::field::FieldError;
 use crate::service::ServiceError;
 
