@@ -2,12 +2,13 @@
 //! killed with SIGKILL (`kill -9`) in the middle of a write load.
 //!
 //! For each store (SQLite file, fresh PostgreSQL database) it starts the real
-//! binary, runs `--writers` concurrent writers against it (creates with unique
-//! emails and merge patches of `notes` + `tags`, half of the patches guarded by
-//! `If-Match`), kills the server with SIGKILL at random moments `--kills`
-//! times, restarting it on the same database each time, and finally checks,
-//! after one last kill and restart, that every write that got a 2xx is stored
-//! exactly as acknowledged.
+//! binary, runs `--writers` concurrent writers against it (creates, each with
+//! an `Idempotency-Key` and half with a unique email, and merge patches of
+//! `notes` + `tags`, half of the patches guarded by `If-Match`), kills the
+//! server with SIGKILL at random moments `--kills` times, restarting it on the
+//! same database each time, and finally checks, after one last kill and
+//! restart, that every write that got a 2xx is stored exactly as acknowledged,
+//! and that no create retried with its key after a kill made a second client.
 //!
 //! ```text
 //! cargo build --all-targets
@@ -27,8 +28,16 @@
 //! the one whose token is stored counts as lost; a missing record loses all
 //! its acknowledged writes.
 //!
-//! Exit status: 0 when nothing was lost; 1 when a write was lost, something
-//! else is inconsistent, or the server did not come back; 2 when the run could
+//! Retries. A create in doubt is sent again, with the same `Idempotency-Key`,
+//! until the server answers it: a 201 (replayed, or made now if the first
+//! attempt never committed), or 409 `idempotency_response_lost` (made, its
+//! response lost in the crash). Every create has a unique last name, and
+//! half have no email, so only the key stops a retry from making a second
+//! client: at the end, a last name held by two clients is a create made twice.
+//!
+//! Exit status: 0 when nothing was lost or made twice; 1 when a write was
+//! lost or made twice, something else is inconsistent, or the server did not
+//! come back; 2 when the run could
 //! not prove anything (no binary, no kill, no acknowledged create or patch).
 //! Described, with measured figures, in docs/deployment.md.
 
@@ -159,19 +168,35 @@ async fn main() {
     println!();
     println!("crash test report (seed {}, {} writers, {:.2} s mean between kills)", s.seed, s.writers, s.between);
     println!(
-        "{:<9} {:>4} {:>5} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>5} {:>4} {:>7}",
-        "store", "runs", "kills", "creates+", "patches+", "in-doubt", "applied", "not-sent", "rejected", "records", "lost", "odd", "seconds"
+        "{:<9} {:>4} {:>5} {:>9} {:>8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>5} {:>5} {:>4} {:>7}",
+        "store",
+        "runs",
+        "kills",
+        "creates+",
+        "retried",
+        "patches+",
+        "in-doubt",
+        "applied",
+        "not-sent",
+        "rejected",
+        "records",
+        "lost",
+        "twice",
+        "odd",
+        "seconds"
     );
     let mut lost = 0;
+    let mut twice = 0;
     let mut odd = 0;
     let mut proved = true;
     for r in &reports {
         println!(
-            "{:<9} {:>4} {:>5} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>5} {:>4} {:>7.1}",
+            "{:<9} {:>4} {:>5} {:>9} {:>8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>5} {:>5} {:>4} {:>7.1}",
             r.store,
             r.runs,
             r.kills,
             r.creates_acked,
+            r.creates_retried,
             r.patches_acked,
             r.unknown,
             r.unknown_applied,
@@ -179,28 +204,33 @@ async fn main() {
             r.rejected,
             r.records_checked,
             r.lost,
+            r.duplicates,
             r.anomalies,
             r.seconds
         );
         lost += r.lost;
+        twice += r.duplicates;
         odd += r.anomalies;
         proved &= r.creates_acked > 0 && r.patches_acked > 0 && r.kills > 0;
     }
-    println!("creates+/patches+: acknowledged with a 2xx; in-doubt: cut off by a kill (or a 5xx), may or may not be applied;");
+    println!("creates+/patches+: acknowledged with a 2xx; retried: in-doubt creates sent again with their Idempotency-Key and");
+    println!("answered (replayed, made, or said made); twice: clients made a second time by such a retry;");
+    println!("in-doubt: cut off by a kill (or a 5xx), may or may not be applied;");
     println!("applied: in-doubt patches found stored; not-sent: no connection (server down); rejected: 4xx (412 after an");
     println!("in-doubt patch applied, 429); records: acknowledged creates checked; odd: inconsistencies other than loss");
-    println!("writes lost: {lost}   ({:.1} s in all)", started.elapsed().as_secs_f64());
+    println!("writes lost: {lost}   made twice: {twice}   ({:.1} s in all)", started.elapsed().as_secs_f64());
     if s.self_check {
         let injected: u64 = reports.iter().map(|r| r.injected).sum();
-        if lost == injected && odd == 0 && injected > 0 {
-            println!("SELF-CHECK OK: the {injected} acknowledged writes undone on purpose were all reported lost, and nothing else");
+        let twins = reports.len() as u64;
+        if lost == injected && odd == 0 && twice == twins && injected > 0 {
+            println!("SELF-CHECK OK: the {injected} acknowledged writes undone on purpose were all reported lost, the {twins} creates made twice on purpose were found, and nothing else");
             return;
         }
-        println!("SELF-CHECK FAILED: undid {injected} acknowledged writes on purpose, the check reported {lost} lost and {odd} odd");
+        println!("SELF-CHECK FAILED: undid {injected} acknowledged writes and made {twins} creates twice on purpose, the check reported {lost} lost, {twice} twice and {odd} odd");
         std::process::exit(1);
     }
-    if lost > 0 || odd > 0 {
-        println!("FAILED: acknowledged writes were lost or are not stored as acknowledged (details above)");
+    if lost > 0 || odd > 0 || twice > 0 {
+        println!("FAILED: acknowledged writes were lost, made twice, or are not stored as acknowledged (details above)");
         std::process::exit(1);
     }
     if !proved {
@@ -215,6 +245,10 @@ struct Report {
     runs: u32,
     kills: u32,
     creates_acked: u64,
+    /// In-doubt creates retried with their key and acknowledged, or told
+    /// their change was made.
+    creates_retried: u64,
+    duplicates: u64,
     patches_acked: u64,
     unknown: u64,
     unknown_applied: u64,
@@ -470,6 +504,8 @@ async fn run_store(s: &Settings, store: StoreChoice, seed: u64) -> Result<Report
         runs: server.starts,
         kills,
         creates_acked: logs.iter().map(|l| l.records.len() as u64).sum(),
+        creates_retried: logs.iter().map(|l| l.creates_retried + l.response_lost.len() as u64).sum(),
+        duplicates: verdict.duplicates,
         patches_acked: count(&|a| a.kind == Kind::Patch && matches!(a.outcome, Outcome::Acked(_))),
         unknown: count(&|a| a.outcome == Outcome::Unknown) + logs.iter().map(|l| l.creates_unknown).sum::<u64>(),
         unknown_applied: verdict.unknown_applied,
@@ -494,7 +530,7 @@ async fn run_store(s: &Settings, store: StoreChoice, seed: u64) -> Result<Report
     if quiet_runs > 0 {
         eprintln!("[{label}] note: {quiet_runs} run(s) ended before any write was acknowledged");
     }
-    let failed = report.lost > 0 || report.anomalies > 0;
+    let failed = report.lost > 0 || report.anomalies > 0 || report.duplicates > 0;
     if (failed && !s.self_check) || s.keep {
         eprintln!("[{label}] kept for inspection: database {database_url}, server logs in {}", dir.display());
     } else {
@@ -568,7 +604,7 @@ struct Attempt {
 #[derive(Debug)]
 struct Record {
     id: String,
-    email: String,
+    email: Option<String>,
     last_name: String,
     attempts: Vec<Attempt>,
     /// The version `If-Match` is based on: the last one this writer saw.
@@ -583,6 +619,11 @@ struct WriterLog {
     creates_rejected: u64,
     /// 429s (rejected, so not applied): the server's rate limit.
     throttled: u64,
+    /// In-doubt creates acknowledged when retried with their key.
+    creates_retried: u64,
+    /// Creates whose retry learned they were made but their response lost
+    /// (`idempotency_response_lost`), by last name.
+    response_lost: Vec<String>,
     unexpected: Vec<(u16, String)>,
 }
 
@@ -629,54 +670,97 @@ fn content(token: &str) -> (String, Value) {
     (format!("crash test write {token}"), json!(["crash", token]))
 }
 
+/// A create and its `Idempotency-Key`: sent again, with the same key, while
+/// its outcome is in doubt.
+struct Create {
+    key: String,
+    token: String,
+    /// Half the creates have none, so that nothing but the key stops a
+    /// retried create from making a second client.
+    email: Option<String>,
+    /// Unique per create: how the end finds a client made twice.
+    last_name: String,
+    /// A retry of a create whose first attempt is in doubt.
+    retry: bool,
+}
+
+/// Sends `create`; returns whether the server answered, and the create
+/// again when it is (still) in doubt, to be retried with its key.
+async fn send_create(shared: &Shared, log: &mut WriterLog, create: Create) -> (bool, Option<Create>) {
+    let (notes, tags) = content(&create.token);
+    let mut body = json!({"first_name": "Crash", "last_name": create.last_name, "notes": notes, "tags": tags});
+    if let Some(email) = &create.email {
+        body["email"] = json!(email);
+    }
+    let request =
+        shared.http.post(shared.url("/v1/clients")).header("X-Api-Key", &shared.key).header("Idempotency-Key", &create.key).json(&body);
+    match send(request).await {
+        Answer::Ok(body) => {
+            let data = &body["data"];
+            let (Some(id), Some(version)) = (data["id"].as_str(), data["version"].as_i64()) else {
+                log.unexpected.push((201, body.to_string()));
+                return (true, None);
+            };
+            if data["email"] != json!(create.email) || token_of(data) != Some(create.token.as_str()) {
+                log.unexpected.push((201, format!("the response does not echo the create: {body}")));
+            }
+            shared.acked.fetch_add(1, Ordering::Relaxed);
+            log.creates_retried += u64::from(create.retry);
+            let attempts = vec![Attempt { kind: Kind::Create, token: create.token, outcome: Outcome::Acked(version) }];
+            let (email, last_name) = (create.email, create.last_name);
+            log.records.push(Record { id: id.to_string(), email, last_name, attempts, known_version: version });
+            (true, None)
+        }
+        // The first attempt made the client and the crash took its response:
+        // the end checks that it exists, once.
+        Answer::Refused(409, body) if body.contains("idempotency_response_lost") => {
+            log.response_lost.push(create.last_name);
+            (true, None)
+        }
+        // A claim without a response is "in progress" for a minute after a crash.
+        Answer::Refused(409, body) if body.contains("idempotency_in_progress") => (false, Some(create)),
+        Answer::Refused(429, _) => {
+            log.creates_rejected += 1;
+            log.throttled += 1;
+            (false, None)
+        }
+        Answer::Refused(status, body) => {
+            log.creates_rejected += 1;
+            log.unexpected.push((status, body));
+            (true, None)
+        }
+        Answer::Unanswered => {
+            log.creates_unknown += 1;
+            (false, Some(Create { retry: true, ..create }))
+        }
+        Answer::NotSent if create.retry => (false, Some(create)),
+        Answer::NotSent => {
+            log.creates_not_sent += 1;
+            (false, None)
+        }
+    }
+}
+
 async fn writer(w: usize, shared: Arc<Shared>, seed: u64) -> WriterLog {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut log = WriterLog::default();
     let mut unexpected = Vec::new();
+    let mut in_doubt: Option<Create> = None;
     let mut n: u64 = 0;
     while !shared.stop.load(Ordering::Relaxed) {
         n += 1;
         let token = format!("w{w}n{n}");
         let (notes, tags) = content(&token);
-        let answered = if log.records.is_empty() || rng.random_bool(0.25) {
-            let email = format!("crash.w{w}.n{n}@example.com");
-            let last_name = format!("Writer {w}");
-            let body = json!({"first_name": "Crash", "last_name": last_name, "email": email, "notes": notes, "tags": tags});
-            let request = shared.http.post(shared.url("/v1/clients")).header("X-Api-Key", &shared.key).json(&body);
-            match send(request).await {
-                Answer::Ok(body) => {
-                    let data = &body["data"];
-                    let (Some(id), Some(version)) = (data["id"].as_str(), data["version"].as_i64()) else {
-                        unexpected.push((201, body.to_string()));
-                        continue;
-                    };
-                    if data["email"] != email.as_str() || token_of(data) != Some(token.as_str()) {
-                        unexpected.push((201, format!("the response does not echo the create: {body}")));
-                    }
-                    shared.acked.fetch_add(1, Ordering::Relaxed);
-                    let attempts = vec![Attempt { kind: Kind::Create, token, outcome: Outcome::Acked(version) }];
-                    log.records.push(Record { id: id.to_string(), email, last_name, attempts, known_version: version });
-                    true
-                }
-                Answer::Refused(429, _) => {
-                    log.creates_rejected += 1;
-                    log.throttled += 1;
-                    false
-                }
-                Answer::Refused(status, body) => {
-                    log.creates_rejected += 1;
-                    unexpected.push((status, body));
-                    true
-                }
-                Answer::Unanswered => {
-                    log.creates_unknown += 1;
-                    false
-                }
-                Answer::NotSent => {
-                    log.creates_not_sent += 1;
-                    false
-                }
-            }
+        let answered = if let Some(create) = in_doubt.take() {
+            let (answered, again) = send_create(&shared, &mut log, create).await;
+            in_doubt = again;
+            answered
+        } else if log.records.is_empty() || rng.random_bool(0.25) {
+            let email = rng.random_bool(0.5).then(|| format!("crash.w{w}.n{n}@example.com"));
+            let create = Create { key: format!("crash-{token}"), token, email, last_name: format!("Writer {w} #{n}"), retry: false };
+            let (answered, again) = send_create(&shared, &mut log, create).await;
+            in_doubt = again;
+            answered
         } else {
             let i = rng.random_range(0..log.records.len());
             let if_match = rng.random_bool(0.5);
@@ -749,6 +833,8 @@ async fn writer(w: usize, shared: Arc<Shared>, seed: u64) -> WriterLog {
 
 struct Verdict {
     checked: u64,
+    /// Clients made a second time by a retried create (same key).
+    duplicates: u64,
     /// Patches with an unknown outcome whose value is the one stored.
     unknown_applied: u64,
     lost: u64,
@@ -784,7 +870,7 @@ async fn verify(shared: &Shared, logs: &[WriterLog], label: &str) -> Result<Verd
         }
     }
 
-    let mut verdict = Verdict { checked: 0, unknown_applied: 0, lost: 0, anomalies: 0 };
+    let mut verdict = Verdict { checked: 0, duplicates: 0, unknown_applied: 0, lost: 0, anomalies: 0 };
     let mut shown = 0;
     let mut show = |line: String| {
         if shown < 30 {
@@ -797,12 +883,12 @@ async fn verify(shared: &Shared, logs: &[WriterLog], label: &str) -> Result<Verd
         let acked = |from: usize| r.attempts[from..].iter().filter(|a| matches!(a.outcome, Outcome::Acked(_))).count() as u64;
         let Some(c) = stored.get(&r.id) else {
             verdict.lost += acked(0);
-            show(format!("LOST: client {} ({}) is missing; its create and {} acknowledged patch(es) are gone", r.id, r.email, acked(1)));
+            show(format!("LOST: client {} ({}) is missing; its create and {} acknowledged patch(es) are gone", r.id, r.last_name, acked(1)));
             continue;
         };
-        if c["email"] != r.email.as_str() || c["last_name"] != r.last_name.as_str() || c["first_name"] != "Crash" {
+        if c["email"] != json!(r.email) || c["last_name"] != r.last_name.as_str() || c["first_name"] != "Crash" {
             verdict.lost += 1;
-            show(format!("LOST: client {} does not hold its acknowledged create ({}, {}): {c}", r.id, r.email, r.last_name));
+            show(format!("LOST: client {} does not hold its acknowledged create ({:?}, {}): {c}", r.id, r.email, r.last_name));
         }
         let token = token_of(c).unwrap_or("");
         let version = c["version"].as_i64().unwrap_or(-1);
@@ -856,11 +942,44 @@ async fn verify(shared: &Shared, logs: &[WriterLog], label: &str) -> Result<Verd
     if shown > 30 {
         eprintln!("[{label}] … and {} more", shown - 30);
     }
+    let (duplicates, missing) = count_twins(shared, logs, label).await?;
+    verdict.duplicates = duplicates;
+    verdict.anomalies += missing;
     Ok(verdict)
 }
 
+/// Every client of the firm, by last name (unique per create): a name held
+/// twice is a create made twice; a create whose retry was told it was made
+/// (`idempotency_response_lost`) must be there once. Returns (made twice,
+/// said made but missing).
+async fn count_twins(shared: &Shared, logs: &[WriterLog], label: &str) -> Result<(u64, u64), String> {
+    let mut by_name: HashMap<String, u64> = HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let after = cursor.as_deref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = get_json(shared, &shared.url(&format!("/v1/clients?limit=100{after}"))).await?;
+        for c in page["data"].as_array().ok_or_else(|| format!("list answered without data: {page}"))? {
+            *by_name.entry(c["last_name"].as_str().unwrap_or("").to_string()).or_default() += 1;
+        }
+        match page["pagination"]["next_cursor"].as_str() {
+            Some(next) if page["pagination"]["has_more"] == true => cursor = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    let twins: Vec<(&String, &u64)> = by_name.iter().filter(|(_, n)| **n > 1).collect();
+    for (name, n) in twins.iter().take(20) {
+        eprintln!("[{label}] DUPLICATE: {n} clients named `{name}`, from one create and its retries");
+    }
+    let missing: Vec<&String> = logs.iter().flat_map(|l| l.response_lost.iter()).filter(|name| !by_name.contains_key(*name)).collect();
+    for name in missing.iter().take(20) {
+        eprintln!("[{label}] ODD: `{name}` was said to be made (idempotency_response_lost) but is not stored");
+    }
+    Ok((twins.iter().map(|(_, n)| **n - 1).sum(), missing.len() as u64))
+}
+
 /// For --self-check: undoes acknowledged writes behind the checker's back,
-/// returning how many acknowledged writes it should then report lost.
+/// and makes one create twice, returning how many acknowledged writes it
+/// should then report lost.
 async fn inject_losses(shared: &Shared, logs: &[WriterLog], label: &str) -> Result<u64, String> {
     let acked = |r: &Record, from: usize| r.attempts[from..].iter().filter(|a| matches!(a.outcome, Outcome::Acked(_))).count() as u64;
     let records: Vec<&Record> = logs.iter().flat_map(|l| l.records.iter()).collect();
@@ -874,7 +993,13 @@ async fn inject_losses(shared: &Shared, logs: &[WriterLog], label: &str) -> Resu
         .header("Content-Type", "application/merge-patch+json")
         .body(json!({"notes": notes, "tags": tags}).to_string());
     let delete = shared.http.delete(shared.url(&format!("/v1/clients/{}", deleted.id))).header("X-Api-Key", &shared.key);
-    for (what, request) in [("roll back", patch), ("delete", delete)] {
+    // What a retry that ignored its key would do: make the client again.
+    let twin = shared
+        .http
+        .post(shared.url("/v1/clients"))
+        .header("X-Api-Key", &shared.key)
+        .json(&json!({"first_name": "Crash", "last_name": rolled.last_name}));
+    for (what, request) in [("roll back", patch), ("delete", delete), ("make a twin", twin)] {
         let status = request.send().await.map_err(|e| e.to_string())?.status();
         if !status.is_success() {
             return Err(format!("self-check could not {what}: {status}"));
@@ -882,7 +1007,7 @@ async fn inject_losses(shared: &Shared, logs: &[WriterLog], label: &str) -> Resu
     }
     let expected = acked(rolled, 1) + acked(deleted, 0);
     eprintln!(
-        "[{label}] self-check: rolled {} back to its create ({} acknowledged patches undone), deleted {} ({} acknowledged writes)",
+        "[{label}] self-check: rolled {} back to its create ({} acknowledged patches undone), deleted {} ({} acknowledged writes), made {0}'s create twice",
         rolled.id,
         acked(rolled, 1),
         deleted.id,

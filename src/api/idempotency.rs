@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on POST: the first response under a key is recorded and
 //! replayed byte for byte to retries with the same request; the same key with
-//! a different request is a 422; a retry while the first attempt runs is a 409.
+//! a different request is a 422; a retry while the first attempt runs is a
+//! 409. The key is claimed by the request's first write, in its transaction
+//! (`service::idempotency`).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::extract::{presented_key, read_body, MAX_BODY};
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::service::idempotency::Outcome;
+use crate::service::idempotency::{Outcome, Pending};
 use crate::service::ServiceError;
 use crate::store::StoredResponse;
 
@@ -45,16 +47,15 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     let body = read_body(body, MAX_BODY).await?;
     let scope = scope_of(credential, parts.uri.path());
     let request_hash = request_hash(&parts.method, &parts.uri, &parts.headers, &body);
-    match state.service.claim_idempotency_key(scope, &key, request_hash).await? {
+    match state.service.check_idempotency_key(scope, &key, request_hash).await? {
         Outcome::Replay(stored) => Ok(replay(stored)),
-        Outcome::Run => {
+        Outcome::Run(pending) => {
             // Run and record in a task of its own, so a timeout or a client
-            // that hangs up can't leave the key claimed with its outcome
-            // unrecorded (a retry would then run the request twice).
+            // that hangs up can't leave a change made with its response unkept.
             let request = Request::from_parts(parts, Body::from(body));
             let task = tokio::spawn(async move {
-                let response = next.run(request).await;
-                record(&state, scope, &key, response).await
+                let response = state.service.with_idempotency(pending.clone(), next.run(request)).await;
+                record(&state, &pending, &key, request_hash, response).await
             });
             task.await.map_err(|e| ApiError::Service(ServiceError::Internal(format!("idempotent request failed: {e}"))))?
         }
@@ -93,13 +94,21 @@ fn request_hash(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, bod
     hash.finalize().into()
 }
 
-/// Keeps the response of a request that ran, unless it failed in a way a
-/// retry could fix (5xx, 401, 429), in which case the key is freed for it.
-async fn record(state: &AppState, scope: [u8; 32], key: &str, response: Response) -> Result<Response, ApiError> {
+/// Keeps the response of a request that ran for its retries, unless it
+/// failed in a way a retry could fix (5xx, 401, 429): then a request that
+/// changed nothing leaves the key free, and one that did leaves it claimed
+/// (a retry learns the change was made). A request that lost the key to a
+/// twin answers as the twin's retry would.
+async fn record(state: &AppState, pending: &Pending, key: &str, request_hash: [u8; 32], response: Response) -> Result<Response, ApiError> {
     let status = response.status();
+    if !pending.claimed() && is_problem(&response, "idempotency_in_progress") {
+        return match state.service.check_idempotency_key(pending.scope, key, request_hash).await {
+            Ok(Outcome::Replay(stored)) => Ok(replay(stored)),
+            _ => Ok(response),
+        };
+    }
     let retryable = status.is_server_error() || status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS;
     if retryable {
-        state.service.release_idempotency_key(scope, key).await?;
         return Ok(response);
     }
     let (mut parts, body) = response.into_parts();
@@ -115,7 +124,7 @@ async fn record(state: &AppState, scope: [u8; 32], key: &str, response: Response
         None => bytes.to_vec(),
     };
     let stored = StoredResponse { status: status.as_u16(), headers, body: kept_body };
-    state.service.complete_idempotency_key(scope, key, &stored).await?;
+    state.service.keep_idempotent_response(pending, stored).await?;
     parts.headers.insert(REPLAYED.clone(), HeaderValue::from_static("false"));
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
@@ -135,6 +144,10 @@ fn redact(body: &[u8], pointers: &[&str]) -> Vec<u8> {
         }
     }
     serde_json::to_vec(&json).unwrap_or_default()
+}
+
+fn is_problem(response: &Response, code: &str) -> bool {
+    response.extensions().get::<Problem>().is_some_and(|p| p.code == code)
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -143,7 +143,11 @@ fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: 
     if *method == HttpMethod::Post {
         // The Idempotency-Key middleware reads this and answers these for any POST.
         op.parameters.get_or_insert_with(Vec::new).push(idempotency_key().into());
-        shared.push(("409", format!("A request with this `Idempotency-Key` is still running ({})", code("idempotency_in_progress"))));
+        shared.push(("409", format!(
+                "A request with this `Idempotency-Key` is still running ({}), or made its change and lost its response ({})",
+                code("idempotency_in_progress"),
+                code("idempotency_response_lost")
+            )));
         shared.push(("422", format!("This `Idempotency-Key` was used with another request ({})", code("idempotency_key_reused"))));
     }
     if has_body {

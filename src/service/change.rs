@@ -153,7 +153,7 @@ impl Service {
             let mut writes = vec![R::replace(&current, &next)];
             writes.extend(extra);
             writes.push(Write::Event(R::event(actor, action, &current, &next)));
-            match self.store.apply(writes).await {
+            match self.commit(writes).await {
                 Ok(_) => Ok(Round::Done(next)),
                 Err(StoreError::VersionMismatch) if pre.is_pinned() => Err(pre.lost_race(next.version())),
                 Err(StoreError::VersionMismatch) => Ok(Round::Raced),

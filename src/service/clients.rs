@@ -61,7 +61,7 @@ impl Service {
             deleted_at: None,
         };
         let event = actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()));
-        let seqs = self.store.apply(vec![Write::insert_client(&client), Write::Event(event)]).await?;
+        let seqs = self.commit(vec![Write::insert_client(&client), Write::Event(event)]).await?;
         client.seq = seqs.first().copied().unwrap_or_default();
         Ok(client)
     }
@@ -139,7 +139,7 @@ impl Service {
             // (or moved here) meanwhile is seen, and the delete is retried.
             writes.push(Write::RequireNoLiveMatters { firm: actor.firm.id, client: id });
             writes.push(Write::Event(Client::event(actor, "deleted", &current, &next)));
-            match self.store.apply(writes).await {
+            match self.commit(writes).await {
                 Ok(_) => Ok(Round::Done(())),
                 Err(StoreError::VersionMismatch) if pre.is_pinned() && self.live_client(actor, id).await?.version != current.version => {
                     Err(pre.lost_race(next.version))
@@ -165,7 +165,7 @@ impl Service {
             let mut writes = vec![Write::update_client(&current, &next)];
             writes.push(Write::Event(Client::event(actor, "restored", &current, &next)));
             writes.extend(cascade(actor, &matters, "restored", None));
-            match self.store.apply(writes).await {
+            match self.commit(writes).await {
                 Ok(_) => {
                     next.matters_count = matters.len() as i64;
                     Ok(Round::Done(next))

@@ -92,7 +92,7 @@ impl Service {
             Write::PurgeRecord { firm: actor.firm.id, id: nonce.id, version: nonce.version },
             Write::Event(event),
         ];
-        match self.store.apply(writes).await {
+        match self.commit(writes).await {
             Ok(_) => Ok(()),
             // Someone else used it first, or its action is gone.
             Err(StoreError::VersionMismatch | StoreError::MissingReference(_)) => Err(ServiceError::InvalidNonce),

@@ -28,7 +28,7 @@ impl Service {
             Write::Event(operator.event("firm.created", "firm", firm.id.to_string(), None, Some(firm_snapshot(&firm)))),
             Write::Event(operator.event("api_key.created", "api_key", key.id.to_string(), None, Some(super::keys::snapshot(&key)))),
         ];
-        self.store.apply(writes).await?;
+        self.commit(writes).await?;
         Ok(NewFirm { firm, admin_key: super::keys::NewKey { key, secret } })
     }
 
@@ -51,7 +51,7 @@ impl Service {
         after.settings.rate_limit_per_minute = per_minute;
         let operator = Actor::operator(after.clone());
         let event = operator.event("firm.updated", "firm", id.to_string(), Some(firm_snapshot(&before)), Some(firm_snapshot(&after)));
-        self.store.apply(vec![Write::UpdateFirmSettings { firm: id, settings: after.settings.clone() }, Write::Event(event)]).await?;
+        self.commit(vec![Write::UpdateFirmSettings { firm: id, settings: after.settings.clone() }, Write::Event(event)]).await?;
         self.keys.clear();
         Ok(after)
     }

@@ -1,16 +1,140 @@
 //! Idempotency keys: a retried POST gets the first attempt's response
 //! instead of running twice.
+//!
+//! The key is claimed in the transaction of the request's first write, with
+//! that write (`Write::ClaimIdempotencyKey`): so either the change and the
+//! claim commit together, or neither does, and a retry after a crash at any
+//! moment finds the key claimed exactly when the change was made. The
+//! response is kept right after, for the retries to replay. Should the
+//! process die between the two, a retry learns that the change was made
+//! (`idempotency_response_lost`) and never makes it a second time. A request
+//! that changes nothing claims nothing; its response (a 400, say) is kept
+//! all the same.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::time::Timestamp;
-use crate::store::{Claim, StoredResponse};
+use crate::store::{IdempotencyRecord, StoreResult, StoredResponse, Write};
 
 /// Keys are kept at least this long (then purged).
 pub const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
-/// A first attempt still unfinished after this long is taken to have died
-/// (a crashed node) and its key may be claimed by a retry.
-pub const ABANDONED_AFTER_MS: i64 = 60 * 1000;
+/// A claimed key without a response younger than this belongs to a request
+/// still being answered; an older one, to a request whose response was lost.
+pub const ANSWERING_MS: i64 = 60 * 1000;
 pub const MAX_KEY_LEN: usize = 255;
+
+/// What to do with a request carrying an idempotency key.
+pub enum Outcome {
+    /// Run it, with the key pending ([`Service::with_idempotency`]).
+    Run(Arc<Pending>),
+    /// Answer with the first attempt's response.
+    Replay(StoredResponse),
+}
+
+/// The idempotency key of a request being served, until its first write
+/// claims it.
+pub struct Pending {
+    pub scope: [u8; 32],
+    /// The key as it is kept (hashed).
+    key: String,
+    request_hash: [u8; 32],
+    /// `Some` until a write has carried the claim into a committed transaction.
+    claim: Mutex<Option<Write>>,
+}
+
+impl Pending {
+    /// Whether a write of the request committed (the key is claimed).
+    pub fn claimed(&self) -> bool {
+        self.claim.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    fn take_claim(&self) -> Option<Write> {
+        self.claim.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn restore_claim(&self, claim: Write) {
+        *self.claim.lock().unwrap_or_else(|e| e.into_inner()) = Some(claim);
+    }
+}
+
+tokio::task_local! {
+    static PENDING: Arc<Pending>;
+}
+
+impl Service {
+    /// What `key` (of the credential `scope`) says of a request with this
+    /// hash: run it, replay the first response, or refuse.
+    pub async fn check_idempotency_key(&self, scope: [u8; 32], key: &str, request_hash: [u8; 32]) -> ServiceResult<Outcome> {
+        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ServiceError::invalid(
+                "Idempotency-Key",
+                format!("must be 1-{MAX_KEY_LEN} visible ASCII characters (a UUID is a good choice)"),
+            ));
+        }
+        let key = stored(key);
+        let Some(record) = self.store.idempotency_record(scope, &key).await? else {
+            let claim = Write::ClaimIdempotencyKey { scope, key: key.clone(), request_hash, at: Timestamp::now() };
+            return Ok(Outcome::Run(Arc::new(Pending { scope, key, request_hash, claim: Mutex::new(Some(claim)) })));
+        };
+        match record {
+            IdempotencyRecord { request_hash: first, .. } if first != request_hash => Err(ServiceError::IdempotencyKeyReused),
+            IdempotencyRecord { response: Some(response), .. } => Ok(Outcome::Replay(response)),
+            IdempotencyRecord { created_at, .. } if Timestamp::now().millis() - created_at.millis() < ANSWERING_MS => {
+                Err(ServiceError::IdempotencyInProgress)
+            }
+            IdempotencyRecord { .. } => Err(ServiceError::IdempotencyResponseLost),
+        }
+    }
+
+    /// Runs `request` with `pending` claimed by its first write.
+    pub async fn with_idempotency<F: Future>(&self, pending: Arc<Pending>, request: F) -> F::Output {
+        PENDING.scope(pending, request).await
+    }
+
+    /// Keeps the response of a pending request for its retries (unless one is
+    /// kept already).
+    pub async fn keep_idempotent_response(&self, pending: &Pending, response: StoredResponse) -> ServiceResult<()> {
+        let keep = Write::KeepIdempotentResponse {
+            scope: pending.scope,
+            key: pending.key.clone(),
+            request_hash: pending.request_hash,
+            at: Timestamp::now(),
+            response,
+        };
+        Ok(self.store.apply(vec![keep]).await.map(|_| ())?)
+    }
+
+    /// Every write of the service: `writes` in one transaction, with the
+    /// pending idempotency key of the request (if any, and not yet claimed).
+    pub(crate) async fn commit(&self, mut writes: Vec<Write>) -> StoreResult<Vec<i64>> {
+        let pending = PENDING.try_with(Arc::clone).ok();
+        let claim = pending.as_ref().and_then(|p| p.take_claim());
+        let claimed = claim.is_some();
+        if let Some(claim) = claim {
+            // First, so a request that lost the race to its twin fails on the
+            // key, not on what the twin wrote (the same email, say).
+            writes.insert(0, claim);
+        }
+        let result = self.store.apply(writes).await;
+        if let (true, Err(_), Some(pending)) = (claimed, &result, &pending) {
+            // Rolled back: the next write of the request carries the claim.
+            pending.restore_claim(Write::ClaimIdempotencyKey {
+                scope: pending.scope,
+                key: pending.key.clone(),
+                request_hash: pending.request_hash,
+                at: Timestamp::now(),
+            });
+        }
+        result
+    }
+
+    /// Erases keys older than [`KEEP_MS`].
+    pub async fn purge_idempotency_keys(&self, now: Timestamp) -> ServiceResult<u64> {
+        Ok(self.store.purge_idempotency_keys(now.plus_millis(-KEEP_MS)).await?)
+    }
+}
 
 /// An `Idempotency-Key` as it is kept: hashed, because callers put all sorts
 /// in it (a custom action's nonce, once), and nothing a caller sends is kept
@@ -20,46 +144,4 @@ fn stored(key: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new().chain_update(b"idempotency-key\0").chain_update(key.as_bytes()).finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What to do with a request carrying an idempotency key.
-pub enum Outcome {
-    /// Run it, then record its response.
-    Run,
-    /// Answer with the first attempt's response.
-    Replay(StoredResponse),
-}
-
-impl Service {
-    pub async fn claim_idempotency_key(&self, scope: [u8; 32], key: &str, request_hash: [u8; 32]) -> ServiceResult<Outcome> {
-        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ServiceError::invalid(
-                "Idempotency-Key",
-                format!("must be 1-{MAX_KEY_LEN} visible ASCII characters (a UUID is a good choice)"),
-            ));
-        }
-        let now = Timestamp::now();
-        let claim = self.store.claim_idempotency_key(scope, &stored(key), request_hash, now, now.plus_millis(-ABANDONED_AFTER_MS)).await?;
-        match claim {
-            Claim::Claimed => Ok(Outcome::Run),
-            Claim::InProgress { request_hash: first } | Claim::Completed { request_hash: first, .. } if first != request_hash => {
-                Err(ServiceError::IdempotencyKeyReused)
-            }
-            Claim::InProgress { .. } => Err(ServiceError::IdempotencyInProgress),
-            Claim::Completed { response, .. } => Ok(Outcome::Replay(response)),
-        }
-    }
-
-    pub async fn complete_idempotency_key(&self, scope: [u8; 32], key: &str, response: &StoredResponse) -> ServiceResult<()> {
-        Ok(self.store.complete_idempotency_key(scope, &stored(key), response).await?)
-    }
-
-    pub async fn release_idempotency_key(&self, scope: [u8; 32], key: &str) -> ServiceResult<()> {
-        Ok(self.store.release_idempotency_key(scope, &stored(key)).await?)
-    }
-
-    /// Erases keys older than [`KEEP_MS`].
-    pub async fn purge_idempotency_keys(&self, now: Timestamp) -> ServiceResult<u64> {
-        Ok(self.store.purge_idempotency_keys(now.plus_millis(-KEEP_MS)).await?)
-    }
 }

@@ -101,7 +101,7 @@ impl Service {
             .collect();
         writes.push(Write::InsertKey(key.clone()));
         writes.push(Write::Event(event));
-        self.store.apply(writes).await.map_err(|e| match e {
+        self.commit(writes).await.map_err(|e| match e {
             StoreError::MissingReference(_) => no_such_user(),
             other => other.into(),
         })?;
@@ -132,7 +132,7 @@ impl Service {
         revoked.revoked_at = Some(Timestamp::now());
         let event = actor.event("api_key.revoked", "api_key", id.to_string(), Some(snapshot(&key)), Some(snapshot(&revoked)));
         let revoke = Write::RevokeKey { firm: actor.firm.id, id, at: revoked.revoked_at.unwrap_or_else(Timestamp::now) };
-        let result = self.store.apply(vec![revoke, Write::Event(event)]).await;
+        let result = self.commit(vec![revoke, Write::Event(event)]).await;
         self.keys.clear();
         match result {
             Ok(_) => Ok(revoked),

@@ -96,7 +96,7 @@ impl Service {
                 return Err(ServiceError::LeadAlreadyConverted);
             }
             let mut conversion = self.conversion(actor, &lead, request, definitions)?;
-            match self.store.apply(conversion.writes(actor, &lead)).await {
+            match self.commit(conversion.writes(actor, &lead)).await {
                 Ok(seqs) => {
                     // Inserts in order: the client, then the matter.
                     conversion.client.seq = seqs.first().copied().unwrap_or_default();

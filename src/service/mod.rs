@@ -65,6 +65,10 @@ pub enum ServiceError {
     /// The first request with this idempotency key is still running.
     #[error("a request with this Idempotency-Key is still in progress")]
     IdempotencyInProgress,
+    /// The first request with this idempotency key made its change, but its
+    /// response was lost (the server stopped before keeping it).
+    #[error("the request with this Idempotency-Key was applied, but its response was lost: the change is made; read the record instead of retrying")]
+    IdempotencyResponseLost,
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// A `version` sent in the body is not the current one.
@@ -91,6 +95,8 @@ impl From<StoreError> for ServiceError {
             StoreError::Unavailable(msg) => ServiceError::Unavailable(msg),
             StoreError::Duplicate(crate::store::Unique::ClientEmail) => ServiceError::DuplicateEmail,
             StoreError::MissingReference(r) => ServiceError::invalid(r.field, r.target.expectation()),
+            // Another request with the same idempotency key changed it first.
+            StoreError::Duplicate(crate::store::Unique::IdempotencyKey) => ServiceError::IdempotencyInProgress,
             other => ServiceError::Internal(other.to_string()),
         }
     }

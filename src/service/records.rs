@@ -61,7 +61,7 @@ impl Service {
         let mut writes = guards;
         writes.push(Write::insert_record(&record));
         writes.push(Write::Event(event));
-        let seqs = self.store.apply(writes).await.map_err(Stored::<F>::refused)?;
+        let seqs = self.commit(writes).await.map_err(Stored::<F>::refused)?;
         record.seq = seqs.last().copied().unwrap_or_default();
         Ok(record)
     }

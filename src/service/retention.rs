@@ -26,7 +26,7 @@ impl Service {
                 for client in &batch {
                     let event = system.event("client.purged", "client", client.id.to_string(), None, None);
                     let purge = Write::PurgeClient { firm: firm.id, id: client.id, version: client.version };
-                    match self.store.apply(vec![purge, Write::Event(event)]).await {
+                    match self.commit(vec![purge, Write::Event(event)]).await {
                         Ok(_) => purged += 1,
                         // Restored or purged by another node meanwhile.
                         Err(StoreError::VersionMismatch) => {}
@@ -53,7 +53,7 @@ impl Service {
                 let kind = record.kind.as_str();
                 let event = system.event(&format!("{kind}.purged"), kind, record.kind.public_id(record.id), None, None);
                 let purge = Write::PurgeRecord { firm: system.firm.id, id: record.id, version: record.version };
-                match self.store.apply(vec![purge, Write::Event(event)]).await {
+                match self.commit(vec![purge, Write::Event(event)]).await {
                     Ok(_) => purged += 1,
                     Err(StoreError::VersionMismatch) => {}
                     Err(e) => return Err(e.into()),
@@ -75,7 +75,7 @@ impl Service {
             let batch = self.store.list_records(system.firm.id, RecordKind::Nonce, &query).await?;
             for record in &batch {
                 let purge = Write::PurgeRecord { firm: system.firm.id, id: record.id, version: record.version };
-                match self.store.apply(vec![purge]).await {
+                match self.commit(vec![purge]).await {
                     Ok(_) | Err(StoreError::VersionMismatch) => purged += 1,
                     Err(e) => return Err(e.into()),
                 }

@@ -24,6 +24,8 @@ pub enum Unique {
     ClientEmail,
     /// One live record per `unique_key` per kind per firm.
     RecordKey,
+    /// One idempotency record per key per credential.
+    IdempotencyKey,
     Other,
 }
 
@@ -33,6 +35,8 @@ impl Unique {
         match name {
             "clients_email" => Unique::ClientEmail,
             "records_unique" => Unique::RecordKey,
+            // PostgreSQL's primary key, and SQLite's index for it.
+            "idempotency_keys_pkey" | "sqlite_autoindex_idempotency_keys_1" => Unique::IdempotencyKey,
             _ => Unique::Other,
         }
     }
@@ -77,15 +81,14 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
-/// What claiming an idempotency key found.
+/// What an idempotency key holds: the request that first used it, when, and
+/// its response once kept (none while its change has committed and its
+/// response is still being kept, or was lost in a crash).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// The key is new (or its first request was abandoned): run the request.
-    Claimed,
-    /// Another request with this key is running.
-    InProgress { request_hash: [u8; 32] },
-    /// A request with this key finished; here is what it answered.
-    Completed { request_hash: [u8; 32], response: StoredResponse },
+pub struct IdempotencyRecord {
+    pub request_hash: [u8; 32],
+    pub created_at: Timestamp,
+    pub response: Option<StoredResponse>,
 }
 
 /// One change in a transaction of several ([`Store::apply`]).
@@ -125,6 +128,13 @@ pub enum Write {
     RevokeUserKeys { firm: FirmId, user: UserId, at: Timestamp },
     /// Notes a key's use; not a change anyone made, so it has no event.
     TouchKey { id: KeyId, at: Timestamp },
+    /// Records that the request holding this idempotency key changed
+    /// something, in the transaction of that change: `Duplicate(IdempotencyKey)`
+    /// if another request with the key did first.
+    ClaimIdempotencyKey { scope: [u8; 32], key: String, request_hash: [u8; 32], at: Timestamp },
+    /// Keeps the response of the request holding this key, for its retries;
+    /// nothing if a response is kept already.
+    KeepIdempotentResponse { scope: [u8; 32], key: String, request_hash: [u8; 32], at: Timestamp, response: StoredResponse },
     /// Inserted after every other write of the batch (see [`Store::apply`]).
     Event(Event),
 }
@@ -265,21 +275,10 @@ pub trait Store: Send + Sync + 'static {
     /// Soft-deleted records of a firm deleted before `before`, oldest first.
     async fn deleted_records(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>>;
 
-    /// Claims `key` for a request: new keys (and keys whose first request
-    /// started before `stale_before` and never finished) are claimed for it.
-    async fn claim_idempotency_key(
-        &self,
-        scope: [u8; 32],
-        key: &str,
-        request_hash: [u8; 32],
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> StoreResult<Claim>;
-    /// Records the response of the request that claimed `key`.
-    async fn complete_idempotency_key(&self, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()>;
-    /// Forgets a claim whose request failed in a way worth retrying.
-    async fn release_idempotency_key(&self, scope: [u8; 32], key: &str) -> StoreResult<()>;
-    /// Erases keys created before `before`; returns how many.
+    /// What a credential's idempotency key holds, if it was used.
+    async fn idempotency_record(&self, scope: [u8; 32], key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Erases keys created before `before` (upkeep, without events);
+    /// returns how many.
     async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64>;
 
     /// Events of a firm after `after_seq`, oldest first.

@@ -18,6 +18,7 @@ crate::store_tests!(
     keys_are_forgotten_after_a_day,
     every_post_route_honours_the_key,
     a_replayed_secret_is_never_stored_or_shown_again,
+    a_change_whose_response_was_lost_is_never_made_twice,
 );
 
 async fn post(app: &TestApp, path: &str, key: &str, idempotency_key: &str, body: &Value) -> Response {
@@ -165,4 +166,24 @@ async fn a_replayed_secret_is_never_stored_or_shown_again(app: TestApp) {
     let again: Value = post(&app, "/v1/intake-tokens", &app.admin_key, "k-token", &json!({"name": "web"})).await.json().await.unwrap();
     assert_eq!(again["data"]["id"], first["data"]["id"]);
     assert!(first["data"]["token"].is_string() && again["data"]["token"].is_null(), "{again}");
+}
+
+/// The state a crash between the change's commit and the keeping of its
+/// response leaves: the key claimed with the change, no response, a while
+/// ago. With the key claimed before the change (not with it), this state
+/// was indistinguishable from an abandoned request and was run again.
+async fn a_change_whose_response_was_lost_is_never_made_twice(app: TestApp) {
+    let body = json!({"first_name": "Ann", "last_name": "Lee", "email": "lost@example.com"});
+    assert_eq!(post(&app, "/v1/clients", &app.admin_key, "k-lost", &body).await.status(), StatusCode::CREATED);
+    let forget = "UPDATE idempotency_keys SET status = NULL, headers = NULL, body = NULL, created_at = created_at - 120000";
+    app.raw_sql(forget, forget).await;
+    let start = last_seq(&app).await;
+    for _ in 0..3 {
+        let problem =
+            expect_problem(post(&app, "/v1/clients", &app.admin_key, "k-lost", &body).await, StatusCode::CONFLICT, "idempotency_response_lost")
+                .await;
+        assert!(problem["detail"].as_str().unwrap().contains("was applied"), "{problem}");
+    }
+    assert_eq!(client_count(&app).await, 1);
+    assert!(events_since(&app, start).await.is_empty(), "the retries changed nothing");
 }

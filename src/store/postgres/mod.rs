@@ -13,7 +13,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, Recycli
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
-use super::{Claim, PoolStatus, Store, StoreError, StoreResult, StoredResponse, Unique, Write};
+use super::{IdempotencyRecord, PoolStatus, Store, StoreError, StoreResult, Unique, Write};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
@@ -204,23 +204,8 @@ impl Store for PgStore {
         queries::deleted_records(&self.conn().await?, firm, before, limit).await
     }
 
-    async fn claim_idempotency_key(
-        &self,
-        scope: [u8; 32],
-        key: &str,
-        request_hash: [u8; 32],
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> StoreResult<Claim> {
-        in_transaction!(self, |tx| queries::claim_idempotency_key(&tx, scope, key, request_hash, now, stale_before).await?)
-    }
-
-    async fn complete_idempotency_key(&self, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
-        queries::complete_idempotency_key(&self.conn().await?, scope, key, response).await
-    }
-
-    async fn release_idempotency_key(&self, scope: [u8; 32], key: &str) -> StoreResult<()> {
-        queries::release_idempotency_key(&self.conn().await?, scope, key).await
+    async fn idempotency_record(&self, scope: [u8; 32], key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        queries::idempotency_record(&self.conn().await?, scope, key).await
     }
 
     async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {

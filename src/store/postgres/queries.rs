@@ -15,7 +15,7 @@ use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery, Reference, Target};
 use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
-use crate::store::{Claim, Found, Link, StoreError, StoreResult, StoredResponse, Write};
+use crate::store::{Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Write};
 
 struct Postgres;
 
@@ -333,6 +333,10 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
             Write::RevokeKey { firm, id, at } => revoke_key(c, *firm, *id, *at).await?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(c, *firm, *user, *at).await?,
             Write::TouchKey { id, at } => touch_key(c, *id, *at).await?,
+            Write::ClaimIdempotencyKey { scope, key, request_hash, at } => claim_idempotency_key(c, scope, key, request_hash, *at).await?,
+            Write::KeepIdempotentResponse { scope, key, request_hash, at, response } => {
+                keep_idempotent_response(c, scope, key, request_hash, *at, response).await?
+            }
             Write::Event(_) => {}
         }
     }
@@ -448,77 +452,57 @@ pub async fn deleted_records(c: &impl GenericClient, firm: FirmId, before: Times
     rows.iter().map(rows::record).collect()
 }
 
-pub async fn claim_idempotency_key(
-    c: &impl GenericClient,
-    scope: [u8; 32],
-    key: &str,
-    hash: [u8; 32],
-    now: Timestamp,
-    stale_before: Timestamp,
-) -> StoreResult<Claim> {
-    let inserted = c
-        .execute(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            &[&scope.as_slice(), &key, &hash.as_slice(), &now.millis()],
-        )
+pub async fn idempotency_record(c: &impl GenericClient, scope: [u8; 32], key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+    let st = c
+        .prepare_cached("SELECT request_hash, status, headers, body, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2")
         .await
         .map_err(db_error)?;
-    if inserted == 1 {
-        return Ok(Claim::Claimed);
-    }
-    // FOR UPDATE: two retries of an abandoned request can't both take it over.
-    let row = c
-        .query_opt(
-            "SELECT request_hash, status, headers, body, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE",
-            &[&scope.as_slice(), &key],
-        )
-        .await
-        .map_err(db_error)?;
-    // Released by its first request between our insert and this read: that
-    // request failed; the retry can come again.
-    let Some(row) = row else { return Ok(Claim::InProgress { request_hash: hash }) };
+    let Some(row) = c.query_opt(&st, &[&scope.as_slice(), &key]).await.map_err(db_error)? else { return Ok(None) };
     let stored_hash: Vec<u8> = row.get(0);
     let status: Option<i32> = row.get(1);
     let headers: Option<Value> = row.get(2);
     let body: Option<Vec<u8>> = row.get(3);
     let created_at: i64 = row.get(4);
     let request_hash: [u8; 32] = stored_hash.try_into().map_err(|_| StoreError::Internal("stored request hash is not 32 bytes".into()))?;
-    match status {
+    let response = match status {
         Some(status) => {
             let headers = headers.map(serde_json::from_value).transpose().map_err(|e| StoreError::Internal(e.to_string()))?;
             let status = u16::try_from(status).map_err(|_| StoreError::Internal("stored status out of range".into()))?;
-            let response = StoredResponse { status, headers: headers.unwrap_or_default(), body: body.unwrap_or_default() };
-            Ok(Claim::Completed { request_hash, response })
+            Some(StoredResponse { status, headers: headers.unwrap_or_default(), body: body.unwrap_or_default() })
         }
-        // Only the same request may take over an abandoned claim.
-        None if created_at < stale_before.millis() && request_hash == hash => {
-            c.execute(
-                "UPDATE idempotency_keys SET request_hash = $3, created_at = $4 WHERE scope = $1 AND key = $2",
-                &[&scope.as_slice(), &key, &hash.as_slice(), &now.millis()],
-            )
-            .await
-            .map_err(db_error)?;
-            Ok(Claim::Claimed)
-        }
-        None => Ok(Claim::InProgress { request_hash }),
-    }
+        None => None,
+    };
+    Ok(Some(IdempotencyRecord { request_hash, created_at: Timestamp::from_millis(created_at), response }))
 }
 
-pub async fn complete_idempotency_key(c: &impl GenericClient, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
-    let headers = json(&response.headers);
-    c.execute(
-        "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 WHERE scope = $1 AND key = $2",
-        &[&scope.as_slice(), &key, &i32::from(response.status), &headers, &response.body],
-    )
-    .await
-    .map_err(db_error)?;
+async fn claim_idempotency_key(c: &impl GenericClient, scope: &[u8; 32], key: &str, hash: &[u8; 32], at: Timestamp) -> StoreResult<()> {
+    let st = c
+        .prepare_cached("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4)")
+        .await
+        .map_err(db_error)?;
+    c.execute(&st, &[&scope.as_slice(), &key, &hash.as_slice(), &at.millis()]).await.map_err(db_error)?;
     Ok(())
 }
 
-pub async fn release_idempotency_key(c: &impl GenericClient, scope: [u8; 32], key: &str) -> StoreResult<()> {
-    c.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL", &[&scope.as_slice(), &key])
+async fn keep_idempotent_response(
+    c: &impl GenericClient,
+    scope: &[u8; 32],
+    key: &str,
+    hash: &[u8; 32],
+    at: Timestamp,
+    response: &StoredResponse,
+) -> StoreResult<()> {
+    let st = c
+        .prepare_cached(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at, status, headers, body) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (scope, key) DO UPDATE SET status = excluded.status, headers = excluded.headers, body = excluded.body
+             WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash",
+        )
         .await
         .map_err(db_error)?;
+    let status = i32::from(response.status);
+    let params: [Param; 7] = [&scope.as_slice(), &key, &hash.as_slice(), &at.millis(), &status, &json(&response.headers), &response.body];
+    c.execute(&st, &params).await.map_err(db_error)?;
     Ok(())
 }
 

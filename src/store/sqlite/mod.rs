@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Claim, PoolStatus, Store, StoreError, StoreResult, StoredResponse, Write};
+use super::{IdempotencyRecord, PoolStatus, Store, StoreError, StoreResult, Write};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
@@ -335,26 +335,8 @@ impl Store for SqliteStore {
         self.read_blocking(move |conn| queries::deleted_records(conn, firm, before, limit)).await
     }
 
-    async fn claim_idempotency_key(
-        &self,
-        scope: [u8; 32],
-        key: &str,
-        request_hash: [u8; 32],
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> StoreResult<Claim> {
-        let key = key.to_string();
-        self.inner.writer.run(move |tx| queries::claim_idempotency_key(tx, scope, &key, request_hash, now, stale_before)).await
-    }
-
-    async fn complete_idempotency_key(&self, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
-        let (key, response) = (key.to_string(), response.clone());
-        self.inner.writer.run(move |tx| queries::complete_idempotency_key(tx, scope, &key, &response)).await
-    }
-
-    async fn release_idempotency_key(&self, scope: [u8; 32], key: &str) -> StoreResult<()> {
-        let key = key.to_string();
-        self.inner.writer.run(move |tx| queries::release_idempotency_key(tx, scope, &key)).await
+    async fn idempotency_record(&self, scope: [u8; 32], key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.read(|conn| queries::idempotency_record(conn, scope, key))
     }
 
     async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {

@@ -14,7 +14,7 @@ use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery, Reference, Target};
 use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
-use crate::store::{Claim, Found, Link, StoreError, StoreResult, StoredResponse, Unique, Write};
+use crate::store::{Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Unique, Write};
 
 /// The dialect writes are built in (they search nothing).
 const WRITES: Sqlite = Sqlite { search: Search::EachRow };
@@ -332,6 +332,10 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
             Write::RevokeKey { firm, id, at } => revoke_key(conn, *firm, *id, *at)?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(conn, *firm, *user, *at)?,
             Write::TouchKey { id, at } => touch_key(conn, *id, *at)?,
+            Write::ClaimIdempotencyKey { scope, key, request_hash, at } => claim_idempotency_key(conn, scope, key, request_hash, *at)?,
+            Write::KeepIdempotentResponse { scope, key, request_hash, at, response } => {
+                keep_idempotent_response(conn, scope, key, request_hash, *at, response)?
+            }
             Write::Event(_) => {}
         }
     }
@@ -448,65 +452,45 @@ pub fn deleted_records(conn: &Connection, firm: FirmId, before: Timestamp, limit
     rows.collect::<Result<_, _>>().map_err(internal)
 }
 
-pub fn claim_idempotency_key(
-    conn: &Connection,
-    scope: [u8; 32],
-    key: &str,
-    hash: [u8; 32],
-    now: Timestamp,
-    stale_before: Timestamp,
-) -> StoreResult<Claim> {
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO NOTHING",
-        )
-        .and_then(|mut st| st.execute(params![scope.as_slice(), key, hash.as_slice(), now.millis()]))
-        .map_err(internal)?;
-    if inserted == 1 {
-        return Ok(Claim::Claimed);
-    }
+pub fn idempotency_record(conn: &Connection, scope: [u8; 32], key: &str) -> StoreResult<Option<IdempotencyRecord>> {
     let row = conn
         .prepare_cached("SELECT request_hash, status, headers, body, created_at FROM idempotency_keys WHERE scope = ?1 AND key = ?2")
         .and_then(|mut st| {
             st.query_row(params![scope.as_slice(), key], |r| {
                 Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Option<u16>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<Vec<u8>>>(3)?, r.get::<_, i64>(4)?))
             })
+            .optional()
         })
         .map_err(internal)?;
-    let (stored_hash, status, headers, body, created_at) = row;
-    let request_hash: [u8; 32] = stored_hash.try_into().map_err(|_| StoreError::Internal("stored request hash is not 32 bytes".into()))?;
-    match status {
+    let Some((hash, status, headers, body, created_at)) = row else { return Ok(None) };
+    let request_hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Internal("stored request hash is not 32 bytes".into()))?;
+    let response = match status {
         Some(status) => {
             let headers = headers.map(|h| serde_json::from_str(&h)).transpose().map_err(|e| StoreError::Internal(e.to_string()))?;
-            let response = StoredResponse { status, headers: headers.unwrap_or_default(), body: body.unwrap_or_default() };
-            Ok(Claim::Completed { request_hash, response })
+            Some(StoredResponse { status, headers: headers.unwrap_or_default(), body: body.unwrap_or_default() })
         }
-        // Only the same request may take over an abandoned claim; another
-        // one under this key is still a reuse (422).
-        None if created_at < stale_before.millis() && request_hash == hash => {
-            conn.prepare_cached("UPDATE idempotency_keys SET request_hash = ?3, created_at = ?4 WHERE scope = ?1 AND key = ?2")
-                .and_then(|mut st| st.execute(params![scope.as_slice(), key, hash.as_slice(), now.millis()]))
-                .map_err(internal)?;
-            Ok(Claim::Claimed)
-        }
-        None => Ok(Claim::InProgress { request_hash }),
-    }
+        None => None,
+    };
+    Ok(Some(IdempotencyRecord { request_hash, created_at: Timestamp::from_millis(created_at), response }))
 }
 
-pub fn complete_idempotency_key(conn: &Connection, scope: [u8; 32], key: &str, response: &StoredResponse) -> StoreResult<()> {
-    conn.prepare_cached("UPDATE idempotency_keys SET status = ?3, headers = ?4, body = ?5 WHERE scope = ?1 AND key = ?2")
-        .and_then(|mut st| {
-            st.execute(params![scope.as_slice(), key, response.status, to_json(&response.headers), response.body.as_slice()])
-        })
-        .map_err(internal)?;
+fn claim_idempotency_key(conn: &Connection, scope: &[u8; 32], key: &str, hash: &[u8; 32], at: Timestamp) -> StoreResult<()> {
+    conn.prepare_cached("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut st| st.execute(params![scope.as_slice(), key, hash.as_slice(), at.millis()]))
+        .map_err(|e| duplicate_or_internal(conn, e))?;
     Ok(())
 }
 
-pub fn release_idempotency_key(conn: &Connection, scope: [u8; 32], key: &str) -> StoreResult<()> {
-    conn.prepare_cached("DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2 AND status IS NULL")
-        .and_then(|mut st| st.execute(params![scope.as_slice(), key]))
-        .map_err(internal)?;
+fn keep_idempotent_response(conn: &Connection, scope: &[u8; 32], key: &str, hash: &[u8; 32], at: Timestamp, response: &StoredResponse) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, created_at, status, headers, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (scope, key) DO UPDATE SET status = excluded.status, headers = excluded.headers, body = excluded.body
+         WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash",
+    )
+    .and_then(|mut st| {
+        st.execute(params![scope.as_slice(), key, hash.as_slice(), at.millis(), response.status, to_json(&response.headers), response.body.as_slice()])
+    })
+    .map_err(internal)?;
     Ok(())
 }
 
