@@ -8,7 +8,9 @@ use crate::api::problem::ApiError;
 use crate::domain::client::Client;
 use crate::domain::contract::Contract;
 use crate::domain::time::Timestamp;
-use crate::service::ServiceError;
+use crate::domain::api_key::Scope;
+use crate::service::precondition::Precondition;
+use crate::service::{Actor, Service, ServiceError};
 
 /// A per-table integer id from a path. Anything else names nothing: 404.
 pub fn seq_id(raw: &str, what: &'static str) -> Result<i64, ApiError> {
@@ -23,6 +25,14 @@ pub fn uuid_id(raw: &str, what: &'static str) -> Result<uuid::Uuid, ApiError> {
 /// A client named by its UUID (the UUID-id dialects). Anything else: 404.
 pub fn uuid_client_id(raw: &str) -> Result<crate::domain::ids::ClientId, ApiError> {
     Ok(crate::domain::ids::ClientId::from_uuid(uuid_id(raw, "client")?))
+}
+
+/// Deletes the client a UUID-id dialect names (softly, as `/v1` does; 404
+/// for another firm's, 409 while it has open matters).
+pub async fn delete_client_by_uuid(service: &Service, actor: &Actor, raw: &str) -> Result<(), ApiError> {
+    actor.require(Scope::ClientsWrite)?;
+    service.delete_client(actor, uuid_client_id(raw)?, Precondition::default()).await?;
+    Ok(())
 }
 
 /// An integer query parameter within `min..=max`.

@@ -4,8 +4,10 @@
 
 use crate::api::extract::ParamReader;
 use crate::domain::client::query::{ClientFilter, ClientSort};
+use crate::domain::client::Client;
 use crate::service::clients::ListRequest;
 use crate::service::paging::MAX_PAGE;
+use crate::service::{Actor, Service, ServiceResult};
 
 use super::common::{int_param, MAX_PAGE_NUMBER};
 
@@ -36,7 +38,7 @@ impl NumberedPages {
 impl NumberedPage {
     /// The canonical list request for this page, counting the total (numbered
     /// pages report it).
-    pub fn request(&self, filter: ClientFilter, sort: ClientSort) -> ListRequest {
+    fn request(&self, filter: ClientFilter, sort: ClientSort) -> ListRequest {
         ListRequest {
             filter,
             sort,
@@ -50,4 +52,20 @@ impl NumberedPage {
     pub fn has_more(&self, total: u64) -> bool {
         self.number * self.size < total
     }
+
+    /// This page of the firm's clients, with the total.
+    pub async fn clients(&self, service: &Service, actor: &Actor, filter: ClientFilter, sort: ClientSort) -> ServiceResult<ClientsPage> {
+        let found = service.list_clients(actor, self.request(filter, sort)).await?;
+        let total = found.total.unwrap_or_default();
+        Ok(ClientsPage { clients: found.items, number: self.number, size: self.size, total, has_more: self.has_more(total) })
+    }
+}
+
+/// A numbered page of clients and what the vendors report of it.
+pub struct ClientsPage {
+    pub clients: Vec<Client>,
+    pub number: u64,
+    pub size: u64,
+    pub total: u64,
+    pub has_more: bool,
 }

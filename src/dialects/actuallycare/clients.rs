@@ -8,11 +8,10 @@ use crate::api::AppState;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
-use crate::dialects::common::uuid_client_id;
+use crate::dialects::common::{delete_client_by_uuid, uuid_client_id};
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::time::Timestamp;
-use crate::service::precondition::Precondition;
 
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientPage, ClientType, ClientView, Deleted, Empty, Meta, written_envelope};
@@ -53,13 +52,12 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
         custom: client_type.map(|t| ("client_type".to_string(), t.as_str().to_string())).into_iter().collect(),
         ..ClientFilter::default()
     };
-    let request = page.request(filter, ClientSort { field: SortField::CreatedAt, descending: true });
-    let found = state.service.list_clients(&actor, request).await?;
-    let total = found.total.unwrap_or_default();
+    let found = page.clients(&state.service, &actor, filter, ClientSort { field: SortField::CreatedAt, descending: true }).await?;
     let region = settings.phone_region();
+    let (total, size) = (found.total, found.size);
     let data = ClientPage {
-        clients: found.items.iter().map(|c| ClientView::new(c, &region)).collect(),
-        meta: Meta { page: page.number, limit: page.size, total, total_pages: total.div_ceil(page.size), has_more: page.has_more(total) },
+        clients: found.clients.iter().map(|c| ClientView::new(c, &region)).collect(),
+        meta: Meta { page: found.number, limit: size, total, total_pages: total.div_ceil(size), has_more: found.has_more },
     };
     Ok(Json(ClientList { success: true, data }).into_response())
 }
@@ -139,7 +137,6 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     )
 )]
 pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
-    actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
-    state.service.delete_client(&actor, uuid_client_id(&id)?, Precondition::default()).await?;
+    delete_client_by_uuid(&state.service, &actor, &id).await?;
     Ok(Json(Deleted { success: true, data: Empty {}, timestamp: Timestamp::now().to_string() }).into_response())
 }

@@ -76,12 +76,11 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     });
     p.finish()?;
     let filter = ClientFilter { search: search.flatten(), ..ClientFilter::default() };
-    let request = page.request(filter, ClientSort { field: field.unwrap_or(SortField::CreatedAt), descending: descending.unwrap_or(true) });
-    let found = state.service.list_clients(&actor, request).await?;
-    let total = found.total.unwrap_or_default();
+    let sort = ClientSort { field: field.unwrap_or(SortField::CreatedAt), descending: descending.unwrap_or(true) };
+    let found = page.clients(&state.service, &actor, filter, sort).await?;
     let list = ClientList {
-        data: found.items.iter().map(ClientSummary::from).collect(),
-        pagination: Pagination { page: page.number, per_page: page.size, total, has_more: page.has_more(total) },
+        data: found.clients.iter().map(ClientSummary::from).collect(),
+        pagination: Pagination { page: found.number, per_page: found.size, total: found.total, has_more: found.has_more },
     };
     Ok(Json(list).into_response())
 }

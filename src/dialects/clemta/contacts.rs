@@ -79,14 +79,12 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     let company_id = p.get("company_id").map(|raw| client_ref(raw).unwrap_or(ClientId::from_uuid(uuid::Uuid::nil())));
     p.finish()?;
     let filter = ClientFilter { kind: Some(ClientKind::Person), company_id, ..ClientFilter::default() };
-    let request = page.request(filter, ClientSort { field: SortField::CreatedAt, descending: true });
-    let found = state.service.list_clients(&actor, request).await?;
-    let total = found.total.unwrap_or_default();
+    let found = page.clients(&state.service, &actor, filter, ClientSort { field: SortField::CreatedAt, descending: true }).await?;
     let list = ContactList {
         success: true,
         message: "Contacts retrieved successfully",
-        data: found.items.iter().map(ContactView::new).collect(),
-        pagination: Pagination { page: page.number, limit: page.size, total, has_more: page.has_more(total) },
+        data: found.clients.iter().map(ContactView::new).collect(),
+        pagination: Pagination { page: found.number, limit: found.size, total: found.total, has_more: found.has_more },
     };
     Ok(Json(list).into_response())
 }

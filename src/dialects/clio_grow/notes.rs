@@ -119,118 +119,81 @@ async fn create_note(state: AppState, actor: Actor, which: Parent, id: String, p
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "data": data }))).into_response())
 }
 
-#[utoipa::path(
-    get, path = "/api/v1/contacts/{contact_id}/notes", tag = TAG,
-    summary = "List a Contact's Notes",
-    description = "Requires `notes:read`. Oldest first; follow `meta.paging.next` for the next page.",
-    params(
-        ("contact_id" = i64, Path, description = "The contact's integer id"),
-        ("page_token" = Option<String>, Query, description = "Opaque token for cursor-based pagination"),
-        ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
-        ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
-        ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by note ids (max 50)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
-        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
-    ),
-    responses(
-        (status = 200, description = "A page of notes", body = NoteList),
-        (status = 400, description = "`ValidationError`", body = ErrorBody),
-        (status = 404, description = "`RecordNotFound`: no such contact in this firm", body = ErrorBody),
-    )
-)]
-pub async fn list_contact_notes(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    PathId(id): PathId,
-    OriginalUri(uri): OriginalUri,
-    QueryPairs(pairs): QueryPairs,
-) -> Result<Response, ApiError> {
-    list_notes(state, actor, Parent::Contact, id, uri.path(), &pairs).await
+/// The list and create handlers of one parent's notes: the two parents'
+/// differ only in their paths and words.
+macro_rules! note_routes {
+    ($parent:expr, $list:ident, $create:ident, path = $path:literal, id = $id:literal, one = $one:literal,
+     list = $list_summary:literal, create = $create_summary:literal, missing = $missing:literal) => {
+        #[utoipa::path(
+            get, path = $path, tag = TAG,
+            summary = $list_summary,
+            description = "Requires `notes:read`. Oldest first; follow `meta.paging.next` for the next page.",
+            params(
+                ($id = i64, Path, description = $one),
+                ("page_token" = Option<String>, Query, description = "Opaque token for cursor-based pagination"),
+                ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
+                ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
+                ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by note ids (max 50)"),
+                ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+                ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+            ),
+            responses(
+                (status = 200, description = "A page of notes", body = NoteList),
+                (status = 400, description = "`ValidationError`", body = ErrorBody),
+                (status = 404, description = $missing, body = ErrorBody),
+            )
+        )]
+        pub async fn $list(
+            State(state): State<AppState>,
+            Auth(actor): Auth,
+            PathId(id): PathId,
+            OriginalUri(uri): OriginalUri,
+            QueryPairs(pairs): QueryPairs,
+        ) -> Result<Response, ApiError> {
+            list_notes(state, actor, $parent, id, uri.path(), &pairs).await
+        }
+
+        #[utoipa::path(
+            post, path = $path, tag = TAG,
+            summary = $create_summary,
+            description = "Requires `notes:write`. `body` is required.",
+            params(
+                ($id = i64, Path, description = $one),
+                ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
+            ),
+            request_body(content = NoteWrite, content_type = "application/json"),
+            responses(
+                (status = 201, description = "Created", body = NoteEnvelope),
+                (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
+                (status = 404, description = $missing, body = ErrorBody),
+                (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
+                (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
+                (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
+                (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
+            )
+        )]
+        pub async fn $create(
+            State(state): State<AppState>,
+            Auth(actor): Auth,
+            PathId(id): PathId,
+            QueryPairs(pairs): QueryPairs,
+            JsonObject(body): JsonObject,
+        ) -> Result<Response, ApiError> {
+            create_note(state, actor, $parent, id, &pairs, body).await
+        }
+    };
 }
 
-#[utoipa::path(
-    post, path = "/api/v1/contacts/{contact_id}/notes", tag = TAG,
-    summary = "Create a Note for a Contact",
-    description = "Requires `notes:write`. `body` is required.",
-    params(
-        ("contact_id" = i64, Path, description = "The contact's integer id"),
-        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
-    ),
-    request_body(content = NoteWrite, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = NoteEnvelope),
-        (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
-        (status = 404, description = "`RecordNotFound`: no such contact in this firm", body = ErrorBody),
-        (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
-        (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
-        (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
-        (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
-    )
-)]
-pub async fn create_contact_note(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    PathId(id): PathId,
-    QueryPairs(pairs): QueryPairs,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    create_note(state, actor, Parent::Contact, id, &pairs, body).await
-}
+note_routes!(
+    Parent::Contact, list_contact_notes, create_contact_note,
+    path = "/api/v1/contacts/{contact_id}/notes", id = "contact_id", one = "The contact's integer id",
+    list = "List a Contact's Notes", create = "Create a Note for a Contact",
+    missing = "`RecordNotFound`: no such contact in this firm"
+);
 
-#[utoipa::path(
-    get, path = "/api/v1/matters/{matter_id}/notes", tag = TAG,
-    summary = "List a Matter's Notes",
-    description = "Requires `notes:read`. Oldest first; follow `meta.paging.next` for the next page.",
-    params(
-        ("matter_id" = i64, Path, description = "The matter's integer id"),
-        ("page_token" = Option<String>, Query, description = "Opaque token for cursor-based pagination"),
-        ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
-        ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
-        ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by note ids (max 50)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
-        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
-    ),
-    responses(
-        (status = 200, description = "A page of notes", body = NoteList),
-        (status = 400, description = "`ValidationError`", body = ErrorBody),
-        (status = 404, description = "`RecordNotFound`: no such matter in this firm", body = ErrorBody),
-    )
-)]
-pub async fn list_matter_notes(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    PathId(id): PathId,
-    OriginalUri(uri): OriginalUri,
-    QueryPairs(pairs): QueryPairs,
-) -> Result<Response, ApiError> {
-    list_notes(state, actor, Parent::Matter, id, uri.path(), &pairs).await
-}
-
-#[utoipa::path(
-    post, path = "/api/v1/matters/{matter_id}/notes", tag = TAG,
-    summary = "Create a Note for a Matter",
-    description = "Requires `notes:write`. `body` is required.",
-    params(
-        ("matter_id" = i64, Path, description = "The matter's integer id"),
-        ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
-    ),
-    request_body(content = NoteWrite, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created", body = NoteEnvelope),
-        (status = 400, description = "`ValidationError`: missing, unknown or invalid fields, or malformed JSON", body = ErrorBody),
-        (status = 404, description = "`RecordNotFound`: no such matter in this firm", body = ErrorBody),
-        (status = 409, description = "`ConflictError`: a request with this `Idempotency-Key` is still running", body = ErrorBody),
-        (status = 413, description = "`PayloadTooLargeError`", body = ErrorBody),
-        (status = 415, description = "`UnsupportedMediaTypeError`", body = ErrorBody),
-        (status = 422, description = "`UnprocessableEntityError`: the `Idempotency-Key` was used with another request", body = ErrorBody),
-    )
-)]
-pub async fn create_matter_note(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    PathId(id): PathId,
-    QueryPairs(pairs): QueryPairs,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    create_note(state, actor, Parent::Matter, id, &pairs, body).await
-}
+note_routes!(
+    Parent::Matter, list_matter_notes, create_matter_note,
+    path = "/api/v1/matters/{matter_id}/notes", id = "matter_id", one = "The matter's integer id",
+    list = "List a Matter's Notes", create = "Create a Note for a Matter",
+    missing = "`RecordNotFound`: no such matter in this firm"
+);

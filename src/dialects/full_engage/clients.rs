@@ -9,7 +9,7 @@ use crate::api::AppState;
 use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
-use crate::dialects::common::{int_param, refuse_unknown_in, uuid_client_id, MAX_PAGE_NUMBER};
+use crate::dialects::common::{delete_client_by_uuid, int_param, refuse_unknown_in, uuid_client_id, MAX_PAGE_NUMBER};
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::domain::client::{ClientFields, ClientKind};
@@ -173,7 +173,6 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     )
 )]
 pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
-    actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
-    state.service.delete_client(&actor, uuid_client_id(&id)?, Precondition::default()).await?;
+    delete_client_by_uuid(&state.service, &actor, &id).await?;
     Ok(Json(Deleted { success: true }).into_response())
 }
