@@ -19,9 +19,7 @@ pub enum Backend {
 }
 
 /// Where the PostgreSQL tests make their databases; each test gets its own.
-fn postgres_admin_url() -> String {
-    std::env::var("CLIENTELE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
+use crate::services::postgres_admin_url;
 
 /// A fresh, uniquely named PostgreSQL database; returns its URL and name.
 async fn fresh_postgres_database() -> (String, String) {
@@ -29,7 +27,7 @@ async fn fresh_postgres_database() -> (String, String) {
     let name = format!("clientele_t_{}", ulid::Ulid::new().to_string().to_lowercase());
     let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
         .await
-        .expect("connect to PostgreSQL (is it running? see .ci/run)");
+        .expect("connect to PostgreSQL (see tests/services)");
     tokio::spawn(connection);
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);

@@ -1,6 +1,8 @@
 //! The HTTP test suite: the real router over real HTTP on a real database,
 //! run once per store.
 
+#[path = "../services/mod.rs"]
+mod services;
 mod helpers;
 mod support;
 mod records;

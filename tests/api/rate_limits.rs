@@ -19,10 +19,7 @@ crate::store_tests!(
     without_redis_the_server_keeps_serving_and_limits_locally,
 );
 
-/// The URL tests use for Redis; CI starts one on the default port.
-fn redis_url() -> String {
-    std::env::var("CLIENTELE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+use crate::services::redis_url;
 
 fn header(response: &reqwest::Response, name: &str) -> String {
     response.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()

@@ -1,8 +1,11 @@
 //! Clientele as a deployment: real server processes on PostgreSQL, several at
 //! once, and through a database outage.
 
+#[path = "../services/mod.rs"]
+mod services;
 mod backup;
 mod events;
+mod fresh_machine;
 mod logs;
 mod outage;
 mod process;

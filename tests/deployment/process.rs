@@ -1,8 +1,7 @@
 //! Running the real `clientele` binary, and private PostgreSQL databases and
 //! clusters for it.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,14 +9,7 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_clientele");
 
-pub fn admin_url() -> String {
-    std::env::var("CLIENTELE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
+pub use crate::services::{free_port, postgres_admin_url as admin_url, PrivateCluster};
 
 /// A connection to `url`, driven on its own task.
 pub async fn connect(url: &str) -> tokio_postgres::Client {
@@ -125,83 +117,4 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A PostgreSQL cluster of the test's own, which it may stop and start without
-/// disturbing other tests. Removed when dropped.
-pub struct PrivateCluster {
-    pub port: u16,
-    dir: PathBuf,
-    bin: PathBuf,
-}
-
-impl PrivateCluster {
-    pub fn start() -> Self {
-        let bin = postgres_bin_dir();
-        let dir = std::env::temp_dir().join(format!("clientele-pg-{}", ulid::Ulid::new()));
-        std::fs::create_dir_all(&dir).expect("cluster dir");
-        as_postgres_owner(&dir);
-        let data = dir.join("data");
-        run_pg(&bin.join("initdb"), &["-D", path(&data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-        let cluster = Self { port: free_port(), dir, bin };
-        cluster.up();
-        cluster
-    }
-
-    pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    pub fn up(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, path(&self.dir));
-        let log = self.dir.join("log");
-        run_pg(&self.bin.join("pg_ctl"), &["-D", path(&self.dir.join("data")), "-o", &options, "-l", path(&log), "-w", "start"]);
-    }
-
-    /// Stops the server at once, dropping every connection (`-m fast`).
-    pub fn down(&self) {
-        run_pg(&self.bin.join("pg_ctl"), &["-D", path(&self.dir.join("data")), "-m", "fast", "-w", "stop"]);
-    }
-}
-
-impl Drop for PrivateCluster {
-    fn drop(&mut self) {
-        self.down();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
-
-fn postgres_bin_dir() -> PathBuf {
-    let root = Path::new("/usr/lib/postgresql");
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(root).expect("PostgreSQL installed").flatten().map(|e| e.path()).collect();
-    versions.sort();
-    versions.pop().expect("a PostgreSQL version").join("bin")
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
-}
-
-/// PostgreSQL refuses to run as root; as root, its files belong to `postgres`.
-fn as_postgres_owner(dir: &Path) {
-    if is_root() {
-        let status = Command::new("chown").args(["-R", "postgres:postgres", path(dir)]).status().expect("chown");
-        assert!(status.success());
-    }
-}
-
-fn run_pg(program: &Path, args: &[&str]) {
-    let mut command = if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", path(program)]);
-        c
-    } else {
-        Command::new(program)
-    };
-    let output = command.args(args).output().expect("run a PostgreSQL tool");
-    assert!(output.status.success(), "{program:?} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
