@@ -12,7 +12,8 @@
 //! all the same.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::time::Timestamp;
@@ -40,22 +41,18 @@ pub struct Pending {
     /// The key as it is kept (hashed).
     key: String,
     request_hash: [u8; 32],
-    /// `Some` until a write has carried the claim into a committed transaction.
-    claim: Mutex<Option<Write>>,
+    /// Set once a write has carried the claim into a committed transaction.
+    claimed: AtomicBool,
 }
 
 impl Pending {
     /// Whether a write of the request committed (the key is claimed).
     pub fn claimed(&self) -> bool {
-        self.claim.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+        self.claimed.load(Ordering::Acquire)
     }
 
-    fn take_claim(&self) -> Option<Write> {
-        self.claim.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-
-    fn restore_claim(&self, claim: Write) {
-        *self.claim.lock().unwrap_or_else(|e| e.into_inner()) = Some(claim);
+    fn claim(&self) -> Write {
+        Write::ClaimIdempotencyKey { scope: self.scope, key: self.key.clone(), request_hash: self.request_hash, at: Timestamp::now() }
     }
 }
 
@@ -75,8 +72,7 @@ impl Service {
         }
         let key = stored(key);
         let Some(record) = self.store.idempotency_record(scope, &key).await? else {
-            let claim = Write::ClaimIdempotencyKey { scope, key: key.clone(), request_hash, at: Timestamp::now() };
-            return Ok(Outcome::Run(Arc::new(Pending { scope, key, request_hash, claim: Mutex::new(Some(claim)) })));
+            return Ok(Outcome::Run(Arc::new(Pending { scope, key, request_hash, claimed: AtomicBool::new(false) })));
         };
         match record {
             IdempotencyRecord { request_hash: first, .. } if first != request_hash => Err(ServiceError::IdempotencyKeyReused),
@@ -106,26 +102,19 @@ impl Service {
         Ok(self.store.apply(vec![keep]).await.map(|_| ())?)
     }
 
-    /// Every write of the service: `writes` in one transaction, with the
+    /// Every change the service makes: `writes` in one transaction, with the
     /// pending idempotency key of the request (if any, and not yet claimed).
     pub(crate) async fn commit(&self, mut writes: Vec<Write>) -> StoreResult<Vec<i64>> {
-        let pending = PENDING.try_with(Arc::clone).ok();
-        let claim = pending.as_ref().and_then(|p| p.take_claim());
-        let claimed = claim.is_some();
-        if let Some(claim) = claim {
+        let claiming = PENDING.try_with(Arc::clone).ok().filter(|p| !p.claimed.swap(true, Ordering::AcqRel));
+        if let Some(pending) = &claiming {
             // First, so a request that lost the race to its twin fails on the
             // key, not on what the twin wrote (the same email, say).
-            writes.insert(0, claim);
+            writes.insert(0, pending.claim());
         }
         let result = self.store.apply(writes).await;
-        if let (true, Err(_), Some(pending)) = (claimed, &result, &pending) {
+        if let (Some(pending), Err(_)) = (&claiming, &result) {
             // Rolled back: the next write of the request carries the claim.
-            pending.restore_claim(Write::ClaimIdempotencyKey {
-                scope: pending.scope,
-                key: pending.key.clone(),
-                request_hash: pending.request_hash,
-                at: Timestamp::now(),
-            });
+            pending.claimed.store(false, Ordering::Release);
         }
         result
     }
