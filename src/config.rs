@@ -92,6 +92,70 @@ pub struct ServeConfig {
     /// each; 0 turns it off). Every write through this server updates it.
     #[arg(long, env = "CLIENTELE_SQLITE_CLIENT_CACHE", default_value_t = crate::store::sqlite::SqliteOptions::default().client_cache)]
     pub sqlite_client_cache: usize,
+    #[command(flatten)]
+    pub webhooks: WebhookConfig,
+}
+
+/// How webhooks are delivered.
+#[derive(Args, Debug, Clone)]
+pub struct WebhookConfig {
+    /// Hosts (names or addresses, comma-separated) webhooks may reach over
+    /// plain `http://` and at loopback or private addresses, e.g.
+    /// `127.0.0.1,hooks.internal`. Every other host must be `https://` and
+    /// resolve to public addresses only.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+    pub webhook_allow_hosts: Vec<String>,
+    /// `name=address` pairs (comma-separated) that webhook deliveries resolve
+    /// without asking DNS (split-horizon setups; tests). The address is still
+    /// checked like any other.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_RESOLVE", value_delimiter = ',', value_parser = resolve_pair)]
+    pub webhook_resolve: Vec<(String, std::net::IpAddr)>,
+    /// Milliseconds one delivery attempt may take, connecting included.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub webhook_timeout_ms: u64,
+    /// Delays before each retry, comma-separated (`ms`, `s`, `m`, `h`); after
+    /// the last, a delivery has failed.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = retry_schedule)]
+    pub webhook_retry_schedule: crate::domain::webhook::RetrySchedule,
+    /// Delivery attempts in flight at once on this node.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub webhook_concurrency: u64,
+    /// Delivery attempts in flight at once to one subscription, on this node.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub webhook_concurrency_per_subscription: u64,
+    /// Hours of nothing but failed attempts after which a subscription is disabled.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_disable_after_hours: u64,
+    /// Milliseconds between looks at the queue when nothing on this node
+    /// nudged it: the longest another node's change waits to be sent.
+    #[arg(long, env = "CLIENTELE_WEBHOOK_POLL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub webhook_poll_ms: u64,
+}
+
+impl WebhookConfig {
+    pub fn settings(&self) -> crate::service::webhooks::WebhookSettings {
+        use std::time::Duration;
+        crate::service::webhooks::WebhookSettings {
+            allowed_hosts: crate::domain::webhook::AllowedHosts::new(self.webhook_allow_hosts.iter().cloned()),
+            resolve: self.webhook_resolve.clone(),
+            timeout: Duration::from_millis(self.webhook_timeout_ms),
+            schedule: self.webhook_retry_schedule.clone(),
+            concurrency: self.webhook_concurrency as usize,
+            per_subscription: self.webhook_concurrency_per_subscription as usize,
+            poll: Duration::from_millis(self.webhook_poll_ms),
+            disable_after: Duration::from_secs(self.webhook_disable_after_hours * 3600),
+        }
+    }
+}
+
+fn resolve_pair(s: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (name, addr) = s.split_once('=').ok_or("expected name=address")?;
+    let addr = addr.trim().parse().map_err(|_| format!("`{addr}` is not an IP address"))?;
+    Ok((name.trim().to_ascii_lowercase(), addr))
+}
+
+fn retry_schedule(s: &str) -> Result<crate::domain::webhook::RetrySchedule, String> {
+    crate::domain::webhook::RetrySchedule::parse(s)
 }
 
 /// A dialect that may be mounted at `/`: one whose paths don't collide with

@@ -9,6 +9,7 @@ pub mod config;
 pub mod dialects;
 pub mod domain;
 pub mod server;
+pub mod outbound;
 pub mod service;
 pub mod store;
 pub mod telemetry;

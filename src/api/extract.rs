@@ -113,6 +113,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// The two segments of a path such as `/v1/webhooks/{id}/deliveries/{delivery_id}`.
+pub struct PathIds(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<(String, String)>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path((a, b))) => Ok(PathIds(a, b)),
+            Err(_) => Err(ApiError::RouteNotFound),
+        }
+    }
+}
+
 /// A request body that must be a JSON object.
 pub struct JsonObject(pub Map<String, Value>);
 

@@ -100,6 +100,26 @@ pub fn render(pool: PoolStatus) -> String {
     out
 }
 
+/// The webhook dispatcher's counters, and the queue (when the store
+/// answered).
+pub fn render_webhooks(out: &mut String, webhooks: &crate::service::webhooks::Webhooks, queue: Option<crate::store::QueueStatus>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let o = &webhooks.outcomes;
+    out.push_str("# HELP clientele_webhook_attempts_total Webhook delivery attempts by this process, by outcome.\n");
+    out.push_str("# TYPE clientele_webhook_attempts_total counter\n");
+    for (outcome, n) in [("delivered", &o.delivered), ("retrying", &o.retrying), ("failed", &o.failed), ("cancelled", &o.cancelled)] {
+        let _ = writeln!(out, "clientele_webhook_attempts_total{{outcome=\"{outcome}\"}} {}", n.load(Relaxed));
+    }
+    let Some(queue) = queue else { return };
+    out.push_str("# HELP clientele_webhook_queue_depth Webhook deliveries pending (due or waiting for a retry), on every node.\n");
+    out.push_str("# TYPE clientele_webhook_queue_depth gauge\n");
+    let _ = writeln!(out, "clientele_webhook_queue_depth {}", queue.pending);
+    out.push_str("# HELP clientele_webhook_oldest_pending_seconds Age of the oldest pending webhook delivery (0 when none).\n");
+    out.push_str("# TYPE clientele_webhook_oldest_pending_seconds gauge\n");
+    let age = queue.oldest_pending.map_or(0.0, |t| (crate::domain::time::Timestamp::now().millis() - t.millis()).max(0) as f64 / 1000.0);
+    let _ = writeln!(out, "clientele_webhook_oldest_pending_seconds {age}");
+}
+
 fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }

@@ -94,7 +94,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Resul
     if state.metrics.elsewhere {
         return Err(ApiError::RouteNotFound);
     }
-    render_metrics(&state.service, &state.metrics, &headers)
+    render_metrics(&state.service, &state.metrics, &headers).await
 }
 
 /// What the metrics listener (`--metrics-bind`) serves with.
@@ -105,10 +105,10 @@ pub struct MetricsState {
 }
 
 pub async fn metrics_only(State(state): State<MetricsState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    render_metrics(&state.service, &state.access, &headers)
+    render_metrics(&state.service, &state.access, &headers).await
 }
 
-fn render_metrics(service: &crate::service::Service, access: &super::MetricsAccess, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn render_metrics(service: &crate::service::Service, access: &super::MetricsAccess, headers: &HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = &access.token {
         let presented = headers
             .get(header::AUTHORIZATION)
@@ -121,6 +121,7 @@ fn render_metrics(service: &crate::service::Service, access: &super::MetricsAcce
             return Err(ServiceError::Unauthenticated.into());
         }
     }
-    let body = super::metrics::render(service.pool_status());
+    let mut body = super::metrics::render(service.pool_status());
+    super::metrics::render_webhooks(&mut body, service.webhooks(), service.webhook_queue().await.ok());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }

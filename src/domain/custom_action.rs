@@ -84,57 +84,11 @@ pub fn parse_custom_action(doc: &Map<String, Value>) -> Result<CustomActionField
 /// `https://`, or `http://` only to this machine (for development). The server
 /// never fetches it, so there is no server-side request to forge.
 fn check_target_url(s: &str) -> Result<String, String> {
-    if s.len() > MAX_URL {
-        return Err(format!("must be at most {MAX_URL} characters"));
-    }
-    // Browsers read `\` as `/`: refuse it rather than guess which host is
-    // meant. Format characters (bidi overrides, zero-width spaces) would show
-    // one host and mean another.
-    if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\' || super::text::is_format(c)) {
-        return Err("must not contain spaces, backslashes, control or invisible formatting characters".into());
-    }
-    let lower = s.to_ascii_lowercase();
-    let (secure, rest) = match (lower.strip_prefix("https://"), lower.strip_prefix("http://")) {
-        (Some(rest), _) => (true, rest),
-        (None, Some(rest)) => (false, rest),
-        _ => return Err("must be an absolute https:// URL".into()),
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    // `user:pw@host` would both leak a secret and disguise the real host.
-    if authority.contains('@') {
-        return Err("must not carry credentials (user:password@)".into());
-    }
-    let host = host_of(authority);
-    if host.is_empty() {
-        return Err("must name a host".into());
-    }
-    let plain_host = host.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
-    let ipv6 = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'));
-    if !plain_host && !ipv6 {
-        return Err("must have a valid host".into());
-    }
-    if let Some(port) = authority[host.len()..].strip_prefix(':') {
-        if !port.bytes().all(|b| b.is_ascii_digit()) || !port.parse::<u16>().is_ok_and(|p| p > 0) {
-            return Err("must have a port from 1 to 65535, if it names one".into());
-        }
-    } else if authority.len() > host.len() {
-        return Err("must have a valid host".into());
-    }
-    if !secure && !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+    let url = super::web_url::WebUrl::parse(s, MAX_URL)?;
+    if !url.secure && !matches!(url.host.as_str(), "localhost" | "127.0.0.1" | "[::1]") {
         return Err("must use https:// (http:// is allowed only for localhost)".into());
     }
     Ok(s.to_string())
-}
-
-/// The host of a URL authority (`host`, `host:port`, `[v6]:port`).
-fn host_of(authority: &str) -> &str {
-    if authority.starts_with('[') {
-        return authority.split_inclusive(']').next().unwrap_or_default();
-    }
-    authority.split(':').next().unwrap_or_default()
 }
 
 /// A nonce issued for a custom action. Its `unique_key` is the SHA-256 of the

@@ -146,6 +146,12 @@ typed_id!(
 typed_id!(
     /// A single-use custom action nonce.
     NonceId, "non");
+typed_id!(
+    /// A webhook subscription.
+    WebhookId, "wh");
+typed_id!(
+    /// One event sent to one webhook subscription (its `webhook-id`), or a ping.
+    DeliveryId, "msg");
 
 #[cfg(test)]
 mod tests {

@@ -20,3 +20,5 @@ pub mod record;
 pub mod text;
 pub mod time;
 pub mod user;
+pub mod web_url;
+pub mod webhook;

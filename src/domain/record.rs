@@ -25,10 +25,11 @@ pub enum RecordKind {
     CustomAction,
     IntakeToken,
     Nonce,
+    Webhook,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Matter,
         RecordKind::Note,
         RecordKind::Lead,
@@ -37,6 +38,7 @@ impl RecordKind {
         RecordKind::CustomAction,
         RecordKind::IntakeToken,
         RecordKind::Nonce,
+        RecordKind::Webhook,
     ];
 
     /// The name used in storage, events and error messages.
@@ -50,6 +52,7 @@ impl RecordKind {
             RecordKind::CustomAction => "custom_action",
             RecordKind::IntakeToken => "intake_token",
             RecordKind::Nonce => "nonce",
+            RecordKind::Webhook => "webhook",
         }
     }
 
@@ -69,6 +72,7 @@ impl RecordKind {
             RecordKind::CustomAction => CustomActionId::from_uuid(id).to_string(),
             RecordKind::IntakeToken => IntakeTokenId::from_uuid(id).to_string(),
             RecordKind::Nonce => NonceId::from_uuid(id).to_string(),
+            RecordKind::Webhook => WebhookId::from_uuid(id).to_string(),
         }
     }
 }

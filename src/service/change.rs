@@ -186,5 +186,6 @@ fn not_found(kind: RecordKind) -> ServiceError {
         RecordKind::CustomAction => "custom action",
         RecordKind::IntakeToken => "intake token",
         RecordKind::Nonce => "nonce",
+        RecordKind::Webhook => "webhook",
     })
 }

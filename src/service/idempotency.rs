@@ -111,7 +111,12 @@ impl Service {
             // key, not on what the twin wrote (the same email, say).
             writes.insert(0, pending.claim());
         }
+        let events = writes.iter().any(|w| matches!(w, Write::Event(_)));
         let result = self.store.apply(writes).await;
+        if events && result.is_ok() {
+            // The dispatcher has events to look at.
+            self.webhooks.wake.notify_one();
+        }
         if let (Some(pending), Err(_)) = (&claiming, &result) {
             // Rolled back: the next write of the request carries the claim.
             pending.claimed.store(false, Ordering::Release);

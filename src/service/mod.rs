@@ -23,6 +23,8 @@ pub mod rate_limit;
 pub mod records;
 pub mod retention;
 pub mod users;
+pub mod dispatch;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -134,6 +136,12 @@ impl Actor {
 
     /// The audit event for a change this actor makes.
     pub fn event(&self, kind: &str, resource_type: &str, resource_id: String, before: Option<Value>, after: Option<Value>) -> Event {
+        // Subscriptions are checked against this list (and the OpenAPI
+        // document describes it): a type missing from it can't be asked for.
+        debug_assert!(
+            crate::domain::webhook::event_types().iter().any(|t| t == kind),
+            "event type {kind} is missing from domain::webhook::event_types"
+        );
         Event {
             id: EventId::generate(),
             seq: 0,
@@ -157,6 +165,7 @@ pub struct Service {
     store: Arc<dyn Store>,
     limits: Arc<Limits>,
     keys: Arc<auth::KeyCache>,
+    webhooks: Arc<webhooks::Webhooks>,
 }
 
 /// Rate limits: the limiter and the server-wide defaults.
@@ -190,7 +199,14 @@ impl Service {
 
     pub fn with_limits(store: Arc<dyn Store>, limits: Limits) -> Self {
         let keys = Arc::new(auth::KeyCache::new(limits.key_cache_ttl));
-        Self { store, limits: Arc::new(limits), keys }
+        let webhooks = Arc::new(webhooks::Webhooks::new(webhooks::WebhookSettings::default()));
+        Self { store, limits: Arc::new(limits), keys, webhooks }
+    }
+
+    /// This service, delivering webhooks as `settings` say.
+    pub fn with_webhook_settings(mut self, settings: webhooks::WebhookSettings) -> Self {
+        self.webhooks = Arc::new(webhooks::Webhooks::new(settings));
+        self
     }
 
     /// The store this service runs on (for a second node in tests and tools).

@@ -56,7 +56,11 @@ impl Service {
 
     /// Inserts a new record with its `<kind>.created` event and `guards`.
     pub(crate) async fn insert<F: RecordFields>(&self, actor: &Actor, fields: F, guards: Vec<Write>) -> ServiceResult<Stored<F>> {
-        let mut record = Stored::new(actor.firm.id, fields);
+        self.insert_new(actor, Stored::new(actor.firm.id, fields), guards).await
+    }
+
+    /// Inserts `record`, new, with its `<kind>.created` event and `guards`.
+    pub(crate) async fn insert_new<F: RecordFields>(&self, actor: &Actor, mut record: Stored<F>, guards: Vec<Write>) -> ServiceResult<Stored<F>> {
         let event = created_event(actor, &record);
         let mut writes = guards;
         writes.push(Write::insert_record(&record));

@@ -38,6 +38,8 @@ impl Service {
                 }
             }
             purged += self.purge_records(&system, cutoff).await?;
+            // Upkeep, not a change to firm data: no event.
+            self.store.purge_deliveries(firm.id, cutoff).await?;
             self.purge_stale_nonces(&system, now).await?;
         }
         Ok(purged)

@@ -2,6 +2,7 @@
 //! PostgreSQL, for many stateless nodes). No SQL lives above this module, and
 //! every call that reads or changes a firm's records takes that firm's id.
 
+pub mod deliveries;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
@@ -13,7 +14,8 @@ use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::{Firm, FirmSettings};
-use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
+use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, UserId, WebhookId};
+use crate::domain::webhook::{Attempt, Delivery, DeliveryStatus};
 use crate::domain::record::{Record, RecordFields, RecordFilter, RecordKind, RecordQuery, Reference, Stored, Target};
 use crate::domain::time::Timestamp;
 
@@ -135,8 +137,73 @@ pub enum Write {
     /// Keeps the response of the request holding this key, for its retries;
     /// nothing if a response is kept already.
     KeepIdempotentResponse { scope: [u8; 32], key: String, request_hash: [u8; 32], at: Timestamp, response: StoredResponse },
+    /// Starts a subscription's reading of its firm's event log after the
+    /// events numbered so far.
+    StartWebhookCursor { firm: FirmId, webhook: WebhookId },
+    /// Moves a subscription's cursor from `from` to `to`; `VersionMismatch`
+    /// if it is no longer at `from` (another node got there first).
+    AdvanceWebhookCursor { webhook: WebhookId, from: i64, to: i64 },
+    InsertDelivery(Delivery),
+    /// What an attempt came to, from the node whose claim is `lease`: if
+    /// that claim was lost (it outlived its lease and another node claimed
+    /// the delivery), nothing. Notes the attempt, the delivery's new status
+    /// and next attempt, and whether its subscription is failing.
+    FinishAttempt(Finished),
+    /// Queues a delivery of the firm's subscription again, at `at`, unless
+    /// an attempt is under way.
+    RetryDelivery { firm: FirmId, webhook: WebhookId, id: DeliveryId, at: Timestamp },
     /// Inserted after every other write of the batch (see [`Store::apply`]).
     Event(Event),
+}
+
+/// The outcome of one claimed attempt ([`Write::FinishAttempt`]).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub delivery: DeliveryId,
+    pub webhook: WebhookId,
+    pub lease: i64,
+    /// `None` when no request was made (its subscription is gone or disabled).
+    pub attempt: Option<Attempt>,
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+/// How far a subscription has read its firm's event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookCursor {
+    pub firm: FirmId,
+    pub webhook: WebhookId,
+    pub last_seq: i64,
+}
+
+/// The webhook queue, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStatus {
+    pub pending: u64,
+    pub oldest_pending: Option<Timestamp>,
+}
+
+/// A page of one subscription's deliveries, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryQuery {
+    pub status: Option<DeliveryStatus>,
+    /// Only deliveries older than the one with this position (a cursor).
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+/// Which of a firm's events to read, and in which order.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Only events after this `seq` (oldest first), or, with `newest_first`,
+    /// before it.
+    pub from_seq: Option<i64>,
+    pub newest_first: bool,
+    /// Only these types (patterns already expanded); empty means all.
+    pub types: Vec<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub limit: usize,
 }
 
 /// A reference a write makes, and whether the record already held it.
@@ -281,6 +348,25 @@ pub trait Store: Send + Sync + 'static {
     /// returns how many.
     async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64>;
 
-    /// Events of a firm after `after_seq`, oldest first.
-    async fn list_events(&self, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>>;
+    /// Events of a firm, as the query asks.
+    async fn list_events(&self, firm: FirmId, query: &EventQuery) -> StoreResult<Vec<Event>>;
+
+    /// Subscriptions whose firm has numbered events past their cursor.
+    async fn webhook_cursors_behind(&self, limit: usize) -> StoreResult<Vec<WebhookCursor>>;
+    /// Subscriptions with a pending delivery due at `now` and not claimed.
+    async fn due_webhooks(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<WebhookId>>;
+    /// Claims up to `limit` of a subscription's due deliveries until `lease`
+    /// (milliseconds, later than any lease before: the claim's token), in
+    /// order of their next attempt and event.
+    async fn claim_deliveries(&self, webhook: WebhookId, now: Timestamp, lease: i64, limit: usize) -> StoreResult<Vec<Delivery>>;
+    /// A page of a firm's subscription's deliveries, with their attempts,
+    /// each with its position for the next page's `before`.
+    async fn list_deliveries(&self, firm: FirmId, webhook: WebhookId, query: &DeliveryQuery) -> StoreResult<Vec<(i64, Delivery)>>;
+    async fn get_delivery(&self, firm: FirmId, webhook: WebhookId, id: DeliveryId) -> StoreResult<Option<Delivery>>;
+    /// Since when every attempt to reach the subscription has failed.
+    async fn webhook_failing_since(&self, webhook: WebhookId) -> StoreResult<Option<Timestamp>>;
+    async fn queue_status(&self) -> StoreResult<QueueStatus>;
+    /// Erases a firm's finished deliveries created before `before`, with
+    /// their attempts (upkeep, without events); returns how many.
+    async fn purge_deliveries(&self, firm: FirmId, before: Timestamp) -> StoreResult<u64>;
 }

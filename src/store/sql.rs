@@ -64,6 +64,12 @@ pub trait SqlDialect: Sync {
     /// A top-level field of `r.doc` (a record's document) as text. `field` is
     /// a name from code, never from a request.
     fn doc_field(&self, field: &str) -> String;
+    /// What ends a `SELECT` of rows to claim, so that writers on several
+    /// nodes pass over each other's rows instead of waiting (PostgreSQL's
+    /// `FOR UPDATE SKIP LOCKED`; SQLite has one writer).
+    fn lock_skipping_locked(&self) -> &'static str {
+        ""
+    }
 }
 
 /// SQL text with its parameters.
@@ -92,7 +98,7 @@ impl<'d> Sql<'d> {
     }
 
     /// Appends `column` equals one of `values`, as one condition.
-    fn any_of(&mut self, column: &str, values: SqlList) -> &mut Self {
+    pub fn any_of(&mut self, column: &str, values: SqlList) -> &mut Self {
         let dialect = self.dialect;
         dialect.any_of(self, column, values);
         self
@@ -104,7 +110,7 @@ impl SqlValue {
         SqlValue::Json(serde_json::to_string(value).unwrap_or_else(|_| "null".into()))
     }
 
-    fn text(value: Option<&str>) -> Self {
+    pub fn text(value: Option<&str>) -> Self {
         value.map_or(SqlValue::Null, |s| SqlValue::Text(s.to_string()))
     }
 

@@ -14,6 +14,8 @@ pub mod rendered;
 pub mod select;
 pub mod users;
 pub mod views;
+pub mod webhook_views;
+pub mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,4 +52,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(custom_actions::list, custom_actions::create))
         .routes(routes!(custom_actions::get, custom_actions::update, custom_actions::delete))
         .routes(routes!(custom_actions::issue_nonce))
+        .routes(routes!(events::client_history))
+        .routes(routes!(events::matter_history))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::ping))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::get_delivery))
+        .routes(routes!(webhooks::retry))
 }

@@ -20,7 +20,7 @@ pub struct Meta {
     pub updated_at: String,
 }
 
-fn meta<F>(r: &Stored<F>) -> Meta {
+pub(crate) fn meta<F>(r: &Stored<F>) -> Meta {
     Meta { version: r.version, created_at: r.created_at.to_string(), updated_at: r.updated_at.to_string() }
 }
 

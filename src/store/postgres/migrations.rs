@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (5, Step::Sql(include_str!("../../../migrations/postgres/0005_search_statistics.sql"))),
     (6, Step::Sql(include_str!("../../../migrations/postgres/0006_company_links.sql"))),
     (7, Step::RekeyEmails),
+    (8, Step::Sql(include_str!("../../../migrations/postgres/0008_webhooks.sql"))),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;

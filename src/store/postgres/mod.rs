@@ -4,6 +4,7 @@
 mod migrations;
 mod queries;
 mod rows;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,14 +14,15 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, Recycli
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
-use super::{IdempotencyRecord, PoolStatus, Store, StoreError, StoreResult, Unique, Write};
+use super::{DeliveryQuery, EventQuery, IdempotencyRecord, PoolStatus, QueueStatus, Store, StoreError, StoreResult, Unique, WebhookCursor, Write};
+use crate::domain::webhook::Delivery;
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, FirmId, KeyId};
+use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, WebhookId};
 use crate::domain::time::Timestamp;
 
 /// Connection pool and timeout settings.
@@ -212,11 +214,43 @@ impl Store for PgStore {
         queries::purge_idempotency_keys(&self.conn().await?, before).await
     }
 
-    async fn list_events(&self, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
+    async fn list_events(&self, firm: FirmId, query: &EventQuery) -> StoreResult<Vec<Event>> {
         let mut conn = self.conn().await?;
         // Events a write committed but could not number (it lost the
         // database just then) are numbered before anyone reads past them.
         queries::number_events(&mut conn, firm).await?;
-        queries::list_events(&conn, firm, after_seq, limit).await
+        webhooks::list_events(&conn, firm, query).await
+    }
+
+    async fn webhook_cursors_behind(&self, limit: usize) -> StoreResult<Vec<WebhookCursor>> {
+        webhooks::cursors_behind(&mut self.conn().await?, limit).await
+    }
+
+    async fn due_webhooks(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<WebhookId>> {
+        webhooks::due_webhooks(&self.conn().await?, now, limit).await
+    }
+
+    async fn claim_deliveries(&self, webhook: WebhookId, now: Timestamp, lease: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
+        webhooks::claim(&self.conn().await?, webhook, now, lease, limit).await
+    }
+
+    async fn list_deliveries(&self, firm: FirmId, webhook: WebhookId, query: &DeliveryQuery) -> StoreResult<Vec<(i64, Delivery)>> {
+        webhooks::list_deliveries(&self.conn().await?, firm, webhook, query).await
+    }
+
+    async fn get_delivery(&self, firm: FirmId, webhook: WebhookId, id: DeliveryId) -> StoreResult<Option<Delivery>> {
+        webhooks::get_delivery(&self.conn().await?, firm, webhook, id).await
+    }
+
+    async fn webhook_failing_since(&self, webhook: WebhookId) -> StoreResult<Option<Timestamp>> {
+        webhooks::failing_since(&self.conn().await?, webhook).await
+    }
+
+    async fn queue_status(&self) -> StoreResult<QueueStatus> {
+        webhooks::queue_status(&self.conn().await?).await
+    }
+
+    async fn purge_deliveries(&self, firm: FirmId, before: Timestamp) -> StoreResult<u64> {
+        webhooks::purge_deliveries(&self.conn().await?, firm, before).await
     }
 }

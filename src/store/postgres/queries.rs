@@ -5,7 +5,7 @@ use serde_json::Value;
 use tokio_postgres::types::ToSql;
 
 use super::db_error;
-use super::rows::{self, EVENT_COLUMNS, FIRM_COLUMNS, KEY_COLUMNS};
+use super::rows::{self, FIRM_COLUMNS, KEY_COLUMNS};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
 use crate::domain::client::Client;
@@ -17,7 +17,7 @@ use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
 use crate::store::{Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Write};
 
-struct Postgres;
+pub(super) struct Postgres;
 
 impl SqlDialect for Postgres {
     fn placeholder(&self, n: usize) -> String {
@@ -43,12 +43,16 @@ impl SqlDialect for Postgres {
         sql.bind(SqlValue::Text(value.to_string())).push("::text)::jsonb");
     }
 
+    fn lock_skipping_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
+
     fn doc_field(&self, field: &str) -> String {
         format!("(r.doc ->> '{field}')")
     }
 }
 
-type Param<'a> = &'a (dyn ToSql + Sync);
+pub(super) type Param<'a> = &'a (dyn ToSql + Sync);
 
 fn json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
@@ -299,13 +303,6 @@ pub async fn count_clients(c: &impl GenericClient, firm: FirmId, filter: &Client
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
 
-pub async fn list_events(c: &impl GenericClient, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE firm_id = $1 AND firm_seq > $2 ORDER BY firm_seq LIMIT $3");
-    let st = c.prepare_cached(&sql).await.map_err(db_error)?;
-    let rows = c.query(&st, &[&firm.as_uuid(), &after_seq, &(limit as i64)]).await.map_err(db_error)?;
-    rows.iter().map(rows::event).collect()
-}
-
 /// Runs a transaction's writes in order, checks the references they made
 /// against what the transaction leaves, then inserts its events, in the order
 /// [`crate::store::Store::apply`] gives and explains.
@@ -338,6 +335,9 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
                 keep_idempotent_response(c, scope, key, request_hash, *at, response).await?
             }
             Write::Event(_) => {}
+            webhook => {
+                super::webhooks::apply(c, webhook).await?;
+            }
         }
     }
     for (firm, links) in writes.iter().filter_map(Write::links) {

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (3, Step::Sql(include_str!("../../../migrations/sqlite/0003_idempotency.sql"))),
     (4, Step::Sql(include_str!("../../../migrations/sqlite/0004_company_links.sql"))),
     (5, Step::Rust(rekey_emails)),
+    (6, Step::Sql(include_str!("../../../migrations/sqlite/0006_webhooks.sql"))),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -12,6 +12,7 @@ mod queries;
 mod readers;
 mod rows;
 mod search;
+mod webhooks;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -20,14 +21,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{IdempotencyRecord, PoolStatus, Store, StoreError, StoreResult, Write};
+use super::{DeliveryQuery, EventQuery, IdempotencyRecord, PoolStatus, QueueStatus, Store, StoreError, StoreResult, WebhookCursor, Write};
+use crate::domain::webhook::Delivery;
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, FirmId, KeyId};
+use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, WebhookId};
 use crate::domain::time::Timestamp;
 
 /// Read once: `available_parallelism` asks the kernel and parses cgroup
@@ -343,7 +345,41 @@ impl Store for SqliteStore {
         self.inner.writer.run(move |tx| queries::purge_idempotency_keys(tx, before)).await
     }
 
-    async fn list_events(&self, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
-        self.read_blocking(move |conn| queries::list_events(conn, firm, after_seq, limit)).await
+    async fn list_events(&self, firm: FirmId, query: &EventQuery) -> StoreResult<Vec<Event>> {
+        let query = query.clone();
+        self.read_blocking(move |conn| webhooks::list_events(conn, firm, &query)).await
+    }
+
+    async fn webhook_cursors_behind(&self, limit: usize) -> StoreResult<Vec<WebhookCursor>> {
+        self.read_blocking(move |conn| webhooks::cursors_behind(conn, limit)).await
+    }
+
+    async fn due_webhooks(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<WebhookId>> {
+        self.read_blocking(move |conn| webhooks::due_webhooks(conn, now, limit)).await
+    }
+
+    async fn claim_deliveries(&self, webhook: WebhookId, now: Timestamp, lease: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
+        self.inner.writer.run(move |tx| webhooks::claim(tx, webhook, now, lease, limit)).await
+    }
+
+    async fn list_deliveries(&self, firm: FirmId, webhook: WebhookId, query: &DeliveryQuery) -> StoreResult<Vec<(i64, Delivery)>> {
+        let query = query.clone();
+        self.read_blocking(move |conn| webhooks::list_deliveries(conn, firm, webhook, &query)).await
+    }
+
+    async fn get_delivery(&self, firm: FirmId, webhook: WebhookId, id: DeliveryId) -> StoreResult<Option<Delivery>> {
+        self.read(|conn| webhooks::get_delivery(conn, firm, webhook, id))
+    }
+
+    async fn webhook_failing_since(&self, webhook: WebhookId) -> StoreResult<Option<Timestamp>> {
+        self.read(|conn| webhooks::failing_since(conn, webhook))
+    }
+
+    async fn queue_status(&self) -> StoreResult<QueueStatus> {
+        self.read_blocking(webhooks::queue_status).await
+    }
+
+    async fn purge_deliveries(&self, firm: FirmId, before: Timestamp) -> StoreResult<u64> {
+        self.inner.writer.run(move |tx| webhooks::purge_deliveries(tx, firm, before)).await
     }
 }

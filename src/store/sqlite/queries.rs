@@ -4,7 +4,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::internal;
 use super::search::{self, Search, HitCounts};
-use super::rows::{self, to_json, EVENT_COLUMNS, FIRM_COLUMNS, KEY_COLUMNS};
+use super::rows::{self, to_json, FIRM_COLUMNS, KEY_COLUMNS};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
 use crate::domain::client::Client;
@@ -17,10 +17,10 @@ use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, 
 use crate::store::{Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Unique, Write};
 
 /// The dialect writes are built in (they search nothing).
-const WRITES: Sqlite = Sqlite { search: Search::EachRow };
+pub(super) const WRITES: Sqlite = Sqlite { search: Search::EachRow };
 
 /// SQLite's SQL, with the plan chosen for this query's search (`q`).
-struct Sqlite {
+pub(super) struct Sqlite {
     search: Search,
 }
 
@@ -297,13 +297,6 @@ pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter, cou
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
 
-pub fn list_events(conn: &Connection, firm: FirmId, after_seq: i64, limit: usize) -> StoreResult<Vec<Event>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE firm_id = ?1 AND firm_seq > ?2 ORDER BY firm_seq LIMIT ?3");
-    let mut st = conn.prepare_cached(&sql).map_err(internal)?;
-    let events = st.query_map(params![firm.as_bytes(), after_seq, limit as i64], rows::event).map_err(internal)?;
-    events.collect::<Result<_, _>>().map_err(internal)
-}
-
 /// Runs a transaction's writes in order, checks the references they made
 /// against what the transaction leaves, then inserts its events, in the order
 /// [`crate::store::Store::apply`] gives (the caller's savepoint makes it all
@@ -337,6 +330,9 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
                 keep_idempotent_response(conn, scope, key, request_hash, *at, response)?
             }
             Write::Event(_) => {}
+            webhook => {
+                super::webhooks::apply(conn, webhook)?;
+            }
         }
     }
     for (firm, links) in writes.iter().filter_map(Write::links) {
