@@ -218,7 +218,8 @@ const DETAIL_FIELDS: usize = 20;
 /// Field names come from the caller's keys: absurdly long ones are shortened
 /// (a real path, such as `custom_fields.` and a 64-character key, fits).
 const MAX_FIELD_CHARS: usize = 200;
-const MAX_MESSAGE_CHARS: usize = 300;
+// Long enough for the list of event types a bad webhook pattern gets.
+const MAX_MESSAGE_CHARS: usize = 1000;
 
 fn view(e: &FieldError) -> FieldErrorView {
     FieldErrorView { field: bounded(&e.field, MAX_FIELD_CHARS), message: bounded(&e.message, MAX_MESSAGE_CHARS) }

@@ -102,7 +102,9 @@ impl Dispatcher {
         let now = Timestamp::now();
         let mut writes = vec![Write::AdvanceWebhookCursor { webhook: cursor.webhook, from: cursor.last_seq, to: last.seq }];
         if let Some(webhook) = &webhook {
-            let wanted = events.iter().filter(|e| webhook.fields.wants(e));
+            // A subscription starts after its own creation.
+            let own = |e: &&crate::domain::event::Event| e.kind == "webhook.created" && e.resource_id == webhook.id().to_string();
+            let wanted = events.iter().filter(|e| webhook.fields.wants(e) && !own(e));
             writes.extend(wanted.map(|e| Write::InsertDelivery(Delivery::new(cursor.firm, cursor.webhook, Some(e.seq), &e.kind, payload(e), now))));
         }
         match store.apply(writes).await {

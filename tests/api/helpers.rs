@@ -127,6 +127,16 @@ impl TestApp {
         serve(Service::with_limits(self.service.store(), limits)).await
     }
 
+    /// This app with webhook delivery on: a new node on the same store with
+    /// `settings` and its dispatcher, which the app's requests then go to.
+    pub async fn with_webhooks(mut self, settings: clientele::service::webhooks::WebhookSettings) -> Self {
+        let service = Service::new(self.service.store()).with_webhook_settings(settings);
+        clientele::service::dispatch::start(service.clone()).expect("start the dispatcher");
+        self.base = serve(service.clone()).await;
+        self.service = service;
+        self
+    }
+
     /// A second store on the test's database, opened as a restarted server
     /// would open it (migrations included).
     pub async fn open_store_again(&self) -> Arc<dyn Store> {

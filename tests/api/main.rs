@@ -34,3 +34,4 @@ mod tenancy;
 mod updates;
 mod users;
 mod validation;
+mod webhooks;

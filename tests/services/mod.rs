@@ -12,6 +12,8 @@
 
 #![allow(dead_code)] // each suite uses a part
 
+pub mod receiver;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
