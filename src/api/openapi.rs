@@ -202,7 +202,7 @@ fn webhooks() -> Paths {
     for event_type in event_types() {
         paths = paths.path(event_type, delivery(event_type, &event_summary(event_type), "WebhookPayload"));
     }
-    let ping = "A test delivery (`POST /v1/webhooks/{id}/ping`), sent whatever the subscription's `events`, even while it is disabled";
+    let ping = "a test delivery (`POST /v1/webhooks/{id}/ping`), sent whatever the subscription's `events`, even while it is disabled";
     paths.path(PING, delivery(PING, ping, "WebhookPing")).build()
 }
 
@@ -257,7 +257,9 @@ fn delivery(event_type: &str, summary: &str, schema: &str) -> PathItem {
 fn event_summary(event_type: &str) -> String {
     let said = match event_type {
         "lead.converted" => "a lead was converted into a client (and perhaps a matter, each with its own `created` event)",
+        "nonce.created" => "a custom action's single-use nonce was issued",
         "nonce.used" => "a custom action's nonce was used up (`object` is null; `previous` is the nonce)",
+        "nonce.purged" => "a nonce was erased (named for completeness: unused nonces are erased without an event)",
         "webhook.secret_rotated" => "a subscription's signing secret was rotated (no secret is ever in an event)",
         "webhook.disabled" => "the server turned a subscription off (`410 Gone`, or failing for days); `object.disabled_reason` says why",
         _ => "",
