@@ -98,7 +98,11 @@ impl Dispatcher {
         let query = EventQuery { from_seq: Some(cursor.last_seq), limit: FAN_OUT_BATCH, ..EventQuery::default() };
         let events = store.list_events(cursor.firm, &query).await?;
         let Some(last) = events.last() else { return Ok(()) };
-        let webhook = self.webhook(cursor.firm, cursor.webhook).await?.filter(|w| w.is_live());
+        let Some(webhook) = self.webhook(cursor.firm, cursor.webhook).await? else {
+            // Purged: nothing will be sent to it again.
+            return store.apply(vec![Write::DropWebhookCursor { webhook: cursor.webhook }]).await.map(|_| ());
+        };
+        let webhook = Some(webhook).filter(|w| w.is_live());
         let now = Timestamp::now();
         let mut writes = vec![Write::AdvanceWebhookCursor { webhook: cursor.webhook, from: cursor.last_seq, to: last.seq }];
         if let Some(webhook) = &webhook {

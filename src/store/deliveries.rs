@@ -36,6 +36,12 @@ pub fn advance_cursor(d: &dyn SqlDialect, webhook: WebhookId, from: i64, to: i64
     sql
 }
 
+pub fn drop_cursor(d: &dyn SqlDialect, webhook: WebhookId) -> Sql<'_> {
+    let mut sql = Sql::new(d, "DELETE FROM webhook_cursors WHERE webhook_id = ");
+    sql.bind(id(webhook.as_uuid()));
+    sql
+}
+
 pub fn cursors_behind(d: &dyn SqlDialect, limit: usize) -> Sql<'_> {
     let mut sql = Sql::new(
         d,

@@ -143,6 +143,8 @@ pub enum Write {
     /// Moves a subscription's cursor from `from` to `to`; `VersionMismatch`
     /// if it is no longer at `from` (another node got there first).
     AdvanceWebhookCursor { webhook: WebhookId, from: i64, to: i64 },
+    /// Forgets the cursor of a subscription that was purged.
+    DropWebhookCursor { webhook: WebhookId },
     InsertDelivery(Delivery),
     /// What an attempt came to, from the node whose claim is `lease`: if
     /// that claim was lost (it outlived its lease and another node claimed

@@ -42,6 +42,7 @@ crate::store_tests!(
     a_matters_history_outlives_its_deletion,
     events_filter_by_type_resource_type_and_id,
     metrics_show_the_webhook_queue,
+    finished_deliveries_are_purged_after_the_firms_retention,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -650,4 +651,20 @@ async fn metrics_show_the_webhook_queue(app: TestApp) {
     assert!(text.contains("clientele_webhook_queue_depth 0"), "{text}");
     assert!(text.contains("clientele_webhook_oldest_pending_seconds 0"), "{text}");
     assert!(text.contains("clientele_webhook_attempts_total{outcome=\"delivered\"} 1"), "{text}");
+}
+
+async fn finished_deliveries_are_purged_after_the_firms_retention(app: TestApp) {
+    let app = delivering(app).await;
+    let receiver = Receiver::start().await;
+    let webhook = subscribe(&app, &receiver.url, json!(["client.*"])).await;
+    app.person("Kept", "Awhile").await;
+    deliveries_when(&app, &webhook, |d| d.first().is_some_and(|x| x["status"] == "delivered")).await;
+    let day = 24 * 60 * 60 * 1000;
+    let now = clientele::domain::time::Timestamp::now();
+    app.service.purge_expired(now.plus_millis(29 * day)).await.unwrap();
+    assert_eq!(deliveries_when(&app, &webhook, |_| true).await.len(), 1, "purged before the retention ended");
+    app.service.purge_expired(now.plus_millis(31 * day)).await.unwrap();
+    assert!(deliveries_when(&app, &webhook, |_| true).await.is_empty(), "kept past the retention");
+    let dump = app.dump_tables(&["webhook_attempts", "webhook_deliveries"]).await;
+    assert!(dump.trim().is_empty(), "attempts or deliveries outlived the retention: {dump}");
 }

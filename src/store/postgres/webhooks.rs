@@ -46,6 +46,9 @@ pub async fn apply(c: &impl GenericClient, write: &Write) -> StoreResult<bool> {
                 return Err(StoreError::VersionMismatch);
             }
         }
+        Write::DropWebhookCursor { webhook } => {
+            execute(c, &sql::drop_cursor(&Postgres, *webhook)).await?;
+        }
         Write::InsertDelivery(delivery) => {
             execute(c, &sql::insert_delivery(&Postgres, delivery)).await?;
         }

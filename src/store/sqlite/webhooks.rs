@@ -35,6 +35,9 @@ pub fn apply(conn: &Connection, write: &Write) -> StoreResult<bool> {
                 return Err(StoreError::VersionMismatch);
             }
         }
+        Write::DropWebhookCursor { webhook } => {
+            execute(conn, &sql::drop_cursor(&WRITES, *webhook))?;
+        }
         Write::InsertDelivery(delivery) => {
             execute(conn, &sql::insert_delivery(&WRITES, delivery))?;
         }
