@@ -108,6 +108,8 @@ impl Outbound {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve and connect on its own, past the guard.
+            .no_proxy()
             .timeout(timeout)
             .connect_timeout(timeout)
             .user_agent(concat!("Clientele-Webhooks/", env!("CARGO_PKG_VERSION")))
@@ -121,6 +123,11 @@ impl Outbound {
     /// the answer.
     pub async fn post(&self, url: &str, headers: &[(&str, String)], body: String, max_body: usize) -> Result<Answer, SendError> {
         let parsed = WebUrl::parse(url, 2_000).map_err(|e| SendError::Refused(format!("the URL {e}")))?;
+        // Checked when the subscription was saved, and again here: the allow
+        // list may have changed since.
+        if !parsed.secure && !self.guard.allowed.allows(&parsed.host) {
+            return Err(SendError::Refused(format!("http:// to {} (only https://, unless the host is allowed)", parsed.host)));
+        }
         // The resolver never sees a literal address: check it here.
         if let Some(ip) = parsed.ip() {
             self.guard.check(&parsed.host, vec![ip]).map_err(SendError::Refused)?;

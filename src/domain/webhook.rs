@@ -59,33 +59,29 @@ pub const WEBHOOK: Contract = Contract {
 pub const READ_ONLY: &[&str] =
     &["id", "created_at", "updated_at", "deleted_at", "version", "secret", "disabled_reason", "object"];
 
-/// What each record kind's events are called, after `<kind>.`.
-const LIFECYCLE: &[&str] = &["created", "updated", "deleted", "restored", "purged"];
+/// What happens to each kind of record, as its event types say
+/// (`<kind>.<action>`): only what the server writes.
+const TYPES: &[(&str, &[&str])] = &[
+    ("api_key", &["created", "revoked"]),
+    ("client", &["created", "updated", "replaced", "deleted", "restored", "purged"]),
+    ("custom_action", &["created", "updated", "deleted", "purged"]),
+    ("custom_field", &["created", "updated", "deleted", "purged"]),
+    ("firm", &["created", "updated"]),
+    ("intake_token", &["created", "deleted", "purged"]),
+    ("lead", &["created", "updated", "converted"]),
+    ("matter", &["created", "updated", "replaced", "deleted", "restored", "purged"]),
+    ("nonce", &["created", "used"]),
+    ("note", &["created", "updated", "deleted", "restored", "purged"]),
+    ("user", &["created", "updated", "deleted", "purged"]),
+    ("webhook", &["created", "updated", "deleted", "purged", "secret_rotated", "disabled"]),
+];
 
 /// Every event type the server writes to the log, and so can deliver.
 pub fn event_types() -> &'static [String] {
-    static TYPES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    TYPES.get_or_init(|| {
-        let mut types = Vec::new();
-        let kinds = ["client"].into_iter().chain(RecordKind::ALL.iter().map(|k| k.as_str()));
-        for kind in kinds.filter(|k| *k != "nonce") {
-            types.extend(LIFECYCLE.iter().map(|action| format!("{kind}.{action}")));
-        }
-        let others = [
-            "client.replaced",
-            "matter.replaced",
-            "lead.converted",
-            "nonce.created",
-            "nonce.used",
-            "nonce.purged",
-            "api_key.created",
-            "api_key.revoked",
-            "firm.created",
-            "firm.updated",
-            "webhook.secret_rotated",
-            "webhook.disabled",
-        ];
-        types.extend(others.iter().map(|t| t.to_string()));
+    static ALL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut types: Vec<String> =
+            TYPES.iter().flat_map(|(kind, actions)| actions.iter().map(move |action| format!("{kind}.{action}"))).collect();
         types.sort();
         types
     })
@@ -139,8 +135,17 @@ fn type_list() -> String {
 pub struct AllowedHosts(Vec<String>);
 
 impl AllowedHosts {
+    /// Hosts as URLs name them; a bare IPv6 address gets its brackets.
     pub fn new(hosts: impl IntoIterator<Item = String>) -> Self {
-        AllowedHosts(hosts.into_iter().map(|h| h.trim().to_lowercase()).filter(|h| !h.is_empty()).collect())
+        let host = |h: String| {
+            let h = h.trim().to_lowercase();
+            if h.parse::<std::net::Ipv6Addr>().is_ok() {
+                format!("[{h}]")
+            } else {
+                h
+            }
+        };
+        AllowedHosts(hosts.into_iter().map(host).filter(|h| !h.is_empty()).collect())
     }
 
     pub fn allows(&self, host: &str) -> bool {
@@ -521,6 +526,7 @@ mod tests {
         assert!(check_url("https://localhost/x", &none).is_err());
         assert!(check_url("http://127.0.0.1:9/x", &local).is_ok());
         assert!(check_url("http://127.0.0.2:9/x", &local).is_err());
+        assert!(check_url("http://[::1]:9/x", &AllowedHosts::new(["::1".to_string()])).is_ok());
     }
 
     #[test]

@@ -97,6 +97,18 @@ impl Webhooks {
     }
 }
 
+/// The change to `fields`. Turning a subscription off or on ends its run of
+/// failures, so one turned on again gets the full time before it is
+/// disabled for failing.
+fn switched(current: &Webhook, fields: WebhookFields) -> Changed<Webhook> {
+    let writes = if fields.enabled != current.fields.enabled {
+        vec![Write::ClearWebhookFailures { webhook: current.id() }]
+    } else {
+        Vec::new()
+    };
+    Changed { next: Stored { fields, ..current.clone() }, writes }
+}
+
 /// A subscription just created or given a new secret, with the secret that
 /// exists in the clear only in this answer.
 pub struct WithSecret {
@@ -151,7 +163,7 @@ impl Service {
             let doc = doc.as_object().cloned().unwrap_or_default();
             let fields = parse_webhook(&doc, hosts, current.fields.secrets.clone(), current.fields.disabled_reason.clone())
                 .map_err(ServiceError::Invalid)?;
-            Ok((fields != current.fields).then(|| Changed::to(Stored { fields, ..current.clone() })))
+            Ok((fields != current.fields).then(|| switched(current, fields)))
         })
         .await
     }
@@ -188,7 +200,7 @@ impl Service {
         let result = self
             .change::<Webhook>(actor, id, &Precondition::default(), "disabled", false, |current| {
                 let fields = WebhookFields { enabled: false, disabled_reason: Some(reason.to_string()), ..current.fields.clone() };
-                Ok(current.fields.enabled.then(|| Changed::to(Stored { fields, ..current.clone() })))
+                Ok(current.fields.enabled.then(|| switched(current, fields)))
             })
             .await;
         match result {

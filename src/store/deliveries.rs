@@ -36,6 +36,12 @@ pub fn advance_cursor(d: &dyn SqlDialect, webhook: WebhookId, from: i64, to: i64
     sql
 }
 
+pub fn clear_failures(d: &dyn SqlDialect, webhook: WebhookId) -> Sql<'_> {
+    let mut sql = Sql::new(d, "UPDATE webhook_cursors SET failing_since = NULL WHERE webhook_id = ");
+    sql.bind(id(webhook.as_uuid()));
+    sql
+}
+
 pub fn drop_cursor(d: &dyn SqlDialect, webhook: WebhookId) -> Sql<'_> {
     let mut sql = Sql::new(d, "DELETE FROM webhook_cursors WHERE webhook_id = ");
     sql.bind(id(webhook.as_uuid()));
@@ -129,9 +135,11 @@ pub fn retry_delivery(d: &dyn SqlDialect, firm: FirmId, webhook: WebhookId, deli
 
 /// Subscriptions with a due, unclaimed delivery.
 pub fn due_webhooks(d: &dyn SqlDialect, now: Timestamp, limit: usize) -> Sql<'_> {
-    let mut sql = Sql::new(d, "SELECT DISTINCT d.webhook_id FROM webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ");
+    let mut sql = Sql::new(d, "SELECT d.webhook_id FROM webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ");
     sql.bind(SqlValue::Int(now.millis()));
-    sql.push(" AND (d.lease_until IS NULL OR d.lease_until < ").bind(SqlValue::Int(now.millis())).push(") LIMIT ");
+    // The longest waiting first, so no subscription is passed over for long.
+    sql.push(" AND (d.lease_until IS NULL OR d.lease_until < ").bind(SqlValue::Int(now.millis()));
+    sql.push(") GROUP BY d.webhook_id ORDER BY min(d.next_attempt_at) LIMIT ");
     sql.bind(SqlValue::Int(limit as i64));
     sql
 }

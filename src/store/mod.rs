@@ -143,6 +143,8 @@ pub enum Write {
     /// Moves a subscription's cursor from `from` to `to`; `VersionMismatch`
     /// if it is no longer at `from` (another node got there first).
     AdvanceWebhookCursor { webhook: WebhookId, from: i64, to: i64 },
+    /// Forgets a subscription's run of failures (it was turned off or on).
+    ClearWebhookFailures { webhook: WebhookId },
     /// Forgets the cursor of a subscription that was purged.
     DropWebhookCursor { webhook: WebhookId },
     InsertDelivery(Delivery),

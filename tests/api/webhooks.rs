@@ -388,8 +388,8 @@ async fn gone_disables_the_subscription_at_once(app: TestApp) {
 
 async fn a_subscription_failing_past_the_limit_is_disabled(app: TestApp) {
     let settings = WebhookSettings {
-        schedule: RetrySchedule(vec![ms(150); 6]),
-        disable_after: ms(300),
+        schedule: RetrySchedule(vec![ms(150); 20]),
+        disable_after: ms(1000),
         ..settings()
     };
     let app = app.with_webhooks(settings).await;
@@ -405,9 +405,14 @@ async fn a_subscription_failing_past_the_limit_is_disabled(app: TestApp) {
     let now = webhook_now(&app, &webhook).await;
     assert!(now["disabled_reason"].as_str().unwrap().contains("failed"), "{now}");
     assert!(events(&app, &app.admin_key).await.iter().any(|e| e["type"] == "webhook.disabled"));
-    // Enabling it again clears the reason.
+    // Enabling it again clears the reason, and starts the time over: its
+    // next failure does not disable it at once.
     let enabled = expect_status(app.patch(&path(&webhook), &app.admin_key, &json!({"enabled": true})).await, StatusCode::OK).await;
     assert_eq!(enabled["data"]["disabled_reason"], Value::Null);
+    app.person("Failing", "Again").await;
+    deliveries_when(&app, &webhook, |d| d.first().is_some_and(|x| x["attempt_count"].as_i64() >= Some(1))).await;
+    tokio::time::sleep(ms(100)).await;
+    assert_eq!(webhook_now(&app, &webhook).await["enabled"], true, "disabled again by its old run of failures");
 }
 
 async fn a_rotated_secret_signs_beside_the_new_one(app: TestApp) {

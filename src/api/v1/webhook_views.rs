@@ -167,7 +167,9 @@ pub struct HistoryList {
 #[derive(Serialize, ToSchema)]
 pub struct PayloadActor {
     /// Null for the operator's CLI and the server itself.
+    #[schema(required = true)]
     pub key_id: Option<String>,
+    #[schema(required = true)]
     pub user_id: Option<String>,
 }
 
@@ -180,12 +182,13 @@ pub struct PayloadData {
     #[schema(example = "cli_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
     pub resource_id: String,
     /// The record after the change, as the audit log shows it; null when it
-    /// was purged.
-    #[schema(value_type = Option<Object>)]
+    /// was purged (or, for `nonce.used`, used up).
+    #[schema(value_type = Option<Object>, required = true)]
     pub object: Option<Value>,
     /// The values the change replaced, by field (null for a field that was
-    /// not there); the whole record before a purge; null on create.
-    #[schema(value_type = Option<Object>)]
+    /// not there before); the whole record when nothing is left after
+    /// (`nonce.used`); null on create and purge.
+    #[schema(value_type = Option<Object>, required = true)]
     pub previous: Option<Value>,
     pub actor: PayloadActor,
 }

@@ -46,6 +46,9 @@ pub async fn apply(c: &impl GenericClient, write: &Write) -> StoreResult<bool> {
                 return Err(StoreError::VersionMismatch);
             }
         }
+        Write::ClearWebhookFailures { webhook } => {
+            execute(c, &sql::clear_failures(&Postgres, *webhook)).await?;
+        }
         Write::DropWebhookCursor { webhook } => {
             execute(c, &sql::drop_cursor(&Postgres, *webhook)).await?;
         }

@@ -35,6 +35,9 @@ pub fn apply(conn: &Connection, write: &Write) -> StoreResult<bool> {
                 return Err(StoreError::VersionMismatch);
             }
         }
+        Write::ClearWebhookFailures { webhook } => {
+            execute(conn, &sql::clear_failures(&WRITES, *webhook))?;
+        }
         Write::DropWebhookCursor { webhook } => {
             execute(conn, &sql::drop_cursor(&WRITES, *webhook))?;
         }
