@@ -99,6 +99,11 @@ pub struct ServeConfig {
 /// How webhooks are delivered.
 #[derive(Args, Debug, Clone)]
 pub struct WebhookConfig {
+    /// Whether this node delivers webhooks. Turn it off on nodes that should
+    /// only answer requests (others deliver), or where nothing may leave the
+    /// machine (a fuzzing run).
+    #[arg(long, env = "CLIENTELE_DELIVER_WEBHOOKS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub deliver_webhooks: bool,
     /// Hosts (names or addresses, comma-separated) webhooks may reach over
     /// plain `http://` and at loopback or private addresses, e.g.
     /// `127.0.0.1,hooks.internal`. Every other host must be `https://` and

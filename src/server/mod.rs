@@ -61,7 +61,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), String> {
     let service = Service::with_limits(store, config.limits()?).with_webhook_settings(config.webhooks.settings());
     bootstrap(&service).await?;
     spawn_purger(service.clone(), config.purge_interval_secs);
-    crate::service::dispatch::start(service.clone())?;
+    if config.webhooks.deliver_webhooks {
+        crate::service::dispatch::start(service.clone())?;
+    }
     let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     if let Some(bind) = config.metrics_bind {
         let metrics = TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind} for metrics: {e}"))?;
