@@ -12,3 +12,4 @@ mod process;
 mod shutdown;
 mod sqlite_owner;
 mod two_nodes;
+mod webhooks;
