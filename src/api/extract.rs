@@ -19,6 +19,17 @@ use crate::service::{Actor, ServiceError};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// A batch of writes may be larger.
+pub const MAX_BATCH_BODY: usize = 8 * MAX_BODY;
+
+/// The largest body a request to `path` may have.
+pub fn body_limit(path: &str) -> usize {
+    if path.ends_with("/batch") {
+        MAX_BATCH_BODY
+    } else {
+        MAX_BODY
+    }
+}
 
 /// The authenticated caller, from `X-Api-Key` or `Authorization: Bearer`.
 pub struct Auth(pub Actor);
@@ -138,6 +149,17 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
+/// A batch's body: a JSON object of at most [`MAX_BATCH_BODY`] bytes.
+pub struct BatchObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for BatchObject {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        json_object(request, MAX_BATCH_BODY).await.map(BatchObject)
+    }
+}
+
 /// A JSON object body of at most `limit` bytes.
 async fn json_object(request: Request, limit: usize) -> Result<Map<String, Value>, ApiError> {
     if !is_json(request.headers()) {
@@ -162,7 +184,7 @@ async fn json_object(request: Request, limit: usize) -> Result<Map<String, Value
 /// Bodies up to this size are read to the end even when refused, so the
 /// client (still sending) gets the 413 instead of a connection reset; larger
 /// ones are refused unread.
-const DRAIN_LIMIT: usize = 8 * MAX_BODY;
+const DRAIN_LIMIT: usize = 2 * MAX_BATCH_BODY;
 
 /// The body if it is at most `limit` bytes, else `PayloadTooLarge`.
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
-use super::extract::{presented_key, read_body, MAX_BODY};
+use super::extract::{body_limit, presented_key, read_body};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::service::idempotency::{Outcome, Pending};
@@ -44,7 +44,7 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
         Err(_) => return Ok(next.run(request).await),
     };
     let (parts, body) = request.into_parts();
-    let body = read_body(body, MAX_BODY).await?;
+    let body = read_body(body, body_limit(parts.uri.path())).await?;
     let scope = scope_of(credential, parts.uri.path());
     let request_hash = request_hash(&parts.method, &parts.uri, &parts.headers, &body);
     match state.service.check_idempotency_key(scope, &key, request_hash).await? {

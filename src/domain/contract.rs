@@ -45,6 +45,15 @@ pub enum Kind {
     Json,
 }
 
+/// Another system's id for a record, unique per firm among live records of
+/// its kind (clients, matters).
+pub const EXTERNAL_ID: Field = Field::new(
+    "external_id",
+    Kind::Text { max: 255 },
+    "Your own id for the record (another system's), unique per firm; find it with `external_id=`.",
+)
+.example("crm-000123");
+
 /// One writable field.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {

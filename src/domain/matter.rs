@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::client::read_custom_fields;
-use super::contract::{Contract, Field, Kind, CUSTOM_FIELDS, VERSION};
+use super::contract::{Contract, Field, Kind, CUSTOM_FIELDS, EXTERNAL_ID, VERSION};
 use super::field::FieldError;
 use super::ids::{ClientId, LeadId, MatterId};
 use super::input::Reader;
@@ -30,7 +30,7 @@ pub const MATTER: Contract = Contract {
     name: "MatterWrite",
     doc: "The writable fields of a matter: the body of `POST` and `PUT`, and (every field optional, `null` clearing) \
           of `PATCH`.",
-    fields: &[CLIENT_ID, TITLE, DESCRIPTION, STATUS, PRACTICE_AREA, PROJECTED_VALUE, LOCATION, HIRED_DATE, PRIMARY_CONTACT_ID, CUSTOM_FIELDS, VERSION],
+    fields: &[CLIENT_ID, TITLE, DESCRIPTION, STATUS, PRACTICE_AREA, PROJECTED_VALUE, LOCATION, HIRED_DATE, PRIMARY_CONTACT_ID, EXTERNAL_ID, CUSTOM_FIELDS, VERSION],
     required: &["client_id", "title"],
 };
 
@@ -82,6 +82,9 @@ pub struct MatterFields {
     pub primary_contact_id: Option<ClientId>,
     /// The lead this matter came from; set only by converting a lead.
     pub lead_id: Option<LeadId>,
+    /// Another system's id for the matter, unique per firm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     pub custom_fields: Map<String, Value>,
 }
 
@@ -95,6 +98,10 @@ impl RecordFields for MatterFields {
 
     fn search_text(&self) -> String {
         search_text([Some(self.title.as_str()), self.description.as_deref()])
+    }
+
+    fn unique_key(&self) -> Option<String> {
+        self.external_id.clone()
     }
 
     fn references(&self) -> Vec<Reference> {
@@ -146,6 +153,7 @@ pub fn parse_matter(doc: &Map<String, Value>, lead_id: Option<LeadId>) -> Result
         hired_date: r.parsed(HIRED_DATE.name, |s| CalendarDate::parse(s).ok_or_else(|| "must be a date as YYYY-MM-DD".into())),
         primary_contact_id: r.parsed(PRIMARY_CONTACT_ID.name, |s| s.parse::<ClientId>().map_err(|e| e.to_string())),
         lead_id,
+        external_id: r.text_of(&EXTERNAL_ID),
         custom_fields: read_custom_fields(&mut r),
     };
     r.finish()?;

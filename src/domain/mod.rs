@@ -2,6 +2,7 @@
 //! HTTP and of storage.
 
 pub mod api_key;
+pub mod batch;
 pub mod client;
 pub mod contract;
 pub mod email;

@@ -170,6 +170,7 @@ pub(crate) fn record_error(kind: RecordKind, e: StoreError) -> ServiceError {
         StoreError::Duplicate(Unique::RecordKey) => match kind {
             RecordKind::User => ServiceError::DuplicateEmail,
             RecordKind::CustomField => ServiceError::DuplicateKey,
+            RecordKind::Matter => ServiceError::DuplicateExternalId,
             _ => ServiceError::Internal(format!("unexpected duplicate {}", kind.as_str())),
         },
         other => other.into(),

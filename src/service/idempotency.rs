@@ -111,6 +111,12 @@ impl Service {
             // key, not on what the twin wrote (the same email, say).
             writes.insert(0, pending.claim());
         }
+        if let Ok(deferred) = super::batch::DEFERRED.try_with(Arc::clone) {
+            // An atomic batch being planned: committed with the others.
+            let inserts = writes.iter().filter(|w| matches!(w, Write::InsertClient { .. } | Write::InsertRecord { .. })).count();
+            deferred.lock().unwrap_or_else(|p| p.into_inner()).extend(writes);
+            return Ok(vec![0; inserts]);
+        }
         let events = writes.iter().any(|w| matches!(w, Write::Event(_)));
         let result = self.store.apply(writes).await;
         if events && result.is_ok() {
@@ -122,6 +128,36 @@ impl Service {
             pending.claimed.store(false, Ordering::Release);
         }
         result
+    }
+
+    /// Commits what an atomic batch gathered, in one transaction. If it
+    /// fails, a claim of the request's key it carried is undone, so the
+    /// batch planned again claims it again.
+    pub(crate) async fn commit_gathered(&self, writes: Vec<Write>) -> StoreResult<()> {
+        let claims = writes.iter().any(|w| matches!(w, Write::ClaimIdempotencyKey { .. }));
+        let events = writes.iter().any(|w| matches!(w, Write::Event(_)));
+        let result = self.store.apply(writes).await.map(|_| ());
+        match &result {
+            Ok(()) if events => self.webhooks.wake.notify_one(),
+            Err(_) if claims => {
+                if let Ok(pending) = PENDING.try_with(Arc::clone) {
+                    pending.claimed.store(false, Ordering::Release);
+                }
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// Claims the request's idempotency key now, in a transaction of its own,
+    /// if it has one not yet claimed (before a batch whose operations commit
+    /// separately).
+    pub(crate) async fn claim_idempotency_key_now(&self) -> StoreResult<()> {
+        let unclaimed = PENDING.try_with(|p| !p.claimed()).unwrap_or(false);
+        if unclaimed {
+            self.commit(Vec::new()).await?;
+        }
+        Ok(())
     }
 
     /// Erases keys older than [`KEEP_MS`].

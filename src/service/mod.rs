@@ -4,6 +4,7 @@
 //! per change, event included.
 
 pub mod auth;
+pub mod batch;
 pub mod change;
 pub mod clients;
 pub mod cursor;
@@ -53,6 +54,11 @@ pub enum ServiceError {
     DuplicateEmail,
     #[error("a custom field with this key already exists for this entity")]
     DuplicateKey,
+    #[error("another record of this firm already has this external_id")]
+    DuplicateExternalId,
+    /// An operation of an atomic batch failed, so this one was not applied.
+    #[error("not applied: operation {failed} of this atomic batch failed, so none was applied")]
+    BatchAborted { failed: usize },
     /// The client still has open or pending matters.
     #[error("the client has open or pending matters; close or move them first")]
     ClientHasOpenMatters,
@@ -96,6 +102,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::Unavailable(msg) => ServiceError::Unavailable(msg),
             StoreError::Duplicate(crate::store::Unique::ClientEmail) => ServiceError::DuplicateEmail,
+            StoreError::Duplicate(crate::store::Unique::ClientExternalId) => ServiceError::DuplicateExternalId,
             StoreError::MissingReference(r) => ServiceError::invalid(r.field, r.target.expectation()),
             // Another request with the same idempotency key changed it first.
             StoreError::Duplicate(crate::store::Unique::IdempotencyKey) => ServiceError::IdempotencyInProgress,

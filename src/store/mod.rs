@@ -24,6 +24,8 @@ use crate::domain::time::Timestamp;
 pub enum Unique {
     /// One live client per primary email (canonical form) per firm.
     ClientEmail,
+    /// One live client per external id per firm.
+    ClientExternalId,
     /// One live record per `unique_key` per kind per firm.
     RecordKey,
     /// One idempotency record per key per credential.
@@ -36,6 +38,7 @@ impl Unique {
     pub fn of_index(name: &str) -> Self {
         match name {
             "clients_email" => Unique::ClientEmail,
+            "clients_external_id" => Unique::ClientExternalId,
             "records_unique" => Unique::RecordKey,
             // PostgreSQL's primary key, and SQLite's index for it.
             "idempotency_keys_pkey" | "sqlite_autoindex_idempotency_keys_1" => Unique::IdempotencyKey,

@@ -120,7 +120,7 @@ impl SqlValue {
 }
 
 /// The columns a client write sets, with their values for `c`.
-fn client_row(c: &Client) -> [(&'static str, SqlValue); 24] {
+fn client_row(c: &Client) -> [(&'static str, SqlValue); 25] {
     let f = &c.fields;
     [
         ("kind", SqlValue::Text(f.kind.as_str().into())),
@@ -140,6 +140,7 @@ fn client_row(c: &Client) -> [(&'static str, SqlValue); 24] {
         ("tags", SqlValue::json(&f.tags)),
         ("source", SqlValue::text(f.source.as_deref())),
         ("notes", SqlValue::text(f.notes.as_deref())),
+        ("external_id", SqlValue::text(f.external_id.as_deref())),
         ("custom_fields", SqlValue::json(&f.custom_fields)),
         ("version", SqlValue::Int(c.version)),
         ("updated_at", SqlValue::Int(c.updated_at.millis())),
@@ -229,7 +230,7 @@ pub const CLIENT_COLUMNS: &str = "c.seq, c.id, c.firm_id, c.kind, c.first_name, 
     c.email, c.phone, c.address, c.other_emails, c.other_phones, c.other_addresses, c.date_of_birth, \
     c.company_id, c.status, c.tags, c.source, c.notes, c.custom_fields, \
     (SELECT count(*) FROM records m WHERE m.parent_id = c.id AND m.kind = 'matter' AND m.deleted_at IS NULL), c.version, \
-    c.created_at, c.updated_at, c.deleted_at";
+    c.created_at, c.updated_at, c.deleted_at, c.external_id";
 
 fn sort_column(field: SortField) -> &'static str {
     match field {
@@ -314,6 +315,12 @@ fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: boo
     }
     if !f.seqs.is_empty() {
         sql.push(" AND ").any_of("c.seq", SqlList::Int(f.seqs.clone()));
+    }
+    if !f.external_ids.is_empty() {
+        sql.push(" AND ").any_of("c.external_id", SqlList::Text(f.external_ids.clone()));
+    }
+    if !f.email_keys.is_empty() {
+        sql.push(" AND ").any_of("c.email_key", SqlList::Text(f.email_keys.clone()));
     }
     let dialect = sql.dialect;
     if !f.tags.is_empty() {

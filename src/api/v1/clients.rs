@@ -231,6 +231,7 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("updated_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
         ("ids" = Option<String>, Query, description = "Comma-separated client ids, at most 100"),
+        ("external_id" = Option<String>, Query, description = "Comma-separated external ids, at most 100"),
         ("include_total" = Option<bool>, Query, description = "Also count all matching clients"),
         ("cf.{key}" = Option<String>, Query, description = "Clients whose custom field `key` equals this value (typed by its definition); at most 100 such filters"),
         ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
@@ -293,6 +294,16 @@ fn list_request(pairs: &[(String, String)]) -> Result<(ListRequest, Fields), Ser
     });
     let cursor = p.get("cursor").map(str::to_string);
     let include_total = p.parsed("include_total", parse_bool).unwrap_or(false);
+    let filter = client_filter(&mut p);
+    let fields = Fields::parse(&mut p, CLIENT_FIELDS);
+    p.finish()?;
+    let request = ListRequest { filter, sort: sort.unwrap_or_default(), cursor, offset: 0, limit, include_total };
+    Ok((request, fields))
+}
+
+/// The filters of a client list (and an export): `q`, `kind`, `company_id`,
+/// the time ranges, `status`, `tags`, `ids`, `external_id`, `cf.<key>`.
+pub(crate) fn client_filter(p: &mut ParamReader<'_>) -> ClientFilter {
     let search = p.parsed("q", |s| {
         if s.chars().count() > MAX_QUERY_CHARS {
             return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));
@@ -309,33 +320,26 @@ fn list_request(pairs: &[(String, String)]) -> Result<(ListRequest, Fields), Ser
     let (updated_since, updated_before) = (instant("updated_since"), instant("updated_before"));
     let statuses: Vec<String> = p.list("status").into_iter().map(str::to_string).collect();
     let tags: Vec<String> = p.list("tags").into_iter().map(str::to_string).collect();
-    let ids = parse_ids(&mut p);
-    let fields = Fields::parse(&mut p, CLIENT_FIELDS);
+    let external_ids: Vec<String> = p.list("external_id").into_iter().map(str::to_string).collect();
+    let ids = parse_ids(p);
     let custom = p.prefixed("cf.").into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    p.finish()?;
-    let request = ListRequest {
-        filter: ClientFilter {
-            statuses,
-            tags,
-            kind,
-            company_id,
-            created_since,
-            created_before,
-            updated_since,
-            updated_before,
-            ids,
-            seqs: Vec::new(),
-            search: search.flatten(),
-            custom,
-            custom_values: Vec::new(),
-        },
-        sort: sort.unwrap_or_default(),
-        cursor,
-        offset: 0,
-        limit,
-        include_total,
-    };
-    Ok((request, fields))
+    ClientFilter {
+        statuses,
+        tags,
+        kind,
+        company_id,
+        created_since,
+        created_before,
+        updated_since,
+        updated_before,
+        ids,
+        seqs: Vec::new(),
+        external_ids,
+        email_keys: Vec::new(),
+        search: search.flatten(),
+        custom,
+        custom_values: Vec::new(),
+    }
 }
 
 fn parse_ids<'a>(p: &mut ParamReader<'a>) -> Vec<ClientId> {

@@ -152,6 +152,7 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("status" = Option<String>, Query, description = "Comma-separated: open, pending, closed (at most 100 values)"),
         ("practice_area" = Option<String>, Query, description = "Exact practice area"),
         ("lead_id" = Option<String>, Query, description = "Matters converted from this lead"),
+        ("external_id" = Option<String>, Query, description = "Comma-separated external ids, at most 100"),
         ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("created_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
         ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
@@ -172,6 +173,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
         one_of(&mut p, "status", &["open", "pending", "closed"]),
         p.get("practice_area").map(|s| ("practice_area", vec![s.to_string()])),
         id_filter::<LeadId>(&mut p, "lead_id"),
+        Some(p.list("external_id")).filter(|ids| !ids.is_empty()).map(|ids| ("external_id", ids.into_iter().map(str::to_string).collect())),
     ];
     request.filter.equals.extend(filters.into_iter().flatten());
     p.finish()?;

@@ -1,5 +1,6 @@
 //! The canonical API, `/v1`.
 
+pub mod batch;
 pub mod clients;
 pub mod custom_actions;
 pub mod custom_fields;
@@ -52,6 +53,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(custom_actions::list, custom_actions::create))
         .routes(routes!(custom_actions::get, custom_actions::update, custom_actions::delete))
         .routes(routes!(custom_actions::issue_nonce))
+        .routes(routes!(batch::clients))
+        .routes(routes!(batch::matters))
         .routes(routes!(events::client_history))
         .routes(routes!(events::matter_history))
         .routes(routes!(webhooks::list, webhooks::create))

@@ -79,6 +79,8 @@ pub struct MatterView {
     pub primary_contact_id: Option<String>,
     /// The lead this matter was converted from.
     pub lead_id: Option<String>,
+    /// Another system's id for the matter.
+    pub external_id: Option<String>,
     #[schema(value_type = Object)]
     pub custom_fields: Map<String, Value>,
     #[serde(flatten)]
@@ -100,6 +102,7 @@ impl From<&Stored<MatterFields>> for MatterView {
             hired_date: f.hired_date.map(|d| d.to_string()),
             primary_contact_id: f.primary_contact_id.map(|c| c.to_string()),
             lead_id: f.lead_id.map(|l| l.to_string()),
+            external_id: f.external_id.clone(),
             custom_fields: f.custom_fields.clone(),
             meta: meta(m),
         }

@@ -49,11 +49,11 @@ impl Fields {
 
 pub const CLIENT_FIELDS: &[&str] = &[
     "id", "kind", "name", "first_name", "last_name", "email", "phone", "address", "other_emails", "other_phones",
-    "other_addresses", "date_of_birth", "company_id", "status", "tags", "source", "notes", "custom_fields",
+    "other_addresses", "date_of_birth", "company_id", "status", "tags", "source", "notes", "external_id", "custom_fields",
     "matters_count", "version", "created_at", "updated_at", "matters",
 ];
 
 pub const MATTER_FIELDS: &[&str] = &[
     "id", "client_id", "title", "description", "status", "practice_area", "projected_value", "location", "hired_date",
-    "primary_contact_id", "lead_id", "custom_fields", "version", "created_at", "updated_at",
+    "primary_contact_id", "lead_id", "external_id", "custom_fields", "version", "created_at", "updated_at",
 ];

@@ -95,6 +95,9 @@ pub struct ClientView<'a> {
     pub source: Option<&'a str>,
     /// Internal notes, never shown to the client.
     pub notes: Option<&'a str>,
+    /// Another system's id for the client.
+    #[schema(example = "crm-000123")]
+    pub external_id: Option<&'a str>,
     #[schema(value_type = Object)]
     pub custom_fields: &'a Map<String, Value>,
     pub matters_count: i64,
@@ -148,6 +151,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             tags: &f.tags,
             source: f.source.as_deref(),
             notes: f.notes.as_deref(),
+            external_id: f.external_id.as_deref(),
             custom_fields: &f.custom_fields,
             matters_count: c.matters_count,
             version: c.version,

@@ -1,6 +1,6 @@
 //! The writable fields of a client, declared once (see `domain::contract`).
 
-pub use crate::domain::contract::{CUSTOM_FIELDS, VERSION};
+pub use crate::domain::contract::{CUSTOM_FIELDS, EXTERNAL_ID, VERSION};
 use crate::domain::contract::{Contract, Field, Kind};
 
 const NAME: Kind = Kind::Name { max: 200 };
@@ -37,7 +37,7 @@ pub const CLIENT: Contract = Contract {
           clearing) of `PATCH`. Unknown and read-only fields are refused.",
     fields: &[
         KIND, FIRST_NAME, LAST_NAME, COMPANY_NAME, EMAIL, PHONE, ADDRESS, OTHER_EMAILS, OTHER_PHONES, OTHER_ADDRESSES,
-        DATE_OF_BIRTH, COMPANY_ID, STATUS, TAGS, SOURCE, NOTES, CUSTOM_FIELDS, VERSION,
+        DATE_OF_BIRTH, COMPANY_ID, STATUS, TAGS, SOURCE, NOTES, EXTERNAL_ID, CUSTOM_FIELDS, VERSION,
     ],
     required: &[],
 };

@@ -56,6 +56,7 @@ pub fn parse_document(doc: &Map<String, Value>, firm: &FirmSettings) -> Result<C
         tags: read_tags(&mut r),
         source: r.text_of(&SOURCE),
         notes: r.text_of(&NOTES),
+        external_id: r.text_of(&EXTERNAL_ID),
         custom_fields: read_custom_fields(&mut r),
     };
     if fields.kind == ClientKind::Company && fields.company_id.is_some() {
@@ -298,6 +299,7 @@ pub fn to_document(f: &ClientFields) -> Map<String, Value> {
     put(TAGS.name, json(&f.tags));
     put(SOURCE.name, opt(&f.source));
     put(NOTES.name, opt(&f.notes));
+    put(EXTERNAL_ID.name, opt(&f.external_id));
     put(CUSTOM_FIELDS.name, Value::Object(f.custom_fields.clone()));
     doc
 }

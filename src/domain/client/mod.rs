@@ -92,6 +92,8 @@ pub struct ClientFields {
     pub tags: Vec<String>,
     pub source: Option<String>,
     pub notes: Option<String>,
+    /// Another system's id for the client, unique per firm.
+    pub external_id: Option<String>,
     pub custom_fields: Map<String, Value>,
 }
 

@@ -22,6 +22,10 @@ pub struct ClientFilter {
     pub ids: Vec<ClientId>,
     /// Any of these per-table integer ids (integer-id dialects).
     pub seqs: Vec<i64>,
+    /// Any of these external ids.
+    pub external_ids: Vec<String>,
+    /// Any of these primary emails, in their canonical form (`Email::key`).
+    pub email_keys: Vec<String>,
     pub search: Option<SearchTerm>,
     /// Custom fields that must equal these values (`cf.<key>=value`), as the
     /// request gave them; the service types them by their definitions.
@@ -148,7 +152,7 @@ impl super::Client {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClientQuery {
     pub filter: ClientFilter,
     pub sort: ClientSort,

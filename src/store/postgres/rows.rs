@@ -93,6 +93,7 @@ pub fn client(row: &Row) -> StoreResult<Client> {
         tags: json(row, 16)?,
         source: get(row, 17)?,
         notes: get(row, 18)?,
+        external_id: get(row, 25)?,
         custom_fields: json(row, 19)?,
     };
     Ok(Client {

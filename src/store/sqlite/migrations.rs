@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (4, Step::Sql(include_str!("../../../migrations/sqlite/0004_company_links.sql"))),
     (5, Step::Rust(rekey_emails)),
     (6, Step::Sql(include_str!("../../../migrations/sqlite/0006_webhooks.sql"))),
+    (7, Step::Sql(include_str!("../../../migrations/sqlite/0007_external_ids.sql"))),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

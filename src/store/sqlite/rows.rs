@@ -98,6 +98,7 @@ pub fn client(row: &Row<'_>) -> rusqlite::Result<Client> {
         tags: json(row, 16)?,
         source: row.get(17)?,
         notes: row.get(18)?,
+        external_id: row.get(25)?,
         custom_fields: json(row, 19)?,
     };
     Ok(Client {
