@@ -116,6 +116,9 @@ fn operation(item: &Value, path: &str, emails: bool) -> Result<Operation, Vec<Fi
     let mut r = Reader::nested(object, path.to_string());
     let op = r.parsed("op", |s| OpKind::parse(s).ok_or_else(|| "must be create, update, upsert or delete".to_string()));
     let id = r.text("id", 40);
+    // A `match` that is given but wrong has its own error; the shape checks
+    // count it as given.
+    let match_given = r.is_present("match");
     let matching = read_match(&mut r, path, emails);
     let data = r.object("data").cloned();
     let if_match = r.integer("if_match");
@@ -128,7 +131,7 @@ fn operation(item: &Value, path: &str, emails: bool) -> Result<Operation, Vec<Fi
     }
     let op = op.unwrap_or(OpKind::Create);
     if op_ok {
-        check_shape(&mut r, op, id.is_some(), matching.is_some(), data.is_some());
+        check_shape(&mut r, op, id.is_some(), match_given, data.is_some());
     }
     r.finish()?;
     Ok(Operation { op, id, matching, data, if_match })
@@ -156,6 +159,10 @@ fn check_shape(r: &mut Reader<'_>, op: OpKind, id: bool, matching: bool, data: b
 
 fn read_match(r: &mut Reader<'_>, path: &str, emails: bool) -> Option<Match> {
     let object = r.object("match")?;
+    if !emails && object.contains_key("email") {
+        r.error(format!("{path}.match.email"), "matters are matched by external_id only");
+        return None;
+    }
     let mut m = Reader::nested(object, format!("{path}.match"));
     let email = if emails { m.parsed("email", Email::parse) } else { None };
     let external = m.text("external_id", 255);
