@@ -18,6 +18,7 @@ pub mod matter;
 pub mod note;
 pub mod phone;
 pub mod record;
+pub mod tabular;
 pub mod text;
 pub mod time;
 pub mod user;

@@ -70,16 +70,21 @@ impl Service {
         // The request's idempotency key is claimed before any operation, so
         // a retry after a crash never applies one twice.
         self.claim_idempotency_key_now().await?;
+        // Enough at once for the store to commit them together, few enough
+        // to leave connections for other requests.
+        let at_once = (self.store.pool_status().max / 2).clamp(1, 32);
         let mut results: Vec<Option<OpResult>> = (0..operations.len()).map(|_| None).collect();
         for wave in waves(&operations) {
             let mut running = tokio::task::JoinSet::new();
             for i in wave {
+                if running.len() >= at_once {
+                    collect(&mut running, &mut results).await?;
+                }
                 let (service, actor, op) = (self.clone(), actor.clone(), operations[i].clone());
                 running.spawn(async move { (i, service.run_operation(&actor, kind, &op).await) });
             }
-            while let Some(joined) = running.join_next().await {
-                let (i, result) = joined.map_err(|e| ServiceError::Internal(format!("a batch operation panicked: {e}")))?;
-                results[i] = Some(result);
+            while !running.is_empty() {
+                collect(&mut running, &mut results).await?;
             }
         }
         Ok(results.into_iter().map(|r| r.unwrap_or(Err(ServiceError::Internal("an operation did not run".into())))).collect())
@@ -218,6 +223,15 @@ impl Service {
         let found = self.store.list_records(actor.firm.id, crate::domain::record::RecordKind::Matter, &query).await?;
         found.into_iter().next().map(Stored::from_record).transpose().map_err(ServiceError::Internal)
     }
+}
+
+/// Waits for one running operation and keeps its result.
+async fn collect(running: &mut tokio::task::JoinSet<(usize, OpResult)>, results: &mut [Option<OpResult>]) -> ServiceResult<()> {
+    if let Some(joined) = running.join_next().await {
+        let (i, result) = joined.map_err(|e| ServiceError::Internal(format!("a batch operation panicked: {e}")))?;
+        results[i] = Some(result);
+    }
+    Ok(())
 }
 
 /// An upsert's new record carries the value it was matched on.

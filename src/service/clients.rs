@@ -255,7 +255,7 @@ fn cascade(actor: &Actor, matters: &[Stored<MatterFields>], action: &str, delete
 
 /// `cf.<key>=value` filters as JSON values: typed by the key's definition,
 /// or a string when the key has none.
-fn typed_custom_filters(definitions: &[CustomFieldFields], raw: &[(String, String)]) -> ServiceResult<Vec<(String, Value)>> {
+pub(crate) fn typed_custom_filters(definitions: &[CustomFieldFields], raw: &[(String, String)]) -> ServiceResult<Vec<(String, Value)>> {
     let mut errors = Vec::new();
     let mut typed = Vec::new();
     for (key, value) in raw {

@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod custom_actions;
 pub mod custom_fields;
 pub mod events;
+pub mod export;
 pub mod firms;
 pub mod idempotency;
 pub mod intake;

@@ -20,6 +20,7 @@ mod dialect_clio_grow;
 mod dialect_full_engage;
 mod dialects;
 mod events;
+mod export;
 mod http_errors;
 mod idempotency;
 mod leads;

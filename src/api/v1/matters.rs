@@ -139,6 +139,20 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
     Ok(one(StatusCode::OK, written(&actor, Scope::MattersRead, MatterView::from(&matter), CANONICAL_OWNED), matter.version))
 }
 
+/// The filters of a matter list (and an export) beyond the shared ones:
+/// `client_id`, `status`, `practice_area`, `lead_id`, `external_id`.
+pub(crate) fn matter_filter(p: &mut ParamReader<'_>, filter: &mut crate::domain::record::RecordFilter) {
+    // A matter's client is its parent: that filter uses the parent index.
+    filter.parent_id = p.parsed("client_id", |s| s.parse::<ClientId>().map(|c| c.as_uuid()).map_err(|e| e.to_string()));
+    let filters = [
+        one_of(p, "status", &["open", "pending", "closed"]),
+        p.get("practice_area").map(|s| ("practice_area", vec![s.to_string()])),
+        id_filter::<LeadId>(p, "lead_id"),
+        Some(p.list("external_id")).filter(|ids| !ids.is_empty()).map(|ids| ("external_id", ids.into_iter().map(str::to_string).collect())),
+    ];
+    filter.equals.extend(filters.into_iter().flatten());
+}
+
 #[utoipa::path(
     get, path = "/v1/matters", tag = "matters",
     summary = "List and search matters",
@@ -167,15 +181,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     let mut p = ParamReader::new(&pairs);
     let mut request = list_request::<MatterId>(&mut p);
     let fields = Fields::parse(&mut p, MATTER_FIELDS);
-    // A matter's client is its parent: that filter uses the parent index.
-    request.filter.parent_id = p.parsed("client_id", |s| s.parse::<ClientId>().map(|c| c.as_uuid()).map_err(|e| e.to_string()));
-    let filters = [
-        one_of(&mut p, "status", &["open", "pending", "closed"]),
-        p.get("practice_area").map(|s| ("practice_area", vec![s.to_string()])),
-        id_filter::<LeadId>(&mut p, "lead_id"),
-        Some(p.list("external_id")).filter(|ids| !ids.is_empty()).map(|ids| ("external_id", ids.into_iter().map(str::to_string).collect())),
-    ];
-    request.filter.equals.extend(filters.into_iter().flatten());
+    matter_filter(&mut p, &mut request.filter);
     p.finish()?;
     let matters = state.service.list_matters(&actor, request).await?;
     Ok(page::<_, MatterView>("/v1/matters", &pairs, &matters, &fields))

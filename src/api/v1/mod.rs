@@ -5,6 +5,7 @@ pub mod clients;
 pub mod custom_actions;
 pub mod custom_fields;
 pub mod events;
+pub mod export;
 pub mod keys;
 pub mod leads;
 pub mod matters;
@@ -53,6 +54,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(custom_actions::list, custom_actions::create))
         .routes(routes!(custom_actions::get, custom_actions::update, custom_actions::delete))
         .routes(routes!(custom_actions::issue_nonce))
+        .routes(routes!(export::clients))
+        .routes(routes!(export::matters))
         .routes(routes!(batch::clients))
         .routes(routes!(batch::matters))
         .routes(routes!(events::client_history))
