@@ -51,6 +51,31 @@ pub fn custom<'a>(client: &'a Client, key: &str) -> Option<&'a Value> {
     client.fields.custom_fields.get(key)
 }
 
+/// Vendors without an external id field (CalmIntake, ActuallyCare) carry a
+/// client's `external_id` as `custom_fields.external_id`, both ways.
+pub const EXTERNAL_ID: &str = "external_id";
+
+/// A client's custom fields as such a vendor shows them.
+pub fn custom_fields_shown(client: &Client) -> Map<String, Value> {
+    let mut shown = client.fields.custom_fields.clone();
+    if let Some(external) = &client.fields.external_id {
+        shown.insert(EXTERNAL_ID.to_string(), Value::String(external.clone()));
+    }
+    shown
+}
+
+/// Takes `custom_fields.external_id` of a vendor body out into the canonical
+/// `external_id` (null clears it in a merge patch).
+pub fn external_id_from_custom_fields(doc: &mut Map<String, Value>) {
+    let taken = match doc.get_mut("custom_fields") {
+        Some(Value::Object(custom)) => custom.remove(EXTERNAL_ID),
+        _ => None,
+    };
+    if let Some(value) = taken {
+        doc.insert(EXTERNAL_ID.to_string(), value);
+    }
+}
+
 /// Moves the vendor-only `keys` of `body` into `custom_fields` (so nothing a
 /// client sends is dropped and every surface sees it).
 pub fn keep_in_custom_fields(body: &mut Map<String, Value>, doc: &mut Map<String, Value>, keys: &[&str]) {

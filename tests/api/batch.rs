@@ -19,6 +19,7 @@ crate::store_tests!(
     batch_operations_need_their_scopes,
     a_batch_never_reaches_another_firm,
     matters_batch_by_external_id,
+    vendors_without_the_field_carry_external_id_in_custom_fields,
 );
 
 async fn batch(app: &TestApp, path: &str, key: &str, body: Value) -> Vec<Value> {
@@ -257,4 +258,18 @@ async fn matters_batch_by_external_id(app: TestApp) {
     assert_eq!(error_fields(&problem), vec!["operations[0].match.email"]);
     let found = expect_status(app.get("/v1/matters?external_id=m-2", &app.admin_key).await, StatusCode::OK).await;
     assert_eq!(found["data"].as_array().unwrap().len(), 1);
+}
+
+async fn vendors_without_the_field_carry_external_id_in_custom_fields(app: TestApp) {
+    let client = app.create_client(json!({"first_name": "Ext", "last_name": "Ernal", "external_id": "crm-9"})).await;
+    let path = format!("/compat/calmintake/api/v1/clients/{}", client["id"].as_str().unwrap());
+    let calm = expect_status(app.get(&path, &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(calm["data"]["custom_fields"]["external_id"], "crm-9", "{calm}");
+    let body = json!({"first_name": "Via", "last_name": "Dialect", "client_type": "buyer", "custom_fields": {"external_id": "ac-1"}});
+    let created = app.request(reqwest::Method::POST, "/compat/actuallycare/v1/clients", &app.admin_key).json(&body).send().await.unwrap();
+    let created = expect_status(created, StatusCode::CREATED).await;
+    assert_eq!(created["data"]["custom_fields"]["external_id"], "ac-1", "{created}");
+    let canonical = expect_status(app.get("/v1/clients?external_id=ac-1", &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(canonical["data"].as_array().unwrap().len(), 1);
+    assert_eq!(canonical["data"][0]["custom_fields"], json!({"client_type": "buyer"}), "external_id stayed in custom_fields");
 }

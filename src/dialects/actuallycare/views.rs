@@ -140,7 +140,10 @@ impl ClientView {
             pre_approval_amount: number("pre_approval_amount"),
             notes: f.notes.clone(),
             tags: f.tags.clone(),
-            custom_fields: f.custom_fields.iter().filter(|(k, _)| !VENDOR_ONLY.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            custom_fields: crate::dialects::common::custom_fields_shown(c)
+                .into_iter()
+                .filter(|(k, _)| !VENDOR_ONLY.contains(&k.as_str()))
+                .collect(),
             version: c.version,
             created_at: c.created_at.to_string(),
             updated_at: c.updated_at.to_string(),

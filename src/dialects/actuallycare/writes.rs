@@ -148,6 +148,9 @@ pub(super) fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Re
         }
         return Err(ServiceError::Invalid(errors).into());
     }
+    if let Some(external) = custom.remove(crate::dialects::common::EXTERNAL_ID) {
+        body.insert(crate::dialects::common::EXTERNAL_ID.into(), external);
+    }
     if !custom.is_empty() {
         body.insert("custom_fields".into(), Value::Object(custom));
     }

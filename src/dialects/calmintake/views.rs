@@ -95,7 +95,7 @@ impl ClientView {
             date_of_birth: f.date_of_birth.map(|d| d.to_string()),
             address: f.address.as_ref().map(AddressView::from),
             notes: f.notes.clone(),
-            custom_fields: f.custom_fields.clone(),
+            custom_fields: crate::dialects::common::custom_fields_shown(c),
             matters: matters.map(|ms| ms.iter().map(MatterView::from).collect()),
             matters_count: c.matters_count,
             created_at: c.created_at.to_string(),

@@ -62,6 +62,7 @@ pub(super) fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, V
         }
     }
     NAMES.to_canonical(&mut body);
+    crate::dialects::common::external_id_from_custom_fields(&mut body);
     body.insert("kind".into(), "person".into());
     Ok(body)
 }
