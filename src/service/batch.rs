@@ -127,12 +127,26 @@ impl Service {
     /// One operation of an atomic batch, with the unique checks the store
     /// would make at commit (so the operation that breaks one is named).
     async fn plan_atomic(&self, actor: &Actor, kind: BatchKind, op: &Operation) -> OpResult {
-        if kind == BatchKind::Clients {
-            if let Some(data) = &op.data {
-                self.check_unique_client(actor, op, data).await?;
+        if let Some(data) = &op.data {
+            match kind {
+                BatchKind::Clients => self.check_unique_client(actor, op, data).await?,
+                BatchKind::Matters => self.check_unique_matter(actor, op, data).await?,
             }
         }
         self.run_operation(actor, kind, op).await
+    }
+
+    async fn check_unique_matter(&self, actor: &Actor, op: &Operation, data: &Map<String, Value>) -> ServiceResult<()> {
+        let Some(external) = data.get("external_id").and_then(Value::as_str) else { return Ok(()) };
+        let target = match op.op {
+            OpKind::Create => None,
+            _ => self.find_matter(actor, op).await?.map(|m| m.id),
+        };
+        let holder = Operation { op: OpKind::Update, id: None, matching: Some(Match::ExternalId(external.to_string())), data: None, if_match: None };
+        match self.find_matter(actor, &holder).await? {
+            Some(other) if Some(other.id) != target => Err(ServiceError::DuplicateExternalId),
+            _ => Ok(()),
+        }
     }
 
     async fn check_unique_client(&self, actor: &Actor, op: &Operation, data: &Map<String, Value>) -> ServiceResult<()> {

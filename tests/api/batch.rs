@@ -251,6 +251,11 @@ async fn matters_batch_by_external_id(app: TestApp) {
     ]}))
     .await;
     assert_eq!(statuses(&again), vec![200, 409], "{again:?}");
+    let atomic_twin = batch(&app, "/v1/matters/batch", &app.admin_key, json!({"atomic": true, "operations": [
+        {"op": "create", "data": {"client_id": client["id"], "title": "Twin", "external_id": "m-2"}},
+    ]}))
+    .await;
+    assert_eq!(statuses(&atomic_twin), vec![409], "{atomic_twin:?}");
     assert_eq!(again[0]["data"]["id"], results[0]["data"]["id"]);
     assert_eq!(again[1]["problem"]["code"], "duplicate_external_id");
     let by_email = json!({"operations": [{"op": "upsert", "match": {"email": "x@example.com"}, "data": {}}]});
