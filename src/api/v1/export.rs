@@ -57,7 +57,7 @@ fn format(p: &mut ParamReader<'_>) -> Format {
         ("updated_before" = Option<String>, Query, description = "As for the list"),
     ),
     responses(
-        (status = 200, description = "The clients", content_type = "application/x-ndjson"),
+        (status = 200, description = "The clients, one per line or row", content((String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -98,7 +98,7 @@ pub async fn clients(State(state): State<AppState>, Auth(actor): Auth, QueryPair
         ("q" = Option<String>, Query, description = "As for the list"),
     ),
     responses(
-        (status = 200, description = "The matters", content_type = "application/x-ndjson"),
+        (status = 200, description = "The matters, one per line or row", content((String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
     )
 )]
