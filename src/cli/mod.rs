@@ -1,5 +1,13 @@
 //! The command line: `serve`, `migrate`, and the operator's firm and key
-//! commands, which print JSON so they can be scripted.
+//! commands, which print JSON so they can be scripted; `import` and
+//! `export`, which talk to a running server over HTTP (docs/bulk.md).
+
+pub mod export;
+pub mod import;
+pub mod progress;
+pub mod remote;
+pub mod resolve;
+pub mod source;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -40,7 +48,18 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeyCommand),
+    /// Import clients or matters from a CSV or NDJSON file into a running server.
+    ///
+    /// Exit status: 0 every row is in; 3 the import finished but some rows
+    /// were rejected (see the rejects file); 1 a fatal error (the server
+    /// unreachable, a bad key, an unreadable file); 2 bad arguments.
+    Import(import::ImportArgs),
+    /// Export clients or matters from a running server to stdout (NDJSON or CSV).
+    Export(export::ExportArgs),
 }
+
+/// The exit status of an import that finished with rejected rows.
+pub const EXIT_REJECTED: i32 = 3;
 
 #[derive(Subcommand, Debug)]
 pub enum FirmCommand {
@@ -120,6 +139,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Backup { to, store } => backup(&store, &to),
         Command::Firms(cmd) => firms(cmd).await,
         Command::Keys(cmd) => keys(cmd).await,
+        Command::Import(args) => {
+            let summary = import::run(args).await?;
+            println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+            if summary.rejected > 0 {
+                std::process::exit(EXIT_REJECTED);
+            }
+            Ok(())
+        }
+        Command::Export(args) => export::run(args).await,
     }
 }
 

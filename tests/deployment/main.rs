@@ -6,6 +6,7 @@ mod services;
 mod backup;
 mod events;
 mod fresh_machine;
+mod import_export;
 mod logs;
 mod outage;
 mod process;

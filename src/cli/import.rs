@@ -1,0 +1,788 @@
+//! `clientele import clients|matters FILE`: every row of a CSV or NDJSON file
+//! written through the batch API of a running server (non-atomic batches),
+//! so validation, events and webhooks are exactly those of any other write.
+//! Rows the server (or the reader) refuses go to a rejects file and the
+//! import goes on. docs/bulk.md is the user's guide.
+//!
+//! Resuming: after each batch is answered, a checkpoint next to the input
+//! records the last row of it. Each batch is sent under an `Idempotency-Key`
+//! derived from the file (path, size, modification time), the batch's first
+//! row and its body, so the batch a kill interrupted, sent again by
+//! `--resume`, gets the server's first answer instead of being applied twice.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, UNIX_EPOCH};
+
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::progress::{thousands, Counts, Progress};
+use super::remote::{Failure, Patience, Remote, RemoteArgs};
+use super::resolve::{ClientIndex, Reference};
+use super::source::{self, Content, Format, Kind, Row, Source, CLIENT_REFERENCES};
+use crate::domain::custom_field::{self, CustomFieldFields, FieldType};
+use crate::domain::email::Email;
+use crate::domain::firm::FirmSettings;
+
+/// Rows per batch unless `--batch-size` says otherwise.
+pub const DEFAULT_BATCH: u64 = 500;
+/// The largest batch body sent: the server takes 8 MiB, less room to spare.
+const MAX_BODY: usize = 8 * 1024 * 1024 - 64 * 1024;
+/// The longest `external_id` a match may carry (as the server checks).
+const MAX_EXTERNAL_ID: usize = 255;
+
+/// The field `--upsert-by` matches records on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatchField {
+    Email,
+    #[value(name = "external_id", alias = "external-id")]
+    ExternalId,
+}
+
+impl MatchField {
+    fn name(self) -> &'static str {
+        match self {
+            MatchField::Email => "email",
+            MatchField::ExternalId => "external_id",
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// What the file holds: `clients` or `matters`.
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// The CSV or NDJSON file.
+    pub file: PathBuf,
+    /// The file's format; by default its extension says (.csv; .ndjson or .jsonl).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Read the input column (or NDJSON field) COLUMN as FIELD; `COLUMN=` leaves it out. Repeatable.
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub maps: Vec<String>,
+    /// Update the record this field of the row matches, or create it (an upsert). Default: create every row.
+    #[arg(long, value_enum, value_name = "FIELD")]
+    pub upsert_by: Option<MatchField>,
+    /// Read, map and check every row (against the firm's settings and custom fields) without writing anything.
+    #[arg(long, conflicts_with = "resume")]
+    pub dry_run: bool,
+    /// Where rejected rows are written (CSV: row,field,message). Default: FILE.rejects.csv
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Go on from the checkpoint an interrupted import of this file left.
+    #[arg(long)]
+    pub resume: bool,
+    /// The checkpoint file. Default: FILE.clientele-checkpoint
+    #[arg(long, value_name = "PATH")]
+    pub checkpoint: Option<PathBuf>,
+    /// Rows per batch request, 1 to 1000 [default: 500].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub batch_size: Option<u64>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// What an import did, printed as JSON on stdout.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub kind: &'static str,
+    pub file: String,
+    pub dry_run: bool,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Rows a `--resume` skipped (done by the interrupted run).
+    pub skipped: u64,
+    pub created: u64,
+    pub updated: u64,
+    /// Dry run: rows that passed every local check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked: Option<u64>,
+    /// Rows rejected, by this run and (on `--resume`) the interrupted one.
+    pub rejected: u64,
+    /// Rows with every cell empty, skipped.
+    pub blank: u64,
+    /// Batches the server answered from its record of an earlier sending.
+    pub replayed_batches: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejects_file: Option<String>,
+    pub seconds: f64,
+}
+
+pub async fn run(args: ImportArgs) -> Result<Summary, String> {
+    let started = Instant::now();
+    let format = match args.format.or_else(|| Format::of_path(&args.file)) {
+        Some(format) => format,
+        None => return Err(format!("say --format csv or --format ndjson: the name {} does not", args.file.display())),
+    };
+    let maps = source::parse_maps(&args.maps)?;
+    if args.kind == Kind::Matters && args.upsert_by == Some(MatchField::Email) {
+        return Err("matters are matched by external_id only: use --upsert-by external_id".into());
+    }
+    let identity = FileIdentity::of(&args.file)?;
+    let checkpoint_path = args.checkpoint.clone().unwrap_or_else(|| beside(&args.file, ".clientele-checkpoint"));
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| beside(&args.file, ".rejects.csv"));
+    let options = format!("maps={:?} upsert_by={:?}", args.maps, args.upsert_by.map(MatchField::name));
+    let mut batch_size = args.batch_size.unwrap_or(DEFAULT_BATCH);
+    let mut start_after = 0;
+    if !args.dry_run {
+        match Checkpoint::load(&checkpoint_path)? {
+            Some(checkpoint) if args.resume => {
+                checkpoint.matches(&identity, args.kind, format, &options, &checkpoint_path)?;
+                if args.batch_size.is_some_and(|n| n != checkpoint.batch_size) {
+                    eprintln!("note: resuming with the interrupted import's --batch-size {}, so its batches are sent again as they were", checkpoint.batch_size);
+                }
+                batch_size = checkpoint.batch_size;
+                start_after = checkpoint.last_row;
+                eprintln!("resuming after row {} (checkpoint {})", thousands(start_after), checkpoint_path.display());
+            }
+            Some(checkpoint) => {
+                return Err(format!(
+                    "{} exists: an import of this file stopped after row {}. Run the same command with --resume to go on from there, or delete the checkpoint to start over",
+                    checkpoint_path.display(),
+                    checkpoint.last_row
+                ))
+            }
+            None if args.resume => eprintln!("no checkpoint at {}: starting from the first row", checkpoint_path.display()),
+            None => {}
+        }
+    }
+    // Opening the file checks its header (and every --map) before the server is asked anything.
+    let mut source = Source::open(&args.file, format, args.kind, &maps)?;
+    let remote = Remote::from_env(&args.remote.server)?;
+    let me = remote.get("/v1/me", Patience::Short).await.map_err(|f| f.to_string())?.json()?;
+    let scopes: Vec<&str> = me["data"]["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let write_scope = format!("{}:write", args.kind.as_str());
+    if !args.dry_run && !scopes.iter().any(|s| *s == write_scope || *s == "admin") {
+        return Err(format!("the API key in CLIENTELE_API_KEY lacks the {write_scope} scope (it has: {})", scopes.join(", ")));
+    }
+    let definitions = custom_field_definitions(&remote, args.kind).await?;
+    source.set_text_custom_fields(
+        definitions.iter().filter(|d| matches!(d.field_type, FieldType::Text | FieldType::Enum | FieldType::Date)).map(|d| d.key.clone()).collect(),
+    );
+    let checker = args.dry_run.then(|| Checker::new(args.kind, args.upsert_by.is_some(), &me["data"]["firm"], definitions));
+    let total = source::count(&args.file, format)?;
+    let rejects = Rejects::open(&rejects_path, args.resume.then_some(start_after))?;
+    let summary = Summary { kind: args.kind.as_str(), file: args.file.display().to_string(), dry_run: args.dry_run, rows: total, ..Summary::default() };
+    let mut import = Import {
+        kind: args.kind,
+        upsert_by: args.upsert_by,
+        identity,
+        remote,
+        index: ClientIndex::default(),
+        checker,
+        rejects,
+        summary,
+        done_to: start_after,
+    };
+    let checkpoint = (!args.dry_run).then(|| Checkpoint {
+        file: import.identity.path.clone(),
+        size: import.identity.size,
+        modified_ns: import.identity.modified_ns,
+        kind: args.kind,
+        format,
+        options,
+        batch_size,
+        last_row: start_after,
+    });
+    let mut progress = Progress::new("rows", Some(total), 0);
+    let walked = import.walk(&mut source, batch_size as usize, start_after, checkpoint, &checkpoint_path, &mut progress).await;
+    progress.end_line();
+    walked?;
+    if !args.dry_run {
+        let _ = std::fs::remove_file(&checkpoint_path);
+    }
+    let mut summary = import.summary;
+    summary.rejected = import.rejects.rows;
+    summary.seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
+    if summary.rejected > 0 {
+        summary.rejects_file = Some(rejects_path.display().to_string());
+        eprintln!("{} rows rejected: see {}", thousands(summary.rejected), rejects_path.display());
+    } else if args.rejects.is_none() {
+        let _ = std::fs::remove_file(&rejects_path);
+    }
+    if summary.replayed_batches > 0 {
+        eprintln!(
+            "{} batches were answered from the server's record of an earlier sending (within 24 hours), not applied again",
+            summary.replayed_batches
+        );
+    }
+    Ok(summary)
+}
+
+/// `FILE` + `suffix`, beside it.
+fn beside(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A batch operation, and the row it came from.
+struct Op {
+    row: u64,
+    value: Value,
+}
+
+/// A rejected row's complaint: row, field, message.
+type Line = (u64, String, String);
+
+struct Import {
+    kind: Kind,
+    upsert_by: Option<MatchField>,
+    identity: FileIdentity,
+    remote: Remote,
+    index: ClientIndex,
+    /// Set for a dry run: checks rows instead of sending them.
+    checker: Option<Checker>,
+    rejects: Rejects,
+    summary: Summary,
+    /// The last row of the last batch answered.
+    done_to: u64,
+}
+
+impl Import {
+    async fn walk(
+        &mut self,
+        source: &mut Source,
+        batch_size: usize,
+        start_after: u64,
+        mut checkpoint: Option<Checkpoint>,
+        checkpoint_path: &Path,
+        progress: &mut Progress,
+    ) -> Result<(), String> {
+        let mut carried: Option<Row> = None;
+        let mut done = 0;
+        if start_after > 0 {
+            while let Some(row) = source.next_row()? {
+                if row.number > start_after {
+                    carried = Some(row);
+                    break;
+                }
+                done += 1;
+            }
+            self.summary.skipped = done;
+            *progress = Progress::new("rows", Some(self.summary.rows), done);
+        }
+        progress.tick(&Counts { done, rejected: self.rejects.rows });
+        loop {
+            let mut rows: Vec<Row> = carried.take().into_iter().collect();
+            while rows.len() < batch_size {
+                match source.next_row()? {
+                    Some(row) => rows.push(row),
+                    None => break,
+                }
+            }
+            let Some(last_row) = rows.last().map(|r| r.number) else { break };
+            done += rows.len() as u64;
+            self.batch(rows).await?;
+            self.done_to = last_row;
+            if let Some(checkpoint) = checkpoint.as_mut() {
+                checkpoint.last_row = last_row;
+                checkpoint.save(checkpoint_path)?;
+            }
+            progress.tick(&Counts { done, rejected: self.rejects.rows });
+        }
+        progress.finish(&Counts { done, rejected: self.rejects.rows });
+        Ok(())
+    }
+
+    /// Reads, resolves, sends (or checks) one batch of rows, and writes its rejects.
+    async fn batch(&mut self, rows: Vec<Row>) -> Result<(), String> {
+        let mut lines: Vec<Line> = Vec::new();
+        let mut docs: Vec<(u64, Map<String, Value>)> = Vec::new();
+        for row in rows {
+            match row.content {
+                Content::Document(doc) => docs.push((row.number, doc)),
+                Content::Unreadable(errors) => lines.extend(errors.into_iter().map(|(f, m)| (row.number, f, m))),
+                Content::Blank => self.summary.blank += 1,
+            }
+        }
+        if self.kind == Kind::Matters {
+            docs = self.resolve_clients(docs, &mut lines).await?;
+        }
+        let mut ops = Vec::with_capacity(docs.len());
+        for (row, doc) in docs {
+            match self.operation(doc) {
+                Ok(value) => ops.push(Op { row, value }),
+                Err((field, message)) => lines.push((row, field.to_string(), message)),
+            }
+        }
+        if let Some(checker) = self.checker.as_mut() {
+            for op in &ops {
+                let errors = checker.check(op.row, op.value["data"].as_object().unwrap_or(&Map::new()));
+                if errors.is_empty() {
+                    *self.summary.checked.get_or_insert(0) += 1;
+                }
+                lines.extend(errors.into_iter().map(|(f, m)| (op.row, f, m)));
+            }
+            self.summary.checked.get_or_insert(0);
+        } else {
+            self.send(ops, &mut lines).await?;
+        }
+        lines.sort_by_key(|l| l.0);
+        self.rejects.write(&lines)
+    }
+
+    /// The batch operation for a row: a create, or an upsert matched on `--upsert-by`.
+    fn operation(&self, doc: Map<String, Value>) -> Result<Value, (&'static str, String)> {
+        let Some(by) = self.upsert_by else { return Ok(json!({"op": "create", "data": doc})) };
+        let field = by.name();
+        let value = match doc.get(field) {
+            None | Some(Value::Null) => return Err((field, format!("is required to match on (--upsert-by {field})"))),
+            Some(Value::String(s)) if s.trim().is_empty() => return Err((field, format!("is required to match on (--upsert-by {field})"))),
+            Some(Value::String(s)) => s.trim().to_string(),
+            Some(_) => return Err((field, "must be a string".into())),
+        };
+        match by {
+            MatchField::Email => {
+                Email::parse(&value).map_err(|m| (field, m))?;
+            }
+            MatchField::ExternalId if value.chars().count() > MAX_EXTERNAL_ID => {
+                return Err((field, format!("must be at most {MAX_EXTERNAL_ID} characters")));
+            }
+            MatchField::ExternalId => {}
+        }
+        Ok(json!({"op": "upsert", "match": {field: value}, "data": doc}))
+    }
+
+    /// Puts each matter's `client_id` in place of its `client_email` or
+    /// `client_external_id`; rows whose client is not found are rejected.
+    async fn resolve_clients(&mut self, docs: Vec<(u64, Map<String, Value>)>, lines: &mut Vec<Line>) -> Result<Vec<(u64, Map<String, Value>)>, String> {
+        let mut refs: Vec<Option<(&'static str, Reference)>> = Vec::with_capacity(docs.len());
+        let mut kept = Vec::with_capacity(docs.len());
+        for (row, mut doc) in docs {
+            let given: Vec<(&'static str, Value)> = CLIENT_REFERENCES.iter().filter_map(|f| doc.remove(*f).filter(|v| !v.is_null()).map(|v| (*f, v))).collect();
+            let has_id = doc.get("client_id").is_some_and(|v| !v.is_null());
+            let reference = match given.as_slice() {
+                [] => None,
+                [(field, value)] if !has_id => match value.as_str().map(|s| Reference::parse(field, s)) {
+                    Some(Ok(reference)) => Some((*field, reference)),
+                    Some(Err(message)) => {
+                        lines.push((row, field.to_string(), message));
+                        continue;
+                    }
+                    None => {
+                        lines.push((row, field.to_string(), "must be a string".into()));
+                        continue;
+                    }
+                },
+                [(field, _), ..] => {
+                    let message = "give only one of client_id, client_email and client_external_id (leave the others out with --map COLUMN=)";
+                    lines.push((row, field.to_string(), message.into()));
+                    continue;
+                }
+            };
+            refs.push(reference);
+            kept.push((row, doc));
+        }
+        let wanted: Vec<&Reference> = refs.iter().flatten().map(|(_, r)| r).collect();
+        if !wanted.is_empty() {
+            if let Err(failure) = self.index.look_up(&self.remote, wanted).await {
+                return Err(self.fatal(&format!("looking up the matters' clients: {failure}")));
+            }
+        }
+        let mut resolved = Vec::with_capacity(kept.len());
+        for ((row, mut doc), reference) in kept.into_iter().zip(refs) {
+            if let Some((field, reference)) = reference {
+                match self.index.get(&reference) {
+                    Some(id) => {
+                        doc.insert("client_id".into(), Value::String(id.to_string()));
+                    }
+                    None => {
+                        let what = if field == "client_email" { "email" } else { "external_id" };
+                        lines.push((row, field.to_string(), format!("no client of this firm has this {what}")));
+                        continue;
+                    }
+                }
+            }
+            resolved.push((row, doc));
+        }
+        Ok(resolved)
+    }
+
+    /// Sends operations in batches of at most 8 MiB and tallies the answers.
+    async fn send(&mut self, ops: Vec<Op>, lines: &mut Vec<Line>) -> Result<(), String> {
+        let path = format!("/v1/{}/batch", self.kind.as_str());
+        // Each entry: operations, and how many times their answer was lost.
+        let mut queue: VecDeque<(Vec<Op>, u32)> = VecDeque::from([(ops, 0)]);
+        while let Some((chunk, lost)) = queue.pop_front() {
+            if chunk.is_empty() {
+                continue;
+            }
+            let operations: Vec<&Value> = chunk.iter().map(|o| &o.value).collect();
+            let body = serde_json::to_vec(&json!({"atomic": false, "operations": operations})).map_err(|e| e.to_string())?;
+            if body.len() > MAX_BODY {
+                if chunk.len() == 1 {
+                    lines.push((chunk[0].row, String::new(), "is too large: a batch request carries at most 8 MiB".into()));
+                } else {
+                    let (first, second) = halves(chunk);
+                    queue.push_front((second, lost));
+                    queue.push_front((first, lost));
+                }
+                continue;
+            }
+            let key = self.identity.idempotency_key(self.kind, chunk[0].row, lost, &body);
+            let answer = match self.remote.post_idempotent(&path, &body, &key, Patience::Long).await {
+                Ok(answer) => answer,
+                Err(Failure::Refused { status: StatusCode::BAD_REQUEST, code, errors, .. })
+                    if code == "invalid_request" && !errors.is_empty() && errors.iter().all(|(f, _)| operation_index(f).is_some_and(|(i, _)| i < chunk.len())) =>
+                {
+                    // The batch named operations it cannot take at all: their
+                    // rows are rejected, the others sent again without them.
+                    let mut refused = HashSet::new();
+                    for (field, message) in errors {
+                        let Some((i, rest)) = operation_index(&field) else { continue };
+                        refused.insert(i);
+                        lines.push((chunk[i].row, rest.trim_start_matches("match.").trim_start_matches("data.").to_string(), message));
+                    }
+                    let rest: Vec<Op> = chunk.into_iter().enumerate().filter(|(i, _)| !refused.contains(i)).map(|(_, op)| op).collect();
+                    queue.push_front((rest, lost));
+                    continue;
+                }
+                Err(Failure::Refused { status: StatusCode::PAYLOAD_TOO_LARGE, .. }) if chunk.len() > 1 => {
+                    let (first, second) = halves(chunk);
+                    queue.push_front((second, lost));
+                    queue.push_front((first, lost));
+                    continue;
+                }
+                Err(failure) if failure.code() == "idempotency_response_lost" => {
+                    if self.upsert_by.is_some() && lost < 3 {
+                        // Upserts applied again change nothing more: send them
+                        // again under a new key.
+                        queue.push_front((chunk, lost + 1));
+                    } else {
+                        let message = "outcome unknown: the server stopped while applying this row's batch and lost its answer; check whether the record was written";
+                        lines.extend(chunk.iter().map(|op| (op.row, String::new(), message.to_string())));
+                    }
+                    continue;
+                }
+                Err(failure) => return Err(self.fatal(&failure.to_string())),
+            };
+            if answer.replayed() {
+                self.summary.replayed_batches += 1;
+            }
+            let answered = answer.json().map_err(|e| self.fatal(&e))?;
+            let results = answered["data"].as_array().filter(|r| r.len() == chunk.len()).ok_or_else(|| {
+                self.fatal(&format!("the server's answer to a batch of {} operations is not one result per operation", chunk.len()))
+            })?;
+            for (op, result) in chunk.iter().zip(results) {
+                match result["status"].as_u64() {
+                    Some(201) => self.summary.created += 1,
+                    Some(200) => self.summary.updated += 1,
+                    _ => lines.extend(problem_lines(op.row, &result["problem"])),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A fatal error's message, with how to go on.
+    fn fatal(&self, what: &str) -> String {
+        if self.done_to > 0 {
+            format!("{what}. Rows up to {} are done; run the same command with --resume to go on from there", self.done_to)
+        } else {
+            format!("{what}. Run the same command again (with --resume) once that is fixed")
+        }
+    }
+}
+
+fn halves(mut ops: Vec<Op>) -> (Vec<Op>, Vec<Op>) {
+    let second = ops.split_off(ops.len() / 2);
+    (ops, second)
+}
+
+/// `operations[12].match.email` → (12, `match.email`).
+fn operation_index(field: &str) -> Option<(usize, &str)> {
+    let rest = field.strip_prefix("operations[")?;
+    let (index, rest) = rest.split_once(']')?;
+    Some((index.parse().ok()?, rest.trim_start_matches('.')))
+}
+
+/// A per-operation problem as reject lines: one per field error, or one
+/// for the problem (the field its code is about, when there is one).
+fn problem_lines(row: u64, problem: &Value) -> Vec<Line> {
+    let errors: Vec<Line> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| (row, e["field"].as_str().unwrap_or_default().to_string(), e["message"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    if !errors.is_empty() {
+        return errors;
+    }
+    let code = problem["code"].as_str().unwrap_or("unknown");
+    let field = match code {
+        "duplicate_email" => "email",
+        "duplicate_external_id" => "external_id",
+        _ => "",
+    };
+    let detail = problem["detail"].as_str().unwrap_or("the server refused this row");
+    vec![(row, field.to_string(), format!("{code}: {detail}"))]
+}
+
+/// Which file this is, as far as resuming and idempotency keys go.
+struct FileIdentity {
+    path: String,
+    size: u64,
+    modified_ns: u64,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> Result<Self, String> {
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{} is not a file", path.display()));
+        }
+        let canonical = std::fs::canonicalize(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let modified_ns = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        Ok(Self { path: canonical.display().to_string(), size: meta.len(), modified_ns })
+    }
+
+    /// The `Idempotency-Key` of a batch: the same file (unchanged), the same
+    /// first row and the same body make the same key, so a batch sent again
+    /// is answered from the server's record (kept 24 hours) instead of being
+    /// applied twice. `salt` counts lost answers (a fresh key each time).
+    fn idempotency_key(&self, kind: Kind, first_row: u64, salt: u32, body: &[u8]) -> String {
+        let mut hash = Sha256::new();
+        for part in [self.path.as_bytes(), &self.size.to_be_bytes(), &self.modified_ns.to_be_bytes(), kind.as_str().as_bytes(), &first_row.to_be_bytes(), &salt.to_be_bytes()] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part);
+        }
+        hash.update(body);
+        let digest = hash.finalize();
+        let hex: String = digest.iter().take(24).map(|b| format!("{b:02x}")).collect();
+        format!("clientele-import-{hex}")
+    }
+}
+
+/// Where an import is: the last row whose whole batch was answered.
+#[derive(Debug, Serialize, Deserialize)]
+struct Checkpoint {
+    file: String,
+    size: u64,
+    modified_ns: u64,
+    kind: Kind,
+    format: Format,
+    /// `--map` and `--upsert-by`: resuming with others would send the
+    /// interrupted batch differently (under another key).
+    options: String,
+    batch_size: u64,
+    last_row: u64,
+}
+
+impl Checkpoint {
+    fn load(path: &Path) -> Result<Option<Self>, String> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("{} is not an import checkpoint ({e}); delete it to start over", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Written whole or not at all (a new file renamed over the old).
+    fn save(&self, path: &Path) -> Result<(), String> {
+        let temporary = beside(path, ".tmp");
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(&temporary, bytes)
+            .and_then(|()| std::fs::rename(&temporary, path))
+            .map_err(|e| format!("cannot write the checkpoint {}: {e}", path.display()))
+    }
+
+    fn matches(&self, file: &FileIdentity, kind: Kind, format: Format, options: &str, path: &Path) -> Result<(), String> {
+        let why = if self.size != file.size || self.modified_ns != file.modified_ns {
+            "the file changed since (size or modification time): resuming would skip the wrong rows"
+        } else if self.kind != kind || self.format != format {
+            "it is of an import of another kind or format"
+        } else if self.options != options {
+            "it was written with other --map or --upsert-by options; resume with the same ones"
+        } else {
+            return Ok(());
+        };
+        Err(format!("cannot resume from {}: {why}. Delete it to import the file from the start", path.display()))
+    }
+}
+
+/// The rejects file: `row,field,message`, one line per thing wrong.
+struct Rejects {
+    writer: csv::Writer<std::fs::File>,
+    path: PathBuf,
+    /// Rows with at least one line.
+    rows: u64,
+    last: Option<u64>,
+}
+
+impl Rejects {
+    /// Creates the file; resuming after row `n`, keeps its lines of rows up
+    /// to `n` (those after are sent again, and rejected again if they are).
+    fn open(path: &Path, resume_after: Option<u64>) -> Result<Self, String> {
+        let mut kept: Vec<csv::StringRecord> = Vec::new();
+        if let Some(after) = resume_after.filter(|n| *n > 0) {
+            if let Ok(mut reader) = csv::Reader::from_path(path) {
+                for record in reader.records().flatten() {
+                    if record.get(0).and_then(|r| r.parse::<u64>().ok()).is_some_and(|r| r <= after) {
+                        kept.push(record);
+                    }
+                }
+            }
+        }
+        let file = std::fs::File::create(path).map_err(|e| format!("cannot write the rejects file {}: {e}", path.display()))?;
+        let mut rejects = Self { writer: csv::Writer::from_writer(file), path: path.to_path_buf(), rows: 0, last: None };
+        rejects.writer.write_record(["row", "field", "message"]).map_err(|e| rejects.error(e))?;
+        for record in &kept {
+            let row = record.get(0).and_then(|r| r.parse::<u64>().ok());
+            if row != rejects.last {
+                rejects.rows += 1;
+                rejects.last = row;
+            }
+            rejects.writer.write_record(record).map_err(|e| rejects.error(e))?;
+        }
+        rejects.writer.flush().map_err(|e| rejects.error(e))?;
+        Ok(rejects)
+    }
+
+    /// Writes one batch's lines (in row order) and flushes them.
+    fn write(&mut self, lines: &[Line]) -> Result<(), String> {
+        for (row, field, message) in lines {
+            if Some(*row) != self.last {
+                self.rows += 1;
+                self.last = Some(*row);
+            }
+            self.writer.write_record([row.to_string().as_str(), field, message]).map_err(|e| self.error(e))?;
+        }
+        self.writer.flush().map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> String {
+        format!("cannot write the rejects file {}: {e}", self.path.display())
+    }
+}
+
+/// The firm's custom field definitions for records of `kind`.
+async fn custom_field_definitions(remote: &Remote, kind: Kind) -> Result<Vec<CustomFieldFields>, String> {
+    let entity = match kind {
+        Kind::Clients => "client",
+        Kind::Matters => "matter",
+    };
+    let mut definitions = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("entity", entity).append_pair("limit", "100");
+        if let Some(c) = &cursor {
+            query.append_pair("cursor", c);
+        }
+        let page = remote.get(&format!("/v1/custom-fields?{}", query.finish()), Patience::Long).await.map_err(|f| format!("reading the custom fields: {f}"))?.json()?;
+        for item in page["data"].as_array().into_iter().flatten() {
+            definitions.push(serde_json::from_value::<CustomFieldFields>(item.clone()).map_err(|e| format!("reading the custom fields: {e}"))?);
+        }
+        match page["pagination"]["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return Ok(definitions),
+        }
+    }
+}
+
+/// A dry run's checks of a row: the server's own document rules, with the
+/// firm's settings and custom field definitions, and no two creates in the
+/// file with the same email or external id. Not checked: uniqueness against
+/// stored records, and that referenced records exist.
+struct Checker {
+    kind: Kind,
+    /// Upserts are merge patches of records not known here: only their
+    /// match field is checked.
+    upsert: bool,
+    settings: FirmSettings,
+    definitions: Vec<CustomFieldFields>,
+    emails: HashMap<String, u64>,
+    external_ids: HashMap<String, u64>,
+}
+
+impl Checker {
+    fn new(kind: Kind, upsert: bool, firm: &Value, definitions: Vec<CustomFieldFields>) -> Self {
+        let mut settings = FirmSettings::default();
+        if let Some(region) = firm["default_phone_region"].as_str() {
+            settings.default_phone_region = region.to_string();
+        }
+        if let Some(statuses) = firm["client_statuses"].as_array() {
+            settings.client_statuses = statuses.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        }
+        Self { kind, upsert, settings, definitions, emails: HashMap::new(), external_ids: HashMap::new() }
+    }
+
+    fn check(&mut self, row: u64, data: &Map<String, Value>) -> Vec<(String, String)> {
+        if self.upsert {
+            return Vec::new();
+        }
+        let parsed = match self.kind {
+            Kind::Clients => crate::domain::client::parse_document(data, &self.settings).map(|f| f.custom_fields),
+            Kind::Matters => crate::domain::matter::parse_matter(data, None).map(|f| f.custom_fields),
+        };
+        let errors = match parsed {
+            Ok(mut custom) => {
+                custom_field::normalize(&self.definitions, &mut custom);
+                custom_field::validate(&self.definitions, &custom)
+            }
+            Err(errors) => errors,
+        };
+        let mut errors: Vec<(String, String)> = errors.into_iter().map(|e| (e.field, e.message)).collect();
+        if !errors.is_empty() {
+            return errors;
+        }
+        // Both unique per firm: a second create in the file would be refused.
+        let email = data.get("email").and_then(Value::as_str).and_then(|e| Email::parse(e).ok()).map(|e| e.key());
+        let external_id = data.get("external_id").and_then(Value::as_str).map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+        if let Some(first) = email.as_ref().and_then(|key| self.emails.get(key)) {
+            errors.push(("email".into(), format!("is also row {first}'s: it would be refused as a duplicate_email")));
+        }
+        if let Some(first) = external_id.as_ref().and_then(|x| self.external_ids.get(x)) {
+            errors.push(("external_id".into(), format!("is also row {first}'s: it would be refused as a duplicate_external_id")));
+        }
+        if errors.is_empty() {
+            if let Some(key) = email {
+                self.emails.insert(key, row);
+            }
+            if let Some(x) = external_id {
+                self.external_ids.insert(x, row);
+            }
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_errors_are_traced_to_their_operation() {
+        assert_eq!(operation_index("operations[12].match.email"), Some((12, "match.email")));
+        assert_eq!(operation_index("operations[0]"), Some((0, "")));
+        assert_eq!(operation_index("atomic"), None);
+    }
+
+    #[test]
+    fn problems_become_reject_lines() {
+        let invalid = json!({"code": "invalid_request", "errors": [{"field": "last_name", "message": "is required for a person"}]});
+        assert_eq!(problem_lines(4, &invalid), vec![(4, "last_name".to_string(), "is required for a person".to_string())]);
+        let duplicate = json!({"code": "duplicate_email", "detail": "Another live client has it."});
+        assert_eq!(problem_lines(5, &duplicate), vec![(5, "email".to_string(), "duplicate_email: Another live client has it.".to_string())]);
+    }
+
+    #[test]
+    fn idempotency_keys_follow_the_file_the_row_and_the_body() {
+        let file = FileIdentity { path: "/data/clients.csv".into(), size: 10, modified_ns: 1 };
+        let key = file.idempotency_key(Kind::Clients, 1, 0, b"{}");
+        assert_eq!(key, file.idempotency_key(Kind::Clients, 1, 0, b"{}"));
+        assert!(key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()));
+        assert_ne!(key, file.idempotency_key(Kind::Clients, 501, 0, b"{}"));
+        assert_ne!(key, file.idempotency_key(Kind::Clients, 1, 1, b"{}"));
+        assert_ne!(key, file.idempotency_key(Kind::Clients, 1, 0, b"{ }"));
+        let touched = FileIdentity { modified_ns: 2, ..file };
+        assert_ne!(key, touched.idempotency_key(Kind::Clients, 1, 0, b"{}"));
+    }
+}
