@@ -103,11 +103,16 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// What a spreadsheet may read as the start of a formula, and the quote
+/// that marks a cell as text.
+const QUOTED: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
 /// Neutralises spreadsheet formulas (OWASP "CSV injection"): a cell that
 /// starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
-/// `'`, which spreadsheets show as text. [`restore`] undoes it on import.
+/// `'`, which spreadsheets show as text; so does one that starts with `'`
+/// itself, so that [`restore`] can tell the two apart on import.
 pub fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if cell.starts_with(QUOTED) {
         format!("'{cell}")
     } else {
         cell
@@ -117,7 +122,7 @@ pub fn neutralise(cell: String) -> String {
 /// The cell as it was before [`neutralise`].
 pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if rest.starts_with(QUOTED) => rest,
         _ => cell,
     }
 }
@@ -199,6 +204,9 @@ mod tests {
         }
         assert_eq!(neutralise("plain".into()), "plain");
         assert_eq!(restore("'quoted"), "'quoted");
+        for tricky in ["'=1", "'quoted", "''"] {
+            assert_eq!(restore(&neutralise(tricky.to_string())), tricky);
+        }
     }
 
     #[test]

@@ -232,6 +232,7 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("updated_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
         ("ids" = Option<String>, Query, description = "Comma-separated client ids, at most 100"),
         ("external_id" = Option<String>, Query, description = "Comma-separated external ids, at most 100"),
+        ("email" = Option<String>, Query, description = "Comma-separated primary emails, matched case-insensitively (as for uniqueness), at most 100"),
         ("include_total" = Option<bool>, Query, description = "Also count all matching clients"),
         ("cf.{key}" = Option<String>, Query, description = "Clients whose custom field `key` equals this value (typed by its definition); at most 100 such filters"),
         ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
@@ -321,6 +322,13 @@ pub(crate) fn client_filter(p: &mut ParamReader<'_>) -> ClientFilter {
     let statuses: Vec<String> = p.list("status").into_iter().map(str::to_string).collect();
     let tags: Vec<String> = p.list("tags").into_iter().map(str::to_string).collect();
     let external_ids: Vec<String> = p.list("external_id").into_iter().map(str::to_string).collect();
+    let mut email_keys = Vec::new();
+    for email in p.list("email") {
+        match crate::domain::email::Email::parse(email) {
+            Ok(email) => email_keys.push(email.key()),
+            Err(message) => p.error("email", message),
+        }
+    }
     let ids = parse_ids(p);
     let custom = p.prefixed("cf.").into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     ClientFilter {
@@ -335,7 +343,7 @@ pub(crate) fn client_filter(p: &mut ParamReader<'_>) -> ClientFilter {
         ids,
         seqs: Vec::new(),
         external_ids,
-        email_keys: Vec::new(),
+        email_keys,
         search: search.flatten(),
         custom,
         custom_values: Vec::new(),
