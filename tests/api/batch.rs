@@ -148,6 +148,10 @@ async fn upserts_match_email_case_insensitively_and_external_ids(app: TestApp) {
     assert_eq!(statuses(&by_external), vec![200, 201]);
     assert_eq!(by_external[0]["data"]["id"], ada["id"]);
     assert_eq!(by_external[1]["data"]["external_id"], "e-2", "an upsert's new record keeps what it was matched on");
+    let by_email = expect_status(app.get("/v1/clients?email=ADA.lovelace@example.COM", &app.admin_key).await, StatusCode::OK).await;
+    assert_eq!(by_email["data"].as_array().unwrap().len(), 1);
+    assert_eq!(by_email["data"][0]["id"], ada["id"]);
+    expect_problem(app.get("/v1/clients?email=not-an-email", &app.admin_key).await, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
 async fn external_ids_are_unique_per_firm_and_filterable(app: TestApp) {
