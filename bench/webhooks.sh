@@ -15,6 +15,8 @@
 #   BENCH_WEBHOOK_SWEEP="16/64 32/96"      after the defaults, throughput runs at
 #                                          these per_subscription/concurrency pairs
 #   BENCH_WEBHOOK_SWEEP_PHASE=throughput   or latency, or both
+#   BENCH_WEBHOOK_RATES="250 500"          after the defaults, latency runs at these
+#                                          write rates (creates/s), default settings
 #   BENCH_WEBHOOK_ARGS="--count 10000"     extra flags for every run (see
 #                                          `webhook_bench --help`: --count, --rate,
 #                                          --seconds, --poll-ms, --subscriptions, …)
@@ -31,6 +33,7 @@ STORES="${BENCH_STORES:-sqlite postgres}"
 PG_SERVER="${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 SWEEP="${BENCH_WEBHOOK_SWEEP:-}"
 SWEEP_PHASE="${BENCH_WEBHOOK_SWEEP_PHASE:-throughput}"
+RATES="${BENCH_WEBHOOK_RATES:-}"
 read -r -a EXTRA <<<"${BENCH_WEBHOOK_ARGS:-}"
 BENCH="$CARGO_TARGET_DIR/release/examples/webhook_bench"
 
@@ -41,13 +44,15 @@ log "building release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 mkdir -p "$DATA"
 
 RESULTS=()
-# run STORE PHASE PER_SUBSCRIPTION CONCURRENCY
+# run STORE PHASE PER_SUBSCRIPTION CONCURRENCY [FLAG…]
 run() {
-    local store="$1" phase="$2" per="$3" conc="$4" out
-    out="$DATA/webhooks-$store-$phase-$per-$conc.txt"
-    log "$store: $phase, per_subscription $per, concurrency $conc"
+    local store="$1" phase="$2" per="$3" conc="$4" out tag
+    shift 4
+    tag="$(printf '%s' "$*" | tr -cs 'A-Za-z0-9' '-')"
+    out="$DATA/webhooks-$store-$phase-$per-$conc${tag:+-$tag}.txt"
+    log "$store: $phase, per_subscription $per, concurrency $conc${1:+, $*}"
     "$BENCH" --store "$store" --postgres "$PG_SERVER" --phase "$phase" \
-        --per-subscription "$per" --concurrency "$conc" "${EXTRA[@]}" | tee "$out"
+        --per-subscription "$per" --concurrency "$conc" "${EXTRA[@]}" "$@" | tee "$out"
     RESULTS+=("$(grep '^RESULT ' "$out" | tail -n1)")
 }
 
@@ -65,6 +70,9 @@ for store in $STORES; do
     for pair in $SWEEP; do
         run "$store" "$SWEEP_PHASE" "${pair%/*}" "${pair#*/}"
     done
+    for rate in $RATES; do
+        run "$store" latency 8 64 --rate "$rate"
+    done
 done
 
 # --- summary -----------------------------------------------------------------
@@ -72,17 +80,18 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 # f RESULT KEY: the value, or - when the run had no such phase.
 f() { local v; v="$(field "$1" "$2")"; echo "${v:--}"; }
 echo
-echo "Webhooks: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-FORMAT='%-9s %7s %6s %14s %11s %9s %9s %9s\n'
-printf "$FORMAT" store per_sub total deliveries/s "writes/s" "p50 ms" "p99 ms" "max ms"
-printf "$FORMAT" ----- ------- ----- ------------ -------- ------ ------ ------
+echo "Webhooks: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (src/ changed since)')"
+FORMAT='%-9s %7s %6s %20s %6s %9s %7s %9s %9s %9s\n'
+printf "$FORMAT" store per_sub total deliveries/s "rate" "writes/s" failed "p50 ms" "p99 ms" "max ms"
+printf "$FORMAT" ----- ------- ----- ------------ ---- -------- ------ ------ ------ ------
 for r in "${RESULTS[@]}"; do
     dps="$(field "$r" deliveries_per_s)"
     [ "$(field "$r" throughput_complete)" = false ] && dps="$dps (incomplete)"
     printf "$FORMAT" "$(f "$r" store)" "$(f "$r" per_subscription)" "$(f "$r" concurrency)" \
-        "${dps:--}" "$(f "$r" write_rate)" "$(f "$r" p50_ms)" "$(f "$r" p99_ms)" "$(f "$r" max_ms)"
+        "${dps:--}" "$(f "$r" rate)" "$(f "$r" write_rate)" "$(f "$r" write_failed)" "$(f "$r" p50_ms)" "$(f "$r" p99_ms)" "$(f "$r" max_ms)"
 done
 echo
 echo "deliveries/s: a backlog of count x subscriptions deliveries, queued before the dispatcher starts,"
-echo "from its start to the last arrival. writes/s and p50/p99/max: creates paced at --rate, and the"
-echo "delay from each create's commit to each receiver's receipt of it."
+echo "from its start to the last arrival. rate: creates/s asked for; writes/s: creates/s committed;"
+echo "failed: creates that failed (the store refused or timed out);"
+echo "p50/p99/max: the delay from each create's commit to each receiver's receipt of it."

@@ -54,6 +54,15 @@ enum StoreKind {
     Postgres,
 }
 
+impl std::fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Phase {
     Throughput,
@@ -104,6 +113,10 @@ struct Args {
     /// Progress (deliveries received, queue) on stderr every second.
     #[arg(long)]
     progress: bool,
+    /// Keep each phase's database (SQLite file or PostgreSQL database) and
+    /// print where it is, to look into afterwards.
+    #[arg(long)]
+    keep: bool,
 }
 
 // ---------------------------------------------------------------------------
@@ -210,7 +223,14 @@ impl Scratch {
         }
     }
 
-    async fn remove(self) {
+    async fn remove(self, keep: bool) {
+        if keep {
+            match self {
+                Scratch::Sqlite(dir) => eprintln!("[webhook_bench] kept {}", dir.keep().join("webhooks.db").display()),
+                Scratch::Postgres { name, .. } => eprintln!("[webhook_bench] kept database {name}"),
+            }
+            return;
+        }
         if let Scratch::Postgres { admin_url, name } = self {
             if let Ok(client) = admin_client(&admin_url).await {
                 if let Err(e) = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await {
@@ -289,6 +309,16 @@ impl Setup {
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+    }
+
+    /// What each receiver got and what the queue holds, for a run that timed out.
+    async fn stuck(&self, expected_each: usize) -> String {
+        let each: Vec<String> = self.hooks.iter().map(|h| h.received.load(Ordering::Acquire).to_string()).collect();
+        let queue = match self.service.webhook_queue().await {
+            Ok(q) => format!("{} pending, the oldest created {}", q.pending, q.oldest_pending.map_or_else(|| "-".to_string(), |t| t.to_string())),
+            Err(e) => e.to_string(),
+        };
+        format!("receivers got {} of {expected_each} each; queue: {queue}", each.join(", "))
     }
 
     fn outcomes(&self) -> String {
@@ -382,6 +412,7 @@ async fn throughput(args: &Args) -> Result<Throughput, String> {
     let dispatcher = dispatch::start(setup.service.clone())?;
     let complete = setup.wait_for(expected, Duration::from_secs(args.timeout_secs), args.progress).await;
     let waited = started.elapsed();
+    let stuck = if complete { None } else { Some(setup.stuck(count).await) };
     dispatcher.abort();
 
     // From the receivers' own clocks: the first and last arrival.
@@ -402,19 +433,20 @@ async fn throughput(args: &Args) -> Result<Throughput, String> {
     };
     let first = arrivals.first().map(|d| format!("{:.0} ms", d.as_secs_f64() * 1000.0)).unwrap_or_else(|| "-".into());
 
-    print_table(
-        &format!("Throughput ({:?}): {count} creates queued before the dispatcher starts, {subs} subscriptions", args.store),
-        &[
-            ("backlog written", format!("{count} creates in {write_secs:.2} s ({:.0}/s, {} at a time)", count as f64 / write_secs, args.writers)),
-            ("deliveries received", format!("{received} of {expected}{}", if complete { "" } else { " (TIMED OUT)" })),
-            ("first delivery after", first),
-            ("last delivery after", format!("{seconds:.2} s")),
-            ("deliveries/s", format!("{rate:.0} (middle 80% of arrivals: {steady})")),
-            ("duplicates/unreadable", setup.duplicates().to_string()),
-            ("dispatcher outcomes", setup.outcomes()),
-        ],
-    );
-    setup.scratch.remove().await;
+    let mut rows = vec![
+        ("backlog written", format!("{count} creates in {write_secs:.2} s ({:.0}/s, {} at a time)", count as f64 / write_secs, args.writers)),
+        ("deliveries received", format!("{received} of {expected}{}", if complete { "" } else { " (TIMED OUT)" })),
+        ("first delivery after", first),
+        ("last delivery after", format!("{seconds:.2} s")),
+        ("deliveries/s", format!("{rate:.0} (middle 80% of arrivals: {steady})")),
+        ("duplicates/unreadable", setup.duplicates().to_string()),
+        ("dispatcher outcomes", setup.outcomes()),
+    ];
+    if let Some(stuck) = stuck {
+        rows.push(("timed out with", stuck));
+    }
+    print_table(&format!("Throughput ({}): {count} creates queued before the dispatcher starts, {subs} subscriptions", args.store), &rows);
+    setup.scratch.remove(args.keep).await;
     Ok(Throughput { deliveries_per_s: rate, seconds, complete })
 }
 
@@ -424,6 +456,7 @@ struct Latency {
     p99_ms: f64,
     max_ms: f64,
     missing: usize,
+    failed: usize,
 }
 
 async fn latency(args: &Args) -> Result<Latency, String> {
@@ -481,6 +514,7 @@ async fn latency(args: &Args) -> Result<Latency, String> {
 
     let expected = commits.len() * subs;
     let complete = setup.wait_for(expected, Duration::from_secs(args.timeout_secs), args.progress).await;
+    let stuck = if complete { None } else { Some(setup.stuck(commits.len()).await) };
     dispatcher.abort();
 
     let mut delays = Vec::with_capacity(expected);
@@ -526,18 +560,18 @@ async fn latency(args: &Args) -> Result<Latency, String> {
     if let Some(first) = failures.first() {
         rows.push(("first failure", first.clone()));
     }
-    print_table(&format!("Latency ({:?}): {}/s for {} s, {subs} subscriptions, dispatcher running", args.store, args.rate, args.seconds), &rows);
-    setup.scratch.remove().await;
-    Ok(Latency { write_rate, p50_ms: p50, p99_ms: p99, max_ms: max, missing })
+    if let Some(stuck) = stuck {
+        rows.push(("timed out with", stuck));
+    }
+    print_table(&format!("Latency ({}): {}/s for {} s, {subs} subscriptions, dispatcher running", args.store, args.rate, args.seconds), &rows);
+    setup.scratch.remove(args.keep).await;
+    Ok(Latency { write_rate, p50_ms: p50, p99_ms: p99, max_ms: max, missing, failed: failures.len() })
 }
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let args = Args::parse();
-    let store = match args.store {
-        StoreKind::Sqlite => "sqlite",
-        StoreKind::Postgres => "postgres",
-    };
+    let store = args.store;
     println!(
         "Webhook benchmark: store {store}, {} subscriptions, per_subscription {}, concurrency {}, poll {} ms, {} cores",
         args.subscriptions,
@@ -561,8 +595,8 @@ async fn main() -> Result<(), String> {
     if matches!(args.phase, Phase::Latency | Phase::Both) {
         let l = latency(&args).await?;
         result += &format!(
-            " rate={} seconds={} write_rate={:.0} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} missing={}",
-            args.rate, args.seconds, l.write_rate, l.p50_ms, l.p99_ms, l.max_ms, l.missing
+            " rate={} seconds={} write_rate={:.0} write_failed={} p50_ms={:.1} p99_ms={:.1} max_ms={:.1} missing={}",
+            args.rate, args.seconds, l.write_rate, l.failed, l.p50_ms, l.p99_ms, l.max_ms, l.missing
         );
     }
     println!("{result}");
