@@ -142,8 +142,7 @@ impl Service {
             OpKind::Create => None,
             _ => self.find_matter(actor, op).await?.map(|m| m.id),
         };
-        let holder = Operation { op: OpKind::Update, id: None, matching: Some(Match::ExternalId(external.to_string())), data: None, if_match: None };
-        match self.find_matter(actor, &holder).await? {
+        match self.matter_by_external_id(actor, external).await? {
             Some(other) if Some(other.id) != target => Err(ServiceError::DuplicateExternalId),
             _ => Ok(()),
         }
@@ -232,7 +231,13 @@ impl Service {
             return Ok(self.stored::<MatterFields>(actor, id.as_uuid()).await?.filter(|m| m.is_live()));
         }
         let Some(Match::ExternalId(x)) = &op.matching else { return Ok(None) };
-        let filter = RecordFilter { equals: vec![("external_id", vec![x.clone()])], ..RecordFilter::default() };
+        self.matter_by_external_id(actor, x).await
+    }
+
+    /// The live matter of the actor's firm with this external id.
+    async fn matter_by_external_id(&self, actor: &Actor, external: &str) -> ServiceResult<Option<Stored<MatterFields>>> {
+        actor.require(crate::domain::api_key::Scope::MattersWrite)?;
+        let filter = RecordFilter { equals: vec![("external_id", vec![external.to_string()])], ..RecordFilter::default() };
         let query = RecordQuery { filter, sort: RecordSort::default(), after: None, limit: 1 };
         let found = self.store.list_records(actor.firm.id, crate::domain::record::RecordKind::Matter, &query).await?;
         found.into_iter().next().map(Stored::from_record).transpose().map_err(ServiceError::Internal)
