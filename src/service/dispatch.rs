@@ -8,20 +8,26 @@
 //!    is never sent, and a committed one is never skipped, whenever a node
 //!    stops.
 //! 2. **Attempts.** Due deliveries are claimed with a lease (PostgreSQL skips
-//!    rows another node holds), per subscription in `event_seq` order, up to
-//!    a number in flight per subscription and in all. Each outcome is written
-//!    with the claim as its token: a node whose lease ran out (it stalled)
-//!    writes nothing, and whoever claimed after it tries again.
+//!    rows another node holds), per subscription in `event_seq` order, into
+//!    the subscription's lane on this node: a few rounds ahead while its
+//!    receiver answers well, only its free slots when it does not. Attempts
+//!    start from the lanes in order, up to a number in flight per
+//!    subscription and in all; a slot is free again as soon as its attempt
+//!    returns. Each outcome is written with the claim as its token: a node
+//!    whose lease ran out (it stalled) writes nothing, and whoever claimed
+//!    after it tries again.
+//! 3. **Outcomes** are written in batches by a task of their own.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use super::webhooks::Webhook;
 use super::{Actor, Service};
+use crate::domain::event::Event;
 use crate::domain::ids::{FirmId, WebhookId};
 use crate::domain::record::{RecordKind, Stored};
 use crate::domain::time::Timestamp;
@@ -33,21 +39,73 @@ use crate::store::{EventQuery, Finished, StoreError, StoreResult, WebhookCursor,
 const FAN_OUT_BATCH: usize = 500;
 /// Outcomes written in one transaction at most.
 const FINISH_BATCH: usize = 256;
+/// A subscription whose receiver answers well has this many rounds of
+/// attempts claimed ahead, so that one claim feeds many attempts.
+const AHEAD: usize = 4;
+/// An attempt that took longer than this makes its subscription claim no
+/// further ahead than its free slots, so claims do not wait out their lease.
+const HEALTHY_LATENCY_MS: i64 = 1_000;
+/// Subscriptions asked about in one look at the queue.
+const DUE_LIMIT: usize = 1_000;
 
-/// Starts delivering webhooks in the background; the task runs until the
+/// Starts delivering webhooks in the background; the tasks run until the
 /// process ends.
 pub fn start(service: Service) -> Result<tokio::task::JoinHandle<()>, String> {
     let settings = &service.webhooks().settings;
     let outbound = Outbound::new(settings.allowed_hosts.clone(), &settings.resolve, settings.timeout)?;
-    let dispatcher = Arc::new(Dispatcher { service, outbound, in_flight: Mutex::new(HashMap::new()), total: AtomicUsize::new(0) });
+    let dispatcher = Arc::new(Dispatcher {
+        service,
+        outbound,
+        lanes: Mutex::new(HashMap::new()),
+        total: AtomicUsize::new(0),
+        fresh: AtomicBool::new(true),
+        nudge: Notify::new(),
+    });
     Ok(tokio::spawn(dispatcher.run()))
 }
 
 struct Dispatcher {
     service: Service,
     outbound: Outbound,
-    in_flight: Mutex<HashMap<WebhookId, usize>>,
+    lanes: Mutex<HashMap<WebhookId, Lane>>,
+    /// Attempts in flight on this node.
     total: AtomicUsize,
+    /// Deliveries may have been queued since the last look at the queue.
+    fresh: AtomicBool,
+    /// Something for the sender to do: deliveries queued, or a slot free.
+    nudge: Notify,
+}
+
+/// One subscription's deliveries on this node: claimed and waiting their
+/// turn in `event_seq` order, and in flight.
+struct Lane {
+    waiting: VecDeque<Delivery>,
+    /// The subscription as read at the last claim.
+    webhook: Option<Webhook>,
+    in_flight: usize,
+    /// The last claim got all it asked for: more may be due.
+    more: bool,
+    /// The last attempt went through quickly.
+    healthy: bool,
+}
+
+impl Lane {
+    fn new() -> Self {
+        Lane { waiting: VecDeque::new(), webhook: None, in_flight: 0, more: false, healthy: true }
+    }
+
+    /// How many to claim now: none while a round of attempts is waiting.
+    fn room(&self, per_subscription: usize) -> usize {
+        if self.waiting.len() >= per_subscription {
+            return 0;
+        }
+        let capacity = if self.healthy { per_subscription * AHEAD } else { per_subscription };
+        capacity.saturating_sub(self.waiting.len() + self.in_flight)
+    }
+
+    fn idle(&self) -> bool {
+        self.waiting.is_empty() && self.in_flight == 0 && !self.more
+    }
 }
 
 /// An attempt's outcome, on its way to the store.
@@ -58,18 +116,54 @@ struct Done {
     gone: bool,
 }
 
+impl Done {
+    fn healthy(&self) -> bool {
+        let quick = self.finished.attempt.as_ref().is_some_and(|a| a.latency_ms < HEALTHY_LATENCY_MS);
+        quick && self.finished.status == DeliveryStatus::Delivered
+    }
+}
+
 impl Dispatcher {
+    /// The sender: claims what is due and starts attempts as slots free up.
+    /// Fan-out and the writing of outcomes run beside it, in tasks of their own.
     async fn run(self: Arc<Self>) {
         let (done, outcomes) = mpsc::channel(4 * FINISH_BATCH);
         tokio::spawn(self.clone().finish(outcomes));
+        tokio::spawn(self.clone().fan_out_loop());
+        let poll = self.service.webhooks().settings.poll;
+        let mut looked = Instant::now();
+        loop {
+            // The queue is looked at when fan-out (or the API) queued
+            // something, and at each poll for retries coming due; a freed
+            // slot only tops up the subscriptions that have more.
+            let look = self.fresh.swap(false, Ordering::AcqRel) || looked.elapsed() >= poll;
+            if look {
+                looked = Instant::now();
+            }
+            if let Err(e) = self.claim(look).await {
+                tracing::warn!(error = %e, "claiming webhook deliveries failed; will retry");
+            }
+            self.start_attempts(&done);
+            tokio::select! {
+                _ = self.nudge.notified() => {}
+                _ = tokio::time::sleep_until((looked + poll).into()) => {}
+            }
+        }
+    }
+
+    fn lanes(&self) -> MutexGuard<'_, HashMap<WebhookId, Lane>> {
+        self.lanes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn fan_out_loop(self: Arc<Self>) {
         let poll = self.service.webhooks().settings.poll;
         loop {
             if let Err(e) = self.fan_out().await {
                 tracing::warn!(error = %e, "webhook fan-out failed; will retry");
             }
-            if let Err(e) = self.claim_and_send(&done).await {
-                tracing::warn!(error = %e, "claiming webhook deliveries failed; will retry");
-            }
+            // Retries and pings the API queued wake this loop too.
+            self.fresh.store(true, Ordering::Release);
+            self.nudge.notify_one();
             tokio::select! {
                 _ = self.service.webhooks().wake.notified() => {}
                 _ = tokio::time::sleep(poll) => {}
@@ -80,39 +174,48 @@ impl Dispatcher {
     /// Queues the deliveries of every event past every cursor.
     async fn fan_out(&self) -> StoreResult<()> {
         let store = &self.service.store;
-        // Bounded, so attempts are made between rounds of a long backlog.
+        // Bounded, so a long backlog does not keep new events waiting.
         for _ in 0..20 {
             let behind = store.webhook_cursors_behind(100).await?;
             if behind.is_empty() {
                 break;
             }
+            // The subscriptions of a firm that have read as far share one
+            // read of its log and one transaction.
+            let mut groups: Vec<Vec<WebhookCursor>> = Vec::new();
             for cursor in behind {
-                self.fan_out_one(cursor).await?;
+                match groups.iter_mut().find(|g| g[0].firm == cursor.firm && g[0].last_seq == cursor.last_seq) {
+                    Some(group) => group.push(cursor),
+                    None => groups.push(vec![cursor]),
+                }
+            }
+            for group in groups {
+                self.fan_out_group(&group).await?;
             }
         }
         Ok(())
     }
 
-    async fn fan_out_one(&self, cursor: WebhookCursor) -> StoreResult<()> {
+    async fn fan_out_group(&self, group: &[WebhookCursor]) -> StoreResult<()> {
         let store = &self.service.store;
-        let query = EventQuery { from_seq: Some(cursor.last_seq), limit: FAN_OUT_BATCH, ..EventQuery::default() };
-        let events = store.list_events(cursor.firm, &query).await?;
+        let (firm, from) = (group[0].firm, group[0].last_seq);
+        let query = EventQuery { from_seq: Some(from), limit: FAN_OUT_BATCH, ..EventQuery::default() };
+        let events = store.list_events(firm, &query).await?;
         let Some(last) = events.last() else { return Ok(()) };
-        let Some(webhook) = self.webhook(cursor.firm, cursor.webhook).await? else {
-            // Purged: nothing will be sent to it again.
-            return store.apply(vec![Write::DropWebhookCursor { webhook: cursor.webhook }]).await.map(|_| ());
-        };
-        let webhook = Some(webhook).filter(|w| w.is_live());
         let now = Timestamp::now();
-        let mut writes = vec![Write::AdvanceWebhookCursor { webhook: cursor.webhook, from: cursor.last_seq, to: last.seq }];
-        if let Some(webhook) = &webhook {
-            // A subscription starts after its own creation.
-            let own = |e: &&crate::domain::event::Event| e.kind == "webhook.created" && e.resource_id == webhook.id().to_string();
-            let wanted = events.iter().filter(|e| webhook.fields.wants(e) && !own(e));
-            writes.extend(wanted.map(|e| Write::InsertDelivery(Delivery::new(cursor.firm, cursor.webhook, Some(e.seq), &e.kind, payload(e), now))));
+        let mut writes: Vec<Write> = group.iter().map(|c| Write::AdvanceWebhookCursor { webhook: c.webhook, from, to: last.seq }).collect();
+        let mut deliveries = Vec::new();
+        for cursor in group {
+            match self.webhook(firm, cursor.webhook).await? {
+                // Purged: nothing will be sent to it again.
+                None => writes.push(Write::DropWebhookCursor { webhook: cursor.webhook }),
+                Some(webhook) if webhook.is_live() => deliveries.extend(wanted(&webhook, &events, now)),
+                Some(_) => {}
+            }
         }
+        writes.extend(deliveries.into_iter().map(Write::InsertDelivery));
         match store.apply(writes).await {
-            // Another node moved the cursor first, and queued these.
+            // Another node moved a cursor first, and queued these.
             Ok(_) | Err(StoreError::VersionMismatch) => Ok(()),
             Err(e) => Err(e),
         }
@@ -123,51 +226,80 @@ impl Dispatcher {
         Ok(record.and_then(|r| Stored::from_record(r).ok()))
     }
 
-    /// Claims what is due, as far as the limits on attempts in flight allow,
-    /// and starts the attempts.
-    async fn claim_and_send(self: &Arc<Self>, done: &mpsc::Sender<Done>) -> StoreResult<()> {
+    /// Claims due deliveries into the lanes: of every subscription with some
+    /// when `look`, else of those whose last claim left more behind.
+    async fn claim(&self, look: bool) -> StoreResult<()> {
         let settings = &self.service.webhooks().settings;
         let now = Timestamp::now();
         let lease_ms = i64::try_from(settings.timeout.as_millis() * 2).unwrap_or(i64::MAX / 4) + 10_000;
-        for webhook_id in self.service.store.due_webhooks(now, 100).await? {
-            let free_total = settings.concurrency.saturating_sub(self.total.load(Ordering::Acquire));
-            let busy = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).get(&webhook_id).copied().unwrap_or(0);
-            let free = settings.per_subscription.saturating_sub(busy).min(free_total);
-            if free_total == 0 {
-                break;
-            }
-            if free == 0 {
+        let mut candidates = if look { self.service.store.due_webhooks(now, DUE_LIMIT).await? } else { Vec::new() };
+        candidates.extend(self.lanes().iter().filter(|(_, l)| l.more).map(|(id, _)| *id));
+        candidates.sort_unstable();
+        candidates.dedup();
+        for webhook_id in candidates {
+            let want = self.lanes().get(&webhook_id).map_or(settings.per_subscription * AHEAD, |l| l.room(settings.per_subscription));
+            if want == 0 {
                 continue;
             }
-            let lease = now.millis() + lease_ms;
-            let claimed = self.service.store.claim_deliveries(webhook_id, now, lease, free).await?;
-            let Some(first) = claimed.first() else { continue };
-            let webhook = self.webhook(first.firm_id, webhook_id).await?;
-            for delivery in claimed {
-                self.track(webhook_id, 1);
-                let (me, done, webhook) = (self.clone(), done.clone(), webhook.clone());
-                tokio::spawn(async move {
-                    let outcome = me.attempt(webhook, delivery, lease).await;
-                    // The finisher is gone only when the process is ending.
-                    let _ = done.send(outcome).await;
-                });
+            let claimed = self.service.store.claim_deliveries(webhook_id, now, now.millis() + lease_ms, want).await?;
+            let webhook = match claimed.first() {
+                Some(first) => self.webhook(first.firm_id, webhook_id).await?,
+                None => None,
+            };
+            let mut lanes = self.lanes();
+            let lane = lanes.entry(webhook_id).or_insert_with(Lane::new);
+            lane.more = claimed.len() == want;
+            if !claimed.is_empty() {
+                lane.webhook = webhook;
+                lane.waiting.extend(claimed);
             }
         }
         Ok(())
     }
 
-    fn track(&self, webhook: WebhookId, delta: isize) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        let n = in_flight.entry(webhook).or_insert(0);
-        *n = n.saturating_add_signed(delta);
-        if *n == 0 {
-            in_flight.remove(&webhook);
+    /// Starts waiting attempts, a subscription at a time in turn, up to the
+    /// limits on attempts in flight.
+    fn start_attempts(self: &Arc<Self>, done: &mpsc::Sender<Done>) {
+        let settings = &self.service.webhooks().settings;
+        // An attempt must be able to finish within its claim.
+        let margin = i64::try_from(settings.timeout.as_millis()).unwrap_or(i64::MAX / 4) + 1_000;
+        let now = Timestamp::now().millis();
+        let mut lanes = self.lanes();
+        lanes.retain(|_, lane| !lane.idle());
+        let mut started = true;
+        while started && self.total.load(Ordering::Acquire) < settings.concurrency {
+            started = false;
+            for (id, lane) in lanes.iter_mut().filter(|(_, l)| l.in_flight < settings.per_subscription) {
+                let Some(delivery) = lane.waiting.pop_front() else { continue };
+                if delivery.lease_until.unwrap_or(0) - now < margin {
+                    // Claimed ahead and kept waiting too long: when its lease
+                    // runs out, it is claimed and tried again.
+                    continue;
+                }
+                lane.in_flight += 1;
+                self.total.fetch_add(1, Ordering::AcqRel);
+                started = true;
+                let (me, done, webhook, id) = (self.clone(), done.clone(), lane.webhook.clone(), *id);
+                tokio::spawn(async move {
+                    let lease = delivery.lease_until.unwrap_or(0);
+                    let outcome = me.attempt(webhook, delivery, lease).await;
+                    let healthy = outcome.healthy();
+                    // The finisher is gone only when the process is ending.
+                    let _ = done.send(outcome).await;
+                    me.release(id, healthy);
+                });
+            }
         }
-        if delta > 0 {
-            self.total.fetch_add(1, Ordering::AcqRel);
-        } else {
-            self.total.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Frees the slot of an attempt whose outcome is on its way to the store.
+    fn release(&self, webhook: WebhookId, healthy: bool) {
+        if let Some(lane) = self.lanes().get_mut(&webhook) {
+            lane.in_flight = lane.in_flight.saturating_sub(1);
+            lane.healthy = healthy;
         }
+        self.total.fetch_sub(1, Ordering::AcqRel);
+        self.nudge.notify_one();
     }
 
     /// One attempt at a claimed delivery.
@@ -218,13 +350,11 @@ impl Dispatcher {
                 tracing::warn!(error = %e, outcomes = batch.len(), "webhook outcomes not written; the deliveries will be retried");
             }
             for done in batch.drain(..) {
-                self.track(done.finished.webhook, -1);
                 self.service.webhooks().outcomes.count(done.finished.status);
                 if let Err(e) = self.after(&done).await {
                     tracing::warn!(error = %e, webhook_id = %done.finished.webhook, "checking a failing webhook failed");
                 }
             }
-            self.service.webhooks().wake.notify_one();
         }
     }
 
@@ -265,4 +395,16 @@ fn record_attempt(n: i64, at: Timestamp, took: Duration, result: Result<Answer, 
         },
         Err(e) => Attempt { n, at, http_status: None, latency_ms, error: Some(e.to_string()), response: None },
     }
+}
+
+/// The deliveries a live subscription wants of these events: those its
+/// patterns match, but for its own creation (it starts after that).
+fn wanted(webhook: &Webhook, events: &[Event], now: Timestamp) -> Vec<Delivery> {
+    let own = |e: &Event| e.kind == "webhook.created" && e.resource_id == webhook.id().to_string();
+    let firm = webhook.firm_id;
+    events
+        .iter()
+        .filter(|e| webhook.fields.wants(e) && !own(e))
+        .map(|e| Delivery::new(firm, webhook.id(), Some(e.seq), &e.kind, payload(e), now))
+        .collect()
 }

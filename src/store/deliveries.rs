@@ -42,10 +42,14 @@ pub fn clear_failures(d: &dyn SqlDialect, webhook: WebhookId) -> Sql<'_> {
     sql
 }
 
-pub fn drop_cursor(d: &dyn SqlDialect, webhook: WebhookId) -> Sql<'_> {
-    let mut sql = Sql::new(d, "DELETE FROM webhook_cursors WHERE webhook_id = ");
-    sql.bind(id(webhook.as_uuid()));
-    sql
+/// Forgets a purged subscription's cursor and cancels what it still had
+/// queued (without a cursor, the dispatcher no longer looks for it).
+pub fn drop_cursor(d: &dyn SqlDialect, webhook: WebhookId) -> [Sql<'_>; 2] {
+    let mut cursor = Sql::new(d, "DELETE FROM webhook_cursors WHERE webhook_id = ");
+    cursor.bind(id(webhook.as_uuid()));
+    let mut queued = Sql::new(d, "UPDATE webhook_deliveries SET status = 'cancelled', lease_until = NULL WHERE webhook_id = ");
+    queued.bind(id(webhook.as_uuid())).push(" AND status = 'pending'");
+    [cursor, queued]
 }
 
 pub fn cursors_behind(d: &dyn SqlDialect, limit: usize) -> Sql<'_> {
@@ -133,14 +137,19 @@ pub fn retry_delivery(d: &dyn SqlDialect, firm: FirmId, webhook: WebhookId, deli
     sql
 }
 
-/// Subscriptions with a due, unclaimed delivery.
+/// Subscriptions with a due, unclaimed delivery: a probe of each
+/// subscription's pending deliveries on the `webhook_deliveries_due` index,
+/// so it costs the same however long the queue (grouping every pending
+/// delivery was the dispatcher's largest cost with a backlog).
 pub fn due_webhooks(d: &dyn SqlDialect, now: Timestamp, limit: usize) -> Sql<'_> {
-    let mut sql = Sql::new(d, "SELECT d.webhook_id FROM webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= ");
+    let mut sql = Sql::new(
+        d,
+        "SELECT w.webhook_id FROM webhook_cursors w WHERE EXISTS (SELECT 1 FROM webhook_deliveries d \
+         WHERE d.webhook_id = w.webhook_id AND d.status = 'pending' AND d.next_attempt_at <= ",
+    );
     sql.bind(SqlValue::Int(now.millis()));
-    // The longest waiting first, so no subscription is passed over for long.
     sql.push(" AND (d.lease_until IS NULL OR d.lease_until < ").bind(SqlValue::Int(now.millis()));
-    sql.push(") GROUP BY d.webhook_id ORDER BY min(d.next_attempt_at) LIMIT ");
-    sql.bind(SqlValue::Int(limit as i64));
+    sql.push(")) LIMIT ").bind(SqlValue::Int(limit as i64));
     sql
 }
 
@@ -223,4 +232,74 @@ pub fn list_events<'d>(d: &'d dyn SqlDialect, columns: &str, firm: FirmId, q: &E
     sql.push(if q.newest_first { " ORDER BY firm_seq DESC LIMIT " } else { " ORDER BY firm_seq LIMIT " });
     sql.bind(SqlValue::Int(q.limit as i64));
     sql
+}
+
+/// What a batch of finished attempts does to a subscription's run of
+/// failures (`failing_since`), for stores that write the batch in one
+/// statement rather than outcome by outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureRun {
+    /// A delivery went through last: no run.
+    Ended,
+    /// The batch ended a run and began another at this instant.
+    Began(i64),
+    /// Failures only: a run goes on, or begins at this instant if none was.
+    Continues(i64),
+}
+
+/// Folds the attempts of `finished` (in the order they are written) into
+/// one [`FailureRun`] per subscription, as writing them one by one would
+/// leave `failing_since`.
+pub fn failure_runs<'a>(finished: impl IntoIterator<Item = &'a Finished>) -> Vec<(WebhookId, FailureRun)> {
+    let mut runs: Vec<(WebhookId, FailureRun)> = Vec::new();
+    for f in finished {
+        let Some(attempt) = &f.attempt else { continue };
+        let failed = f.status != DeliveryStatus::Delivered;
+        let at = attempt.at.millis();
+        let slot = match runs.iter_mut().find(|(w, _)| *w == f.webhook) {
+            Some((_, run)) => run,
+            None => {
+                runs.push((f.webhook, if failed { FailureRun::Continues(at) } else { FailureRun::Ended }));
+                continue;
+            }
+        };
+        *slot = match (*slot, failed) {
+            (_, false) => FailureRun::Ended,
+            (FailureRun::Ended, true) => FailureRun::Began(at),
+            (run, true) => run,
+        };
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::webhook::Attempt;
+
+    fn outcome(webhook: WebhookId, at: i64, status: DeliveryStatus) -> Finished {
+        let attempt = Attempt { n: 1, at: Timestamp::from_millis(at), http_status: Some(500), latency_ms: 1, error: None, response: None };
+        Finished { delivery: DeliveryId::generate(), webhook, lease: 1, attempt: Some(attempt), status, next_attempt_at: None }
+    }
+
+    #[test]
+    fn failure_runs_leave_what_writing_one_by_one_would() {
+        use DeliveryStatus::{Delivered, Pending};
+        let (a, b, c) = (WebhookId::generate(), WebhookId::generate(), WebhookId::generate());
+        let mut cancelled = outcome(c, 9, Pending);
+        cancelled.attempt = None;
+        let batch = [
+            outcome(a, 1, Pending),
+            outcome(b, 2, Pending),
+            outcome(a, 3, Pending),
+            outcome(b, 4, Delivered),
+            outcome(b, 5, Pending),
+            outcome(b, 6, Pending),
+            cancelled,
+        ];
+        // a: failures only, from the first; b: a success, then a new run from
+        // its first failure; c: no attempt was made, nothing changes.
+        assert_eq!(failure_runs(&batch), vec![(a, FailureRun::Continues(1)), (b, FailureRun::Began(5))]);
+        assert_eq!(failure_runs(&[outcome(a, 1, Pending), outcome(a, 2, Delivered)]), vec![(a, FailureRun::Ended)]);
+    }
 }

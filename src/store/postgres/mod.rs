@@ -1,6 +1,7 @@
 //! The PostgreSQL store: for many stateless nodes on one (managed, replicated)
 //! database. Each write is one transaction, its events included.
 
+mod delivery_batches;
 mod migrations;
 mod queries;
 mod rows;

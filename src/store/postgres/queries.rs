@@ -308,7 +308,13 @@ pub async fn count_clients(c: &impl GenericClient, firm: FirmId, filter: &Client
 /// [`crate::store::Store::apply`] gives and explains.
 pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
-    for write in writes {
+    let mut rest = writes;
+    while let Some(write) = rest.first() {
+        if let Some(n) = super::delivery_batches::apply_run(c, rest).await? {
+            rest = &rest[n..];
+            continue;
+        }
+        rest = &rest[1..];
         match write {
             Write::InsertClient { client, .. } => seqs.push(insert_returning_seq(c, &sql::insert_client(&Postgres, client)).await?),
             Write::UpdateClient { client, expected_version, .. } => {

@@ -50,7 +50,9 @@ pub async fn apply(c: &impl GenericClient, write: &Write) -> StoreResult<bool> {
             execute(c, &sql::clear_failures(&Postgres, *webhook)).await?;
         }
         Write::DropWebhookCursor { webhook } => {
-            execute(c, &sql::drop_cursor(&Postgres, *webhook)).await?;
+            for statement in &sql::drop_cursor(&Postgres, *webhook) {
+                execute(c, statement).await?;
+            }
         }
         Write::InsertDelivery(delivery) => {
             execute(c, &sql::insert_delivery(&Postgres, delivery)).await?;

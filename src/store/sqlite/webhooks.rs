@@ -39,7 +39,9 @@ pub fn apply(conn: &Connection, write: &Write) -> StoreResult<bool> {
             execute(conn, &sql::clear_failures(&WRITES, *webhook))?;
         }
         Write::DropWebhookCursor { webhook } => {
-            execute(conn, &sql::drop_cursor(&WRITES, *webhook))?;
+            for statement in &sql::drop_cursor(&WRITES, *webhook) {
+                execute(conn, statement)?;
+            }
         }
         Write::InsertDelivery(delivery) => {
             execute(conn, &sql::insert_delivery(&WRITES, delivery))?;
