@@ -39,9 +39,12 @@ use crate::store::{EventQuery, Finished, StoreError, StoreResult, WebhookCursor,
 const FAN_OUT_BATCH: usize = 500;
 /// Outcomes written in one transaction at most.
 const FINISH_BATCH: usize = 256;
-/// A subscription whose receiver answers well has this many rounds of
-/// attempts claimed ahead, so that one claim feeds many attempts.
-const AHEAD: usize = 4;
+/// A subscription whose receiver answers well has up to this many rounds
+/// of attempts claimed ahead, so that one claim feeds many attempts...
+const AHEAD: usize = 8;
+/// ...and claims more when fewer than this many rounds are waiting, so
+/// that its attempts never wait for a claim.
+const LOW_WATER: usize = 2;
 /// An attempt that took longer than this makes its subscription claim no
 /// further ahead than its free slots, so claims do not wait out their lease.
 const HEALTHY_LATENCY_MS: i64 = 1_000;
@@ -80,8 +83,9 @@ struct Dispatcher {
 /// turn in `event_seq` order, and in flight.
 struct Lane {
     waiting: VecDeque<Delivery>,
-    /// The subscription as read at the last claim.
-    webhook: Option<Webhook>,
+    /// The subscription as read at a claim, and when: read again at the
+    /// next claim after a poll interval, so changes to it apply within one.
+    webhook: Option<(Webhook, Instant)>,
     in_flight: usize,
     /// The last claim got all it asked for: more may be due.
     more: bool,
@@ -94,13 +98,18 @@ impl Lane {
         Lane { waiting: VecDeque::new(), webhook: None, in_flight: 0, more: false, healthy: true }
     }
 
-    /// How many to claim now: none while a round of attempts is waiting.
+    /// How many to claim now: none while enough attempts are waiting.
     fn room(&self, per_subscription: usize) -> usize {
-        if self.waiting.len() >= per_subscription {
+        let (low_water, capacity) =
+            if self.healthy { (per_subscription * LOW_WATER, per_subscription * AHEAD) } else { (1, per_subscription) };
+        if self.waiting.len() >= low_water {
             return 0;
         }
-        let capacity = if self.healthy { per_subscription * AHEAD } else { per_subscription };
         capacity.saturating_sub(self.waiting.len() + self.in_flight)
+    }
+
+    fn knows_webhook(&self, fresh_for: Duration) -> bool {
+        self.webhook.as_ref().is_some_and(|(_, at)| at.elapsed() < fresh_for)
     }
 
     fn idle(&self) -> bool {
@@ -140,7 +149,7 @@ impl Dispatcher {
             if look {
                 looked = Instant::now();
             }
-            if let Err(e) = self.claim(look).await {
+            if let Err(e) = self.claim(look, &done).await {
                 tracing::warn!(error = %e, "claiming webhook deliveries failed; will retry");
             }
             self.start_attempts(&done);
@@ -227,8 +236,9 @@ impl Dispatcher {
     }
 
     /// Claims due deliveries into the lanes: of every subscription with some
-    /// when `look`, else of those whose last claim left more behind.
-    async fn claim(&self, look: bool) -> StoreResult<()> {
+    /// when `look`, else of those whose last claim left more behind. Each
+    /// claim's attempts start as soon as it returns.
+    async fn claim(self: &Arc<Self>, look: bool, done: &mpsc::Sender<Done>) -> StoreResult<()> {
         let settings = &self.service.webhooks().settings;
         let now = Timestamp::now();
         let lease_ms = i64::try_from(settings.timeout.as_millis() * 2).unwrap_or(i64::MAX / 4) + 10_000;
@@ -242,17 +252,22 @@ impl Dispatcher {
                 continue;
             }
             let claimed = self.service.store.claim_deliveries(webhook_id, now, now.millis() + lease_ms, want).await?;
-            let webhook = match claimed.first() {
-                Some(first) => self.webhook(first.firm_id, webhook_id).await?,
-                None => None,
+            let known = self.lanes().get(&webhook_id).is_some_and(|l| l.knows_webhook(settings.poll));
+            // `None` if purged: its deliveries are cancelled.
+            let read = match claimed.first() {
+                Some(first) if !known => Some(self.webhook(first.firm_id, webhook_id).await?),
+                _ => None,
             };
-            let mut lanes = self.lanes();
-            let lane = lanes.entry(webhook_id).or_insert_with(Lane::new);
-            lane.more = claimed.len() == want;
-            if !claimed.is_empty() {
-                lane.webhook = webhook;
+            {
+                let mut lanes = self.lanes();
+                let lane = lanes.entry(webhook_id).or_insert_with(Lane::new);
+                lane.more = claimed.len() == want;
+                if let Some(read) = read {
+                    lane.webhook = read.map(|w| (w, Instant::now()));
+                }
                 lane.waiting.extend(claimed);
             }
+            self.start_attempts(done);
         }
         Ok(())
     }
@@ -279,7 +294,7 @@ impl Dispatcher {
                 lane.in_flight += 1;
                 self.total.fetch_add(1, Ordering::AcqRel);
                 started = true;
-                let (me, done, webhook, id) = (self.clone(), done.clone(), lane.webhook.clone(), *id);
+                let (me, done, webhook, id) = (self.clone(), done.clone(), lane.webhook.as_ref().map(|(w, _)| w.clone()), *id);
                 tokio::spawn(async move {
                     let lease = delivery.lease_until.unwrap_or(0);
                     let outcome = me.attempt(webhook, delivery, lease).await;

@@ -33,6 +33,21 @@ const FAILURE_RUNS: &str = "UPDATE webhook_cursors w SET failing_since = CASE o.
      ELSE COALESCE(w.failing_since, o.at) END \
      FROM unnest($1::uuid[], $2::int[], $3::bigint[]) AS o(webhook, mode, at) WHERE w.webhook_id = o.webhook";
 
+/// Lets a transaction of claims or outcomes commit without waiting for the
+/// WAL to reach the disk (a flush each was most of a claim's time). One
+/// lost in a crash is redone under the same delivery id: a lost claim's
+/// delivery is claimed again, a lost outcome's attempted again, which at
+/// least once allows. Never for fan-out: a lost fan-out would be queued
+/// again under new delivery ids, after its deliveries may have been sent.
+pub async fn commit_lazily(c: &impl GenericClient) -> StoreResult<()> {
+    c.batch_execute("SET LOCAL synchronous_commit = off").await.map_err(db_error)
+}
+
+/// A transaction that only writes outcomes ([`commit_lazily`]).
+pub fn only_outcomes(writes: &[Write]) -> bool {
+    !writes.is_empty() && writes.iter().all(|w| matches!(w, Write::FinishAttempt(_)))
+}
+
 /// Writes the run of deliveries or of outcomes at the start of `writes`,
 /// returning how many writes it took; `None` if the first is neither.
 pub async fn apply_run(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Option<usize>> {

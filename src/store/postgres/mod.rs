@@ -232,7 +232,10 @@ impl Store for PgStore {
     }
 
     async fn claim_deliveries(&self, webhook: WebhookId, now: Timestamp, lease: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
-        webhooks::claim(&self.conn().await?, webhook, now, lease, limit).await
+        in_transaction!(self, |tx| {
+            delivery_batches::commit_lazily(&tx).await?;
+            webhooks::claim(&tx, webhook, now, lease, limit).await?
+        })
     }
 
     async fn list_deliveries(&self, firm: FirmId, webhook: WebhookId, query: &DeliveryQuery) -> StoreResult<Vec<(i64, Delivery)>> {

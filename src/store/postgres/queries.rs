@@ -307,6 +307,9 @@ pub async fn count_clients(c: &impl GenericClient, firm: FirmId, filter: &Client
 /// against what the transaction leaves, then inserts its events, in the order
 /// [`crate::store::Store::apply`] gives and explains.
 pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<i64>> {
+    if super::delivery_batches::only_outcomes(writes) {
+        super::delivery_batches::commit_lazily(c).await?;
+    }
     let mut seqs = Vec::new();
     let mut rest = writes;
     while let Some(write) = rest.first() {
