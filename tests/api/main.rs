@@ -11,6 +11,7 @@ mod auth;
 mod batch;
 mod clients_crud;
 mod concurrency;
+mod connections;
 mod custom_actions;
 mod custom_fields;
 mod dialect_actuallycare;
