@@ -8,6 +8,7 @@ mod support;
 mod records;
 
 mod auth;
+mod browsers;
 mod batch;
 mod clients_crud;
 mod concurrency;
