@@ -30,6 +30,7 @@ mod lists;
 mod matters;
 mod notes;
 mod operations;
+mod phones;
 mod point_reads;
 mod rate_limits;
 mod retention;
