@@ -149,11 +149,16 @@ pub fn parse_lead(doc: &Map<String, Value>, firm: &FirmSettings, current: Option
         Some(state) => Ok(state),
         None => Err("must be `untriaged` or `ignored`".into()),
     });
+    // In the order errors are reported.
+    let (first_name, last_name) = (r.text_of(&FIRST_NAME), r.text_of(&LAST_NAME));
+    let email = r.parsed(EMAIL.name, Email::parse);
+    let phone = r.parsed(PHONE.name, |s| Phone::parse(s, &region));
+    super::phone::read_verified(&mut r, "phone_verified", PHONE.name, phone.as_ref());
     let lead = LeadFields {
-        first_name: r.text_of(&FIRST_NAME),
-        last_name: r.text_of(&LAST_NAME),
-        email: r.parsed(EMAIL.name, Email::parse),
-        phone: r.parsed(PHONE.name, |s| Phone::parse(s, &region)),
+        first_name,
+        last_name,
+        email,
+        phone,
         message: r.text_of(&MESSAGE),
         source: r.text_of(&SOURCE),
         custom_fields: read_custom_fields(&mut r),

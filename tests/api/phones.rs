@@ -19,6 +19,7 @@ crate::store_tests!(
     extensions_are_kept_and_shown_in_each_dialects_style,
     search_by_digits_finds_both_kinds_and_only_in_the_firm,
     other_phones_and_leads_are_marked_the_same_way,
+    the_marks_may_come_back_in_a_write_when_they_agree_with_the_number,
 );
 
 const CALMINTAKE: &str = "/compat/calmintake/api/v1/clients";
@@ -151,4 +152,24 @@ async fn other_phones_and_leads_are_marked_the_same_way(app: TestApp) {
     );
     let lead = expect_status(app.post("/v1/leads", &app.admin_key, &json!({"first_name": "Dana", "phone": "020 7946 0958"})).await, StatusCode::CREATED).await;
     assert_eq!(phone_and_mark(&lead["data"]), (Some("020 7946 0958"), Some(false)));
+}
+
+async fn the_marks_may_come_back_in_a_write_when_they_agree_with_the_number(app: TestApp) {
+    let phones = json!([{"number": "+1 555-1234", "label": "old"}]);
+    let made = app.create_client(json!({"first_name": "Ann", "last_name": "Lee", "phone": "(661) 555-0142", "other_phones": phones})).await;
+    let path = format!("/v1/clients/{}", made["id"].as_str().unwrap());
+    let mut doc = made.as_object().unwrap().clone();
+    for owned in ["id", "name", "version", "created_at", "updated_at", "matters_count"] {
+        doc.remove(owned);
+    }
+    let replaced = expect_status(app.put(&path, &app.admin_key, &Value::Object(doc.clone())).await, StatusCode::OK).await;
+    assert_eq!(replaced["data"]["version"], made["version"], "the same document changes nothing");
+    let patched = app.patch(&path, &app.admin_key, &json!({"phone": "+1 555-1234", "phone_verified": false})).await;
+    assert_eq!(phone_and_mark(&expect_status(patched, StatusCode::OK).await["data"]), (Some("+1 555-1234"), Some(false)));
+    // A mark that disagrees with the number is refused, naming it.
+    let wrong = app.patch(&path, &app.admin_key, &json!({"phone": "(661) 555-0142", "phone_verified": false})).await;
+    assert_eq!(crate::helpers::error_fields(&expect_status(wrong, StatusCode::BAD_REQUEST).await), ["phone_verified"]);
+    doc.insert("other_phones".into(), json!([{"number": "(661) 555-0142", "verified": false}]));
+    let wrong = app.put(&path, &app.admin_key, &Value::Object(doc)).await;
+    assert_eq!(crate::helpers::error_fields(&expect_status(wrong, StatusCode::BAD_REQUEST).await), ["other_phones[0].verified"]);
 }

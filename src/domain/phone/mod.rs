@@ -15,6 +15,8 @@ use std::fmt;
 
 use phonenumber::metadata::DATABASE;
 
+use super::input::Reader;
+
 /// A phone number as the API keeps it.
 ///
 /// Stored and shown canonically as its text: `+12125550187`, with an
@@ -225,6 +227,22 @@ impl serde::Serialize for Phone {
 impl<'de> serde::Deserialize<'de> for Phone {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(Self::from_stored(String::deserialize(d)?))
+    }
+}
+
+/// `phone_verified` (an item's `verified`) is what the server found about the
+/// number, as the views show it. A document may carry it back (a
+/// read-modify-write, an export imported) when it agrees with the number in
+/// the same document; otherwise it is refused, as read-only.
+pub fn read_verified(r: &mut Reader<'_>, name: &'static str, phone_field: &str, phone: Option<&Phone>) {
+    let Some(sent) = r.bool(name) else { return };
+    if r.has_error(phone_field) {
+        return;
+    }
+    match phone.map(Phone::is_verified) {
+        Some(found) if found == sent => {}
+        Some(found) => r.error_at(name, format!("is read-only: this number is {}", if found { "verified" } else { "unverified" })),
+        None => r.error_at(name, format!("is read-only: there is no `{phone_field}`")),
     }
 }
 
