@@ -17,7 +17,7 @@ use super::time::Timestamp;
 pub const FIRST_NAME: Field = Field::new("first_name", Kind::Name { max: 100 }, "").example("Dana");
 pub const LAST_NAME: Field = Field::new("last_name", Kind::Name { max: 100 }, "").example("Doe");
 pub const EMAIL: Field = Field::new("email", Kind::Email, "").example("dana@example.com");
-pub const PHONE: Field = Field::new("phone", Kind::Phone, "Any common format; stored as E.164.");
+pub const PHONE: Field = Field::new("phone", Kind::Phone, "Any common format; stored as E.164 when it can exist in its country's plan, else as written (`phone_verified` false).");
 pub const MESSAGE: Field = Field::new("message", Kind::Multiline { max: 10_000 }, "");
 pub const SOURCE: Field = Field::new("source", Kind::Text { max: 100 }, "").example("Website");
 pub const STATE: Field = Field::new("state", Kind::Enum(&["untriaged", "ignored"]), "Triage: `untriaged` (the default) or `ignored`.");
