@@ -81,6 +81,11 @@ pub struct ServeConfig {
     /// it is closed.
     #[arg(long, env = "CLIENTELE_KEEP_ALIVE_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub keep_alive_timeout_secs: u64,
+    /// Browser origins allowed to call the API cross-origin
+    /// (`https://app.example.com`, comma-separated; `*` for any). None by
+    /// default. The public intake endpoint allows any origin regardless.
+    #[arg(long, env = "CLIENTELE_CORS_ORIGINS", value_delimiter = ',', value_parser = crate::api::cors::flag_value)]
+    pub cors_origins: Vec<String>,
     /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`, a
     /// monitoring network), not on `--bind`.
     #[arg(long, env = "CLIENTELE_METRICS_BIND")]
@@ -195,6 +200,7 @@ impl ServeConfig {
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
             max_concurrent_requests: usize::try_from(self.max_concurrent_requests).unwrap_or(usize::MAX),
             metrics: crate::api::MetricsAccess { token: self.metrics_token.clone(), elsewhere: self.metrics_bind.is_some() },
+            cors: crate::api::cors::CorsOrigins::from_values(&self.cors_origins),
         }
     }
 

@@ -174,7 +174,10 @@ async fn json_object(request: Request, limit: usize) -> Result<Map<String, Value
         return Err(ApiError::PayloadTooLarge(limit));
     }
     let bytes = read_body(request.into_body(), limit).await?;
-    match serde_json::from_slice::<Value>(&bytes) {
+    // Windows tools (PowerShell, Notepad) start UTF-8 files with a byte order
+    // mark; RFC 8259 lets a parser ignore it, and serde_json would not.
+    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match serde_json::from_slice::<Value>(json) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::NotAnObject),
         Err(e) => Err(ApiError::MalformedJson(e.to_string())),

@@ -82,6 +82,29 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     problem_response(&ApiError::Service(ServiceError::Internal("panic".into())).to_problem())
 }
 
+/// `/clients/` is `/clients`: the vendors' servers (and most web frameworks)
+/// treat a trailing slash as the same route, and integrations built on them
+/// send one. Only the path changes; the query stays as it was.
+pub async fn ignore_trailing_slash(mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+        let rewritten = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_string(),
+        };
+        if let Ok(path_and_query) = rewritten.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = request.uri().clone().into_parts();
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    next.run(request).await
+}
+
 pub async fn route_not_found() -> ApiError {
     ApiError::RouteNotFound
 }

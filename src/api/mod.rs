@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod contract;
+pub mod cors;
 pub mod extract;
 pub mod idempotency;
 pub mod json;
@@ -54,6 +55,9 @@ pub struct HttpOptions {
     pub request_timeout: std::time::Duration,
     pub max_concurrent_requests: usize,
     pub metrics: MetricsAccess,
+    /// Browser origins answered cross-origin (the public intake endpoint
+    /// answers any).
+    pub cors: cors::CorsOrigins,
 }
 
 impl Default for HttpOptions {
@@ -62,6 +66,7 @@ impl Default for HttpOptions {
             request_timeout: std::time::Duration::from_secs(30),
             max_concurrent_requests: 1024,
             metrics: MetricsAccess::default(),
+            cors: cors::CorsOrigins::default(),
         }
     }
 }
@@ -99,11 +104,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().merge(v1::routes()).merge(system::routes())
 }
 
-/// `routes` with every request's plumbing around them, outermost first: the
-/// request id and access log, problems reshaped by `reshape` (a vendor
-/// dialect's error shape on its paths), panics contained, load shed, the time
-/// limit, rate-limit headers, idempotency. Unknown routes and methods are
-/// problems too.
+/// `routes` with every request's plumbing around them, outermost first: a
+/// trailing slash dropped from the path, CORS (so every answer, errors
+/// included, can be read by a granted page), the request id and access log,
+/// problems reshaped by `reshape` (a vendor dialect's error shape on its
+/// paths), panics contained, load shed, the time limit, rate-limit headers,
+/// idempotency. Unknown routes and methods are problems too.
 pub fn serve(routes: Router<AppState>, state: AppState, options: &HttpOptions, reshape: Option<problem::Reshape>) -> Router {
     let routes = routes
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
@@ -115,6 +121,8 @@ pub fn serve(routes: Router<AppState>, state: AppState, options: &HttpOptions, r
     // its stack per request: 45 boxed clones a request.)
     let permits = Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_requests));
     let plumbing = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(middleware::ignore_trailing_slash))
+        .layer(axum::middleware::from_fn_with_state(options.cors.clone(), cors::cors))
         .layer(axum::middleware::from_fn(middleware::request_context))
         .layer(axum::middleware::from_fn_with_state(reshape, problem::reshape_problems))
         .layer(CatchPanicLayer::custom(middleware::panic_response))

@@ -384,7 +384,9 @@ pub fn writable(mut object: Map<String, Value>, kind: Kind, maps: &[Rename]) -> 
         }
     }
     let owned: &[&str] = match kind {
-        Kind::Clients => &["id", "version", "created_at", "updated_at", "deleted_at", "matters_count"],
+        // `phone_verified` is the server's finding, which may differ on a
+        // server whose firm has another phone region.
+        Kind::Clients => &["id", "version", "created_at", "updated_at", "deleted_at", "matters_count", "phone_verified"],
         Kind::Matters => &["id", "version", "created_at", "updated_at", "deleted_at", "lead_id"],
     };
     for field in owned {

@@ -17,7 +17,7 @@ use super::time::Timestamp;
 pub const FIRST_NAME: Field = Field::new("first_name", Kind::Name { max: 100 }, "").example("Dana");
 pub const LAST_NAME: Field = Field::new("last_name", Kind::Name { max: 100 }, "").example("Doe");
 pub const EMAIL: Field = Field::new("email", Kind::Email, "").example("dana@example.com");
-pub const PHONE: Field = Field::new("phone", Kind::Phone, "Any common format; stored as E.164.");
+pub const PHONE: Field = Field::new("phone", Kind::Phone, "Any common format; stored as E.164 when it can exist in its country's plan, else as written (`phone_verified` false).");
 pub const MESSAGE: Field = Field::new("message", Kind::Multiline { max: 10_000 }, "");
 pub const SOURCE: Field = Field::new("source", Kind::Text { max: 100 }, "").example("Website");
 pub const STATE: Field = Field::new("state", Kind::Enum(&["untriaged", "ignored"]), "Triage: `untriaged` (the default) or `ignored`.");
@@ -149,11 +149,16 @@ pub fn parse_lead(doc: &Map<String, Value>, firm: &FirmSettings, current: Option
         Some(state) => Ok(state),
         None => Err("must be `untriaged` or `ignored`".into()),
     });
+    // In the order errors are reported.
+    let (first_name, last_name) = (r.text_of(&FIRST_NAME), r.text_of(&LAST_NAME));
+    let email = r.parsed(EMAIL.name, Email::parse);
+    let phone = r.parsed(PHONE.name, |s| Phone::parse(s, &region));
+    super::phone::read_verified(&mut r, "phone_verified", PHONE.name, phone.as_ref());
     let lead = LeadFields {
-        first_name: r.text_of(&FIRST_NAME),
-        last_name: r.text_of(&LAST_NAME),
-        email: r.parsed(EMAIL.name, Email::parse),
-        phone: r.parsed(PHONE.name, |s| Phone::parse(s, &region)),
+        first_name,
+        last_name,
+        email,
+        phone,
         message: r.text_of(&MESSAGE),
         source: r.text_of(&SOURCE),
         custom_fields: read_custom_fields(&mut r),

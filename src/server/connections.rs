@@ -29,7 +29,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
@@ -37,6 +36,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
+
+use super::unread::Leftover;
 
 /// How long a client may take, per connection.
 #[derive(Debug, Clone, Copy)]
@@ -98,11 +99,15 @@ async fn serve_connection(stream: TcpStream, remote: SocketAddr, app: Router, li
     let requests = watch.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let busy = requests.busy();
-        let mut request = request.map(Body::new);
+        let leftover = Leftover::default();
+        let mut request = request.map(|body| leftover.watch(body));
         request.extensions_mut().insert(ConnectInfo(remote));
         let response = tower::ServiceExt::oneshot(app.clone(), request);
         async move {
-            let response = response.await;
+            let response = match response.await {
+                Ok(response) => Ok(leftover.settle(response).await),
+                Err(never) => Err(never),
+            };
             drop(busy);
             response
         }

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod connections;
+mod unread;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -178,7 +178,7 @@ async fn other_emails_and_other_phones_items_are_checked_by_path(app: TestApp) {
     let many: Vec<Value> = (0..11).map(|i| json!({"address": format!("a{i}@example.com")})).collect();
     assert_eq!(refused_fields(&app, person(json!({"other_emails": many}))).await, ["other_emails"]);
     let ok = accepted(&app, person(json!({"other_phones": [{"number": "(661) 555-0142", "label": "cell"}]}))).await;
-    assert_eq!(ok["other_phones"], json!([{"number": "+16615550142", "label": "cell"}]));
+    assert_eq!(ok["other_phones"], json!([{"number": "+16615550142", "label": "cell", "verified": true}]));
 }
 
 async fn text_fields_have_length_limits(app: TestApp) {

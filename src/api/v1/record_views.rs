@@ -163,8 +163,10 @@ pub struct LeadView {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
-    /// E.164.
+    /// As a client's `phone`: E.164, or as written when unverified.
     pub phone: Option<String>,
+    /// As a client's `phone_verified`.
+    pub phone_verified: Option<bool>,
     pub message: Option<String>,
     pub source: Option<String>,
     #[schema(value_type = Object)]
@@ -188,6 +190,7 @@ impl From<&Stored<LeadFields>> for LeadView {
             last_name: f.last_name.clone(),
             email: f.email.as_ref().map(|e| e.to_string()),
             phone: f.phone.as_ref().map(|p| p.as_str().to_string()),
+            phone_verified: f.phone.as_ref().map(|p| p.is_verified()),
             message: f.message.clone(),
             source: f.source.clone(),
             custom_fields: f.custom_fields.clone(),

@@ -48,7 +48,7 @@ impl Fields {
 }
 
 pub const CLIENT_FIELDS: &[&str] = &[
-    "id", "kind", "name", "first_name", "last_name", "email", "phone", "address", "other_emails", "other_phones",
+    "id", "kind", "name", "first_name", "last_name", "email", "phone", "phone_verified", "address", "other_emails", "other_phones",
     "other_addresses", "date_of_birth", "company_id", "status", "tags", "source", "notes", "external_id", "custom_fields",
     "matters_count", "version", "created_at", "updated_at", "matters",
 ];

@@ -47,9 +47,12 @@ pub struct LabeledEmailView {
 
 #[derive(Serialize, ToSchema)]
 pub struct LabeledPhoneView {
+    /// As `phone`: E.164 (`;ext=` and an extension), or as written when unverified.
     #[schema(example = "+15557654321")]
     pub number: String,
     pub label: Option<String>,
+    /// As `phone_verified`.
+    pub verified: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,9 +79,13 @@ pub struct ClientView<'a> {
     pub last_name: Option<&'a str>,
     #[schema(value_type = Option<String>)]
     pub email: Option<Shown<&'a Email>>,
-    /// E.164.
-    #[schema(value_type = Option<String>)]
+    /// E.164, with an extension as `;ext=12` (RFC 3966); a number that
+    /// can't exist in its country's plan exactly as it was written.
+    #[schema(value_type = Option<String>, example = "+12125550187;ext=12")]
     pub phone: Option<Shown<&'a Phone>>,
+    /// Whether `phone` can exist in its country's numbering plan (null
+    /// without a phone). An unverified phone is kept as written.
+    pub phone_verified: Option<bool>,
     pub address: Option<AddressView>,
     pub other_emails: Vec<LabeledEmailView>,
     pub other_phones: Vec<LabeledPhoneView>,
@@ -129,6 +136,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             last_name: f.last_name.as_deref(),
             email: f.email.as_ref().map(Shown),
             phone: f.phone.as_ref().map(Shown),
+            phone_verified: f.phone.as_ref().map(Phone::is_verified),
             address: f.address.as_ref().map(AddressView::from),
             other_emails: f
                 .other_emails
@@ -138,7 +146,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             other_phones: f
                 .other_phones
                 .iter()
-                .map(|p| LabeledPhoneView { number: p.number.to_string(), label: p.label.clone() })
+                .map(|p| LabeledPhoneView { number: p.number.to_string(), label: p.label.clone(), verified: p.number.is_verified() })
                 .collect(),
             other_addresses: f
                 .other_addresses

@@ -84,7 +84,9 @@ pub struct ClientView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) company_name: Option<String>,
     pub(super) email: Option<String>,
-    /// National form for numbers of the firm's phone region (`(661) 555-0142`), else E.164.
+    /// National form for numbers of the firm's (North American) phone region
+    /// (`(661) 555-0142`, an extension as ` x89`), else E.164; a number that
+    /// can't exist exactly as it was written.
     #[schema(example = "(661) 555-0142")]
     pub(super) phone: Option<String>,
     pub(super) client_type: Option<ClientType>,
@@ -151,14 +153,11 @@ impl ClientView {
     }
 }
 
-/// `(661) 555-0142` for a valid number of the firm's region; E.164 otherwise
-/// (which reads back as the same number either way).
+/// `(661) 555-0142 x89` for a number of the firm's (North American) region;
+/// E.164 otherwise (which reads back as the same number either way); a
+/// number that can't exist as it was written.
 pub(super) fn phone_view(phone: &Phone, region: &Region) -> String {
-    phonenumber::parse(None, phone.as_str())
-        .ok()
-        .filter(|n| n.is_valid() && n.country().id().is_some_and(|id| AsRef::<str>::as_ref(&id) == region.code()))
-        .map(|n| n.format().mode(phonenumber::Mode::National).to_string())
-        .unwrap_or_else(|| phone.as_str().to_string())
+    phone.shown(Some(region), " x")
 }
 
 pub(super) fn strings(value: &Value) -> Option<Vec<String>> {

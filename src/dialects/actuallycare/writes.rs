@@ -245,7 +245,10 @@ mod tests {
         let phone = Phone::parse("+1 661 555 0142", &us).unwrap();
         assert_eq!(phone_view(&phone, &us), "(661) 555-0142");
         assert_eq!(phone_view(&phone, &Region::parse("GB").unwrap()), "+16615550142");
+        // Seven digits after +1 can't exist: shown as written.
         let short = Phone::parse("+1 555-1234", &us).unwrap();
-        assert_eq!(phone_view(&short, &us), "+15551234");
+        assert_eq!(phone_view(&short, &us), "+1 555-1234");
+        let extension = Phone::parse("(661) 555-0142 x89", &us).unwrap();
+        assert_eq!(phone_view(&extension, &us), "(661) 555-0142 x89");
     }
 }

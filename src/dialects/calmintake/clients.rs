@@ -17,7 +17,7 @@ use crate::service::precondition::Precondition;
 
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination};
-use super::writes::{ClientWrite, to_canonical};
+use super::writes::{require_e164, ClientWrite, to_canonical};
 use super::{PAGES, TAG};
 
 const MAX_SEARCH_CHARS: usize = 200;
@@ -34,6 +34,7 @@ const MAX_SEARCH_CHARS: usize = 200;
     )
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+    require_e164(&body, &actor.firm.settings.phone_region(), None)?;
     let client = state.service.create_client(&actor, &to_canonical(body)?).await?;
     let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "data": data }))).into_response())
@@ -127,7 +128,14 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     let id = client_id(&id)?;
     let mut patch = to_canonical(body)?;
     patch.remove("kind");
-    let client = state.service.update_client(&actor, id, &patch, Precondition::default()).await?;
+    let region = actor.firm.settings.phone_region();
+    let client = state
+        .service
+        .update_client_with(&actor, id, Precondition::default(), |current| {
+            require_e164(&patch, &region, current.phone.as_ref())?;
+            Ok(patch.clone())
+        })
+        .await?;
     if actor.require(Scope::ClientsRead).is_err() {
         let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
         return Ok(Json(serde_json::json!({ "data": data })).into_response());

@@ -8,6 +8,7 @@ use crate::dialects::common::refuse_unknown_in;
 use crate::domain::client::contract as canonical;
 use crate::domain::contract::{Contract, Field, FieldMap, Kind};
 use crate::domain::field::FieldError;
+use crate::domain::phone::{Phone, Region};
 use crate::service::ServiceError;
 
 const STATE: Field = Field { name: "state", ..canonical::REGION };
@@ -42,6 +43,23 @@ pub(super) const CLIENT: Contract = Contract {
 pub(super) const NAMES: FieldMap = FieldMap(&[("address.state", "address.region"), ("address.zip", "address.postal_code")]);
 
 crate::contract_body!(ClientWrite, CLIENT);
+
+/// CalmIntake promises E.164, so a phone that can't exist in its country's
+/// plan is refused, naming `phone`, where free-text surfaces keep it as
+/// written. The client's own current phone is let through unchanged: a
+/// read-modify-write of a client whose phone came in through such a surface.
+/// (Text that is no phone number at all is left to the canonical rules.)
+pub(super) fn require_e164(body: &Map<String, Value>, region: &Region, current: Option<&Phone>) -> Result<(), ServiceError> {
+    let Some(Value::String(text)) = body.get(canonical::PHONE.name) else { return Ok(()) };
+    let text = text.trim();
+    if text.is_empty() || current.is_some_and(|p| p.as_str() == text) {
+        return Ok(());
+    }
+    match Phone::parse_existing(text, region) {
+        Err(why) if Phone::parse(text, region).is_ok() => Err(ServiceError::invalid(canonical::PHONE.name, why)),
+        _ => Ok(()),
+    }
+}
 
 /// The canonical document (or merge patch) for a CalmIntake body.
 pub(super) fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {

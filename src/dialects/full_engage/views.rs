@@ -19,8 +19,9 @@ pub struct ClientView {
     /// A person's first and last name, or a company's name.
     #[schema(example = "John Doe")]
     pub(super) name: String,
-    /// E.164.
-    #[schema(example = "+15551234")]
+    /// E.164 (an extension as ` x12`) for a number that can exist in its
+    /// country's plan; otherwise exactly as it was written.
+    #[schema(example = "+1 555-1234")]
     pub(super) phone: Option<String>,
     /// `active` or `inactive` (or another of the firm's client statuses).
     #[schema(example = "active")]
@@ -38,7 +39,7 @@ impl From<&Client> for ClientView {
         Self {
             id: c.id.as_uuid().hyphenated().to_string(),
             name: f.display_name(),
-            phone: f.phone.as_ref().map(|p| p.as_str().to_string()),
+            phone: f.phone.as_ref().map(|p| p.shown(None, " x")),
             status: f.status.clone(),
             notes: f.notes.clone(),
             created_at: c.created_at.to_string(),

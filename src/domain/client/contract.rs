@@ -17,8 +17,13 @@ pub const EMAIL: Field = Field::new(
     "Unique per firm: addresses that differ only in case, width or the form of an international domain are one.",
 )
 .example("david.johnson@example.com");
-pub const PHONE: Field = Field::new("phone", Kind::Phone, "Any common format; stored as E.164 (the firm's default region applies).")
-    .example("(555) 123-4567");
+pub const PHONE: Field = Field::new(
+    "phone",
+    Kind::Phone,
+    "Any common format (an extension as `x12` or `ext. 12`; the firm's default region applies). Stored as E.164 \
+     (`+12125550187;ext=12`) when it can exist in its country's plan, else as written, with `phone_verified` false.",
+)
+.example("(555) 123-4567");
 pub const ADDRESS: Field = Field::new("address", Kind::Object(&ADDRESS_FIELDS), "");
 pub const OTHER_EMAILS: Field = Field::new("other_emails", Kind::Objects { of: &LABELED_EMAIL, max_items: OTHERS }, "");
 pub const OTHER_PHONES: Field = Field::new("other_phones", Kind::Objects { of: &LABELED_PHONE, max_items: OTHERS }, "");

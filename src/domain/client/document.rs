@@ -15,7 +15,7 @@ use crate::domain::field::FieldError;
 use crate::domain::firm::FirmSettings;
 use crate::domain::ids::ClientId;
 use crate::domain::input::Reader;
-use crate::domain::phone::Phone;
+use crate::domain::phone::{self, Phone};
 use crate::domain::text;
 use crate::domain::time::CalendarDate;
 
@@ -39,13 +39,17 @@ pub fn parse_document(doc: &Map<String, Value>, firm: &FirmSettings) -> Result<C
     check_names(&mut r, kind, &first_name, &last_name, &company_name);
 
     let region = firm.phone_region();
+    // In the order errors are reported: email, then phone.
+    let email = r.parsed(EMAIL.name, Email::parse);
+    let phone = r.parsed(PHONE.name, |s| Phone::parse(s, &region));
+    phone::read_verified(&mut r, "phone_verified", PHONE.name, phone.as_ref());
     let fields = ClientFields {
         kind,
         first_name,
         last_name,
         company_name,
-        email: r.parsed(EMAIL.name, Email::parse),
-        phone: r.parsed(PHONE.name, |s| Phone::parse(s, &region)),
+        email,
+        phone,
         address: read_address(&mut r, ADDRESS.name),
         other_emails: read_other_emails(&mut r),
         other_phones: read_other_phones(&mut r, firm),
@@ -189,6 +193,7 @@ fn read_other_phones(r: &mut Reader<'_>, firm: &FirmSettings) -> Vec<LabeledPhon
         if number.is_none() && !item.has_error(PHONE_NUMBER.name) {
             item.error_at(PHONE_NUMBER.name, "is required");
         }
+        phone::read_verified(item, "verified", PHONE_NUMBER.name, number.as_ref());
         Some(LabeledPhone { number: number?, label })
     })
 }
