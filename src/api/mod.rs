@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod contract;
+pub mod echoed;
 pub mod extract;
 pub mod idempotency;
 pub mod json;

@@ -4,12 +4,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use crate::api::json::{self, Json};
+use serde_json::{Map, Value};
 
 use super::record_views::MatterView;
 use super::select::{Fields, CLIENT_FIELDS};
 use super::views::{ClientEnvelope, ClientList, ClientReadEnvelope, ClientReadList, ClientView, ClientWrite, Pagination};
 use crate::api::extract::{PathId, etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
 use crate::api::problem::{ApiError, Problem};
+use crate::api::echoed::take_echoed;
 use crate::api::written::{written, CANONICAL_OWNED};
 use crate::domain::api_key::Scope;
 use crate::service::Actor;
@@ -30,6 +32,23 @@ pub(crate) fn client_id(raw: &str) -> Result<ClientId, ApiError> {
 }
 
 /// A written client, as `actor` may see it (see [`crate::api::written`]).
+/// The server-owned fields of the view that a read-modify-write may send back.
+const READ_ONLY: &[&str] = &["id", "matters_count", "created_at", "updated_at"];
+
+/// `body` without the server-owned fields it echoes unchanged from `current`
+/// ([`crate::api::echoed`]); a person's `name` (derived from the two names)
+/// is taken out too when unchanged, and otherwise left for the parser's error.
+fn echoed(actor: &Actor, body: &Map<String, Value>, current: &Client) -> Result<Map<String, Value>, ServiceError> {
+    let mut body = body.clone();
+    let shown = written(actor, Scope::ClientsRead, ClientView::from(current), CANONICAL_OWNED);
+    take_echoed(&mut body, &shown, READ_ONLY)?;
+    let person = current.fields.kind == ClientKind::Person;
+    if person && shown.get("name").is_some() && body.get("name") == shown.get("name") {
+        body.remove("name");
+    }
+    Ok(body)
+}
+
 fn one(status: StatusCode, actor: &Actor, client: &Client) -> Response {
     let data = written(actor, Scope::ClientsRead, ClientView::from(client), CANONICAL_OWNED);
     let mut response = (status, Json(serde_json::json!({ "data": data }))).into_response();
@@ -144,7 +163,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let id = client_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
-    let client = state.service.update_client(&actor, id, &body, pre).await?;
+    let client = state.service.update_client_with(&actor, id, pre, |current| echoed(&actor, &body, current)).await?;
     Ok(one(StatusCode::OK, &actor, &client))
 }
 
@@ -171,7 +190,7 @@ pub async fn replace(
 ) -> Result<Response, ApiError> {
     let id = client_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
-    let client = state.service.replace_client(&actor, id, &body, pre).await?;
+    let client = state.service.replace_client_with(&actor, id, pre, |current| echoed(&actor, &body, current)).await?;
     Ok(one(StatusCode::OK, &actor, &client))
 }
 
