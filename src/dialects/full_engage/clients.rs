@@ -89,7 +89,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
 #[utoipa::path(
     post, path = "/api/v1/clients", tag = TAG,
     summary = "Create Client",
-    description = "Requires `clients:write`. `name` is required: a first and a last name.",
+    description = "Requires `clients:write`. `name` is required: a first and a last name, or a single name.",
     request_body(content = ClientCreate, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = ClientEnvelope),
