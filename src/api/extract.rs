@@ -403,9 +403,10 @@ impl<'a> ParamReader<'a> {
     }
 
     pub fn finish(mut self) -> Result<(), ServiceError> {
-        let mut unknown: Vec<&str> = match self.ignore_unknown {
-            true => Vec::new(),
-            false => self.pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !self.seen.contains(k)).collect(),
+        let mut unknown: Vec<&str> = if self.ignore_unknown {
+            Vec::new()
+        } else {
+            self.pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !self.seen.contains(k)).collect()
         };
         unknown.sort_unstable();
         unknown.dedup();

@@ -127,7 +127,7 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     let patch_of = |current: &Client| {
         let mut body = body.clone();
         take_echoed(&mut body, &shown(&actor, current), READ_ONLY)?;
-        Ok(to_canonical(body, Write::Update)?)
+        to_canonical(body, Write::Update)
     };
     let client = state.service.update_client_with(&actor, id, pre, patch_of).await?;
     Ok(Json(written_envelope(&actor, &client)).into_response())

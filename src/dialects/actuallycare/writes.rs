@@ -139,10 +139,8 @@ pub(super) fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Re
         }
     }
     unset_empty(&mut custom);
-    let mut errors: Vec<FieldError> = match creating {
-        true => crate::dialects::common::first_name_missing(&body).into_iter().collect(),
-        false => Vec::new(),
-    };
+    // ActuallyCare's document requires a first name, as the canonical model doesn't.
+    let mut errors: Vec<FieldError> = if creating { crate::dialects::common::first_name_missing(&body).into_iter().collect() } else { Vec::new() };
     errors.extend(check_vendor_fields(&custom, creating));
     if !errors.is_empty() {
         // Report the canonical fields' problems in the same response.

@@ -122,10 +122,7 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     let may_read = actor.require(Scope::ClientsRead).is_ok();
     // Matters are not part of the record the write reads: what an echoed
     // `matters` is compared with is read just before.
-    let matters = match body.contains_key("matters") && may_read {
-        true => Some(state.service.client_matter_summaries(&actor, id).await?),
-        false => None,
-    };
+    let matters = if body.contains_key("matters") && may_read { Some(state.service.client_matter_summaries(&actor, id).await?) } else { None };
     let patch_of = |current: &Client| {
         let shown = written(&actor, Scope::ClientsRead, ClientView::new(current, matters.as_deref()), OWNED);
         let mut body = body.clone();
