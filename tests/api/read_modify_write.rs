@@ -11,6 +11,7 @@ use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
 crate::store_tests!(
     v1_put_and_patch_take_back_a_client_as_get_showed_it,
     v1_refuses_a_changed_server_owned_field_naming_it,
+    v1_takes_back_expanded_matters_unchanged,
     a_write_only_key_may_echo_only_what_a_write_shows_it,
     calmintake_patch_takes_back_a_client_with_its_matters,
     actuallycare_put_takes_back_a_client_with_its_version,
@@ -82,6 +83,29 @@ async fn v1_refuses_a_changed_server_owned_field_naming_it(app: TestApp) {
     let problem = expect_problem(app.put(&path, &app.admin_key, &body).await, StatusCode::BAD_REQUEST, "invalid_request").await;
     assert_eq!(error_fields(&problem), ["name"]);
     assert_eq!(get_data(&app, &path).await, whole, "nothing refused was changed");
+}
+
+async fn v1_takes_back_expanded_matters_unchanged(app: TestApp) {
+    let made = app.person("Ann", "Lee").await;
+    let id = made["id"].as_str().unwrap();
+    expect_status(app.post("/v1/matters", &app.admin_key, &json!({"client_id": id, "title": "Lee v. Smith"})).await, StatusCode::CREATED).await;
+    let path = format!("/v1/clients/{id}");
+    let mut whole = get_data(&app, &format!("{path}?expand=matters")).await;
+    assert_eq!(whole["matters"].as_array().map(Vec::len), Some(1), "{whole}");
+    whole["notes"] = json!("with its matters");
+    let put = expect_status(app.put(&path, &app.admin_key, &whole).await, StatusCode::OK).await["data"].clone();
+    assert_eq!(put["notes"], "with its matters");
+    // Matters are changed through their own routes, not through the client.
+    let mut body = get_data(&app, &format!("{path}?expand=matters")).await;
+    body["matters"] = json!([]);
+    let problem = expect_problem(app.patch(&path, &app.admin_key, &body).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert_eq!(error_fields(&problem), ["matters"]);
+    // A key that may not read matters can't echo them either.
+    let clients_only = app.key("clients:read,clients:write").await;
+    let mut body = get_data(&app, &format!("{path}?expand=matters")).await;
+    body.as_object_mut().unwrap().remove("version");
+    let problem = expect_problem(app.patch(&path, &clients_only, &body).await, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert_eq!(error_fields(&problem), ["matters"]);
 }
 
 async fn a_write_only_key_may_echo_only_what_a_write_shows_it(app: TestApp) {

@@ -78,8 +78,7 @@ fn check_names(
             // A person known by a single name (Cher) has only a last name:
             // the name they are sorted and found by.
             if last.is_none() && !has_error(r, LAST_NAME.name) {
-                let message = if first.is_some() { "is required for a person (a single name is the last name)" } else { "is required for a person" };
-                r.error(LAST_NAME.name, message);
+                r.error(LAST_NAME.name, "is required for a person");
             }
             if company.is_some() {
                 r.error(COMPANY_NAME.name, "is derived from first_name and last_name for a person; set those instead");
