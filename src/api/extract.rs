@@ -313,17 +313,28 @@ pub const MAX_LIST_VALUES: usize = 100;
 
 /// Reads query parameters one by one and reports every problem together,
 /// unknown parameters included (a misspelt filter must not silently match all).
+///
+/// An empty value (`page=`, `limit=&offset=`) is no value: what forms and
+/// query builders send for a field left blank.
 pub struct ParamReader<'a> {
     pairs: &'a [(String, String)],
     seen: HashSet<&'a str>,
     errors: Vec<FieldError>,
+    ignore_unknown: bool,
 }
 
 impl<'a> ParamReader<'a> {
     pub fn new(pairs: &'a [(String, String)]) -> Self {
         // Checked by [`Auth`] on every route.
         let seen = HashSet::from([NONCE_PARAM]);
-        Self { pairs, seen, errors: Vec::new() }
+        Self { pairs, seen, errors: Vec::new(), ignore_unknown: false }
+    }
+
+    /// A reader that lets unknown parameters pass, as the vendors' APIs do
+    /// (jQuery's `_=<timestamp>` cache-buster); `/v1` refuses them.
+    pub fn ignoring_unknown(mut self) -> Self {
+        self.ignore_unknown = true;
+        self
     }
 
     /// Every `prefix<name>=value` pair, as `(name, value)`; more than
@@ -347,7 +358,7 @@ impl<'a> ParamReader<'a> {
     /// A single-valued parameter; given twice is an error.
     pub fn get(&mut self, name: &'a str) -> Option<&'a str> {
         self.seen.insert(name);
-        let mut values = self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let mut values = self.pairs.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.as_str());
         let first = values.next();
         if values.next().is_some() {
             self.error(name, "must be given once");
@@ -368,7 +379,7 @@ impl<'a> ParamReader<'a> {
     }
 
     pub fn is_present(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k == name)
+        self.pairs.iter().any(|(k, v)| k == name && !v.trim().is_empty())
     }
 
     /// A comma-separated list; repeats of the parameter add to it. More than
@@ -395,8 +406,11 @@ impl<'a> ParamReader<'a> {
     }
 
     pub fn finish(mut self) -> Result<(), ServiceError> {
-        let mut unknown: Vec<&str> =
-            self.pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !self.seen.contains(k)).collect();
+        let mut unknown: Vec<&str> = if self.ignore_unknown {
+            Vec::new()
+        } else {
+            self.pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !self.seen.contains(k)).collect()
+        };
         unknown.sort_unstable();
         unknown.dedup();
         for name in unknown {

@@ -5,6 +5,7 @@
 pub mod context;
 pub mod contract;
 pub mod cors;
+pub mod echoed;
 pub mod extract;
 pub mod idempotency;
 pub mod json;

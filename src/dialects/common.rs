@@ -35,6 +35,21 @@ pub async fn delete_client_by_uuid(service: &Service, actor: &Actor, raw: &str) 
     Ok(())
 }
 
+/// The query parameters of a dialect route: unknown ones are ignored, as
+/// the vendors ignore them (a cache-buster `_=` must not be a 400).
+pub fn params(pairs: &[(String, String)]) -> ParamReader<'_> {
+    ParamReader::new(pairs).ignoring_unknown()
+}
+
+/// `asc` or `desc`, in any case (`DESC`), as the vendors read them: whether descending.
+pub fn sort_order(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "asc" => Ok(false),
+        "desc" => Ok(true),
+        _ => Err("must be asc or desc".into()),
+    }
+}
+
 /// An integer query parameter within `min..=max`.
 pub fn int_param(p: &mut ParamReader<'_>, name: &'static str, min: u64, max: u64) -> Option<u64> {
     p.parsed(name, |s| {
@@ -89,9 +104,37 @@ pub fn keep_in_custom_fields(body: &mut Map<String, Value>, doc: &mut Map<String
     }
 }
 
+/// A vendor whose document requires a person's first name (CalmIntake,
+/// ActuallyCare) still refuses a new client without one, though the
+/// canonical model lets a person known by a single name have none.
+pub fn first_name_missing(doc: &Map<String, Value>) -> Option<crate::domain::field::FieldError> {
+    let missing = match doc.get("first_name") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
+    };
+    missing.then(|| crate::domain::field::FieldError::new("first_name", "is required"))
+}
+
+/// 400 when a new client's canonical document `doc` lacks the first name the
+/// vendor requires, with every other fault of the document in the same answer.
+pub fn require_first_name(actor: &Actor, doc: &Map<String, Value>) -> Result<(), ApiError> {
+    let Some(missing) = first_name_missing(doc) else { return Ok(()) };
+    actor.require(Scope::ClientsWrite)?;
+    let others = crate::domain::client::parse_document(doc, &actor.firm.settings).err().unwrap_or_default();
+    let mut errors = vec![missing];
+    errors.extend(others.into_iter().filter(|e| e.field != "first_name"));
+    Err(ServiceError::Invalid(errors).into())
+}
+
 /// Whole seconds since the Unix epoch.
 pub fn unix_seconds(t: Timestamp) -> i64 {
     t.millis().div_euclid(1000)
+}
+
+/// `body` without `names` (to check the rest before the record is read).
+pub fn without(body: &Map<String, Value>, names: &[&str]) -> Map<String, Value> {
+    body.iter().filter(|(k, _)| !names.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// 400 naming each field of `body` the dialect doesn't know.

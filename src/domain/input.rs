@@ -116,9 +116,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string field turned into a domain value by `parse`.
+    /// A string field turned into a domain value by `parse`. A blank string
+    /// is no value, as absent or null is: what web forms send for a field
+    /// left empty (`"email": ""`), as text fields already read it.
     pub fn parsed<T>(&mut self, name: &'a str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
-        let raw = self.str(name)?;
+        let raw = self.str(name).filter(|s| !s.trim().is_empty())?;
         match parse(raw) {
             Ok(v) => Some(v),
             Err(msg) => {

@@ -84,12 +84,12 @@ impl Service {
         actor: &Actor,
         id: ClientId,
         pre: Precondition,
-        patch_of: impl Fn(&ClientFields) -> ServiceResult<Map<String, Value>>,
+        patch_of: impl Fn(&Client) -> ServiceResult<Map<String, Value>>,
     ) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
         let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
         self.write_client(actor, id, &pre, "updated", |current| {
-            let patch = Value::Object(patch_of(&current.fields)?);
+            let patch = Value::Object(patch_of(current)?);
             let mut doc = Value::Object(to_document(&current.fields));
             merge_patch(&mut doc, &patch);
             let mut fields = parse(actor, &doc)?;
@@ -101,11 +101,22 @@ impl Service {
 
     /// Replaces every writable field; absent ones return to their defaults.
     pub async fn replace_client(&self, actor: &Actor, id: ClientId, doc: &Map<String, Value>, pre: Precondition) -> ServiceResult<Client> {
+        self.replace_client_with(actor, id, pre, |_| Ok(doc.clone())).await
+    }
+
+    /// A replacement made from the client it replaces (a surface that takes
+    /// back the server-owned fields it showed, when they are unchanged).
+    pub async fn replace_client_with(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        pre: Precondition,
+        doc_of: impl Fn(&Client) -> ServiceResult<Map<String, Value>>,
+    ) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
-        let doc = Value::Object(doc.clone());
         let definitions = self.custom_field_definitions(actor, Entity::Client).await?;
-        self.write_client(actor, id, &pre, "replaced", |_| {
-            let mut fields = parse(actor, &doc)?;
+        self.write_client(actor, id, &pre, "replaced", |current| {
+            let mut fields = parse(actor, &Value::Object(doc_of(current)?))?;
             apply_definitions(&definitions, &mut fields.custom_fields)?;
             Ok(fields)
         })

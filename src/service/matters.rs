@@ -17,6 +17,22 @@ use crate::store::Write;
 
 pub type Matter = Stored<MatterFields>;
 
+/// What a client's details say of one of its matters: what names it, not
+/// what `matters:read` guards (description, value, custom fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatterSummary {
+    pub id: MatterId,
+    pub title: String,
+    pub status: MatterStatus,
+    pub practice_area: Option<String>,
+}
+
+impl MatterSummary {
+    fn of(m: &Matter) -> Self {
+        Self { id: m.id(), title: m.fields.title.clone(), status: m.fields.status, practice_area: m.fields.practice_area.clone() }
+    }
+}
+
 /// At most this many matters are embedded in a client (`expand=matters`).
 pub const MAX_CLIENT_MATTERS: usize = 100;
 /// At most this many closed matters are deleted (and restored) with their
@@ -81,6 +97,16 @@ impl Service {
         actor.require(Scope::MattersRead)?;
         let filter = RecordFilter { parent_id: Some(client.as_uuid()), ..RecordFilter::default() };
         self.all(actor, filter, MAX_CLIENT_MATTERS).await
+    }
+
+    /// The summaries of a client's live matters, oldest first (at most
+    /// [`MAX_CLIENT_MATTERS`]): part of the client's full details, so they
+    /// need only `clients:read` (CalmIntake's Get shows them so).
+    pub async fn client_matter_summaries(&self, actor: &Actor, client: ClientId) -> ServiceResult<Vec<MatterSummary>> {
+        actor.require(Scope::ClientsRead)?;
+        let filter = RecordFilter { parent_id: Some(client.as_uuid()), ..RecordFilter::default() };
+        let matters = self.all::<MatterFields>(actor, filter, MAX_CLIENT_MATTERS).await?;
+        Ok(matters.iter().map(MatterSummary::of).collect())
     }
 
     async fn write_matter(

@@ -360,7 +360,8 @@ async fn bad_input_is_a_validation_error_naming_each_field(app: TestApp) {
     let error = expect_error(put(&app, &id, json!({"version": "3"})).await, StatusCode::BAD_REQUEST, "VALIDATION_ERROR").await;
     assert_eq!(detail_fields(&error), ["version"]);
     // Bad list parameters.
-    for query in ["page=0", "limit=0", "limit=101", "client_type=renter", "status=gone", "sort=name", "page=x"] {
+    // (`sort` is not a parameter here: ignored, as unknown ones are, issue 17.4.)
+    for query in ["page=0", "limit=0", "limit=101", "client_type=renter", "status=gone", "page=x"] {
         let response = send(&app, Method::GET, &format!("{CLIENTS}?{query}"), key, None).await;
         let error = expect_error(response, StatusCode::BAD_REQUEST, "VALIDATION_ERROR").await;
         assert_eq!(detail_fields(&error).len(), 1, "{query}: {error}");

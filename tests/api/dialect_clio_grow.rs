@@ -34,7 +34,7 @@ crate::store_tests!(
     created_since_and_updated_since_filter,
     page_token_walks_visit_every_record_once,
     a_bad_page_token_is_400,
-    unknown_query_parameters_are_400,
+    unknown_query_parameters_are_ignored,
     path_ids_that_name_nothing_are_404,
     missing_or_bad_keys_are_401_on_every_route,
     scopes_guard_every_route,
@@ -740,8 +740,9 @@ async fn ids_must_be_at_most_50_positive_integers(app: TestApp) {
     for bad in ["abc", "0", "-3", "1.5"] {
         assert_eq!(invalid(cg_get(&app, "/users", &app.admin_key, &[("ids[]", bad)]).await).await, ["ids[]"], "{bad}");
     }
-    // Clio's name is `ids[]`; plain `ids` is not a parameter here.
-    assert_eq!(invalid(cg_get(&app, "/contacts", &app.admin_key, &[("ids", "1")]).await).await, ["ids"]);
+    // Clio's name is `ids[]`; plain `ids` is not a parameter here, and
+    // unknown parameters are ignored, as Clio ignores them (issue 17.4).
+    expect_status(cg_get(&app, "/contacts", &app.admin_key, &[("ids", "1")]).await, StatusCode::OK).await;
 }
 
 async fn created_since_and_updated_since_filter(app: TestApp) {
@@ -834,11 +835,15 @@ async fn a_bad_page_token_is_400(app: TestApp) {
     }
 }
 
-async fn unknown_query_parameters_are_400(app: TestApp) {
+/// As Clio ignores them (issue 17.4: jQuery's `_=` cache-buster must work);
+/// `/v1` still refuses them.
+async fn unknown_query_parameters_are_ignored(app: TestApp) {
     let (c, m, l, u) = one_of_each(&app).await;
     for (method, path) in every_route(c, m, l, u) {
-        let error = clio_error(send(&app, &method, &path, Some(&app.admin_key), "colour=red").await, StatusCode::BAD_REQUEST, "ValidationError", "invalid_request").await;
-        assert_eq!(detail_fields(&error), ["colour"], "{method} {path}");
+        let plain = send(&app, &method, &path, Some(&app.admin_key), "").await.status();
+        let busted = send(&app, &method, &path, Some(&app.admin_key), "colour=red&_=1767225600000").await.status();
+        assert_eq!(busted, plain, "{method} {path}");
+        assert_ne!(busted, StatusCode::BAD_REQUEST, "{method} {path}");
     }
 }
 

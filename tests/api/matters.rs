@@ -195,7 +195,9 @@ async fn status_must_be_open_pending_or_closed(app: TestApp) {
     for status in ["open", "pending", "closed"] {
         assert_eq!(new_matter(&app, &cid, "T", json!({"status": status})).await["status"], status);
     }
-    for bad in [json!("archived"), json!("OPEN"), json!(""), json!(1)] {
+    // An empty string is no status, as null is (issue 17.4): the default.
+    assert_eq!(new_matter(&app, &cid, "T", json!({"status": ""})).await["status"], "open");
+    for bad in [json!("archived"), json!("OPEN"), json!(1)] {
         let response = app.post("/v1/matters", &app.admin_key, &json!({"client_id": cid, "title": "T", "status": bad})).await;
         assert_eq!(refused_fields(response).await, ["status"], "{bad}");
     }

@@ -4,12 +4,14 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use crate::api::json::{self, Json};
+use serde_json::{Map, Value};
 
 use super::record_views::MatterView;
 use super::select::{Fields, CLIENT_FIELDS};
 use super::views::{ClientEnvelope, ClientList, ClientReadEnvelope, ClientReadList, ClientView, ClientWrite, Pagination};
 use crate::api::extract::{PathId, etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
 use crate::api::problem::{ApiError, Problem};
+use crate::api::echoed::take_echoed;
 use crate::api::written::{written, CANONICAL_OWNED};
 use crate::domain::api_key::Scope;
 use crate::service::Actor;
@@ -27,6 +29,39 @@ const MAX_QUERY_CHARS: usize = 200;
 /// An id that doesn't parse can't name a client: that is a plain 404.
 pub(crate) fn client_id(raw: &str) -> Result<ClientId, ApiError> {
     raw.parse().map_err(|_| ApiError::Service(ServiceError::NotFound("client")))
+}
+
+/// The server-owned fields of the view that a read-modify-write may send back.
+const READ_ONLY: &[&str] = &["id", "matters_count", "created_at", "updated_at", "matters"];
+
+/// `body` without the server-owned fields it echoes unchanged from `current`
+/// ([`crate::api::echoed`]); a person's `name` (derived from the two names)
+/// is taken out too when unchanged, and otherwise left for the parser's error.
+/// `matters`: what `expand=matters` shows now, if the body echoes it.
+fn echoed(actor: &Actor, body: &Map<String, Value>, current: &Client, matters: Option<&Value>) -> Result<Map<String, Value>, ServiceError> {
+    let mut body = body.clone();
+    let mut shown = written(actor, Scope::ClientsRead, ClientView::from(current), CANONICAL_OWNED);
+    if let (Some(matters), Value::Object(fields)) = (matters, &mut shown) {
+        fields.insert("matters".into(), matters.clone());
+    }
+    take_echoed(&mut body, &shown, READ_ONLY)?;
+    let person = current.fields.kind == ClientKind::Person;
+    if person && body.get("name") == shown.get("name") {
+        body.remove("name");
+    }
+    Ok(body)
+}
+
+/// The client's matters as `expand=matters` shows them, when `body` echoes
+/// them and the key may read them (they are not part of the record the
+/// write reads, so they are read just before it).
+async fn echoed_matters(state: &AppState, actor: &Actor, body: &Map<String, Value>, id: ClientId) -> Result<Option<Value>, ApiError> {
+    let readable = actor.scopes.allows(Scope::ClientsRead) && actor.scopes.allows(Scope::MattersRead);
+    if !body.contains_key("matters") || !readable {
+        return Ok(None);
+    }
+    let matters = state.service.client_matters(actor, id).await?;
+    Ok(Some(serde_json::to_value(matters.iter().map(MatterView::from).collect::<Vec<_>>()).unwrap_or_default()))
 }
 
 /// A written client, as `actor` may see it (see [`crate::api::written`]).
@@ -124,7 +159,9 @@ pub async fn get(
     patch, path = "/v1/clients/{id}", tag = "clients",
     summary = "Update a client (JSON merge patch)",
     description = "Requires `clients:write`. Absent fields stay, `null` clears, objects merge (RFC 7396). \
-        `If-Match` or a body `version` pins the version the change is based on.",
+        `If-Match` or a body `version` pins the version the change is based on. Server-owned fields \
+        (`id`, `created_at`, `updated_at`, `matters_count`, expanded `matters`) sent back as shown are ignored; changed, \
+        they are a 400.",
     params(("id" = String, Path, description = "Client id (`cli_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the client must still have")),
     request_body(content = ClientWrite, content_type = "application/merge-patch+json"),
@@ -144,14 +181,16 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let id = client_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
-    let client = state.service.update_client(&actor, id, &body, pre).await?;
+    let matters = echoed_matters(&state, &actor, &body, id).await?;
+    let client = state.service.update_client_with(&actor, id, pre, |current| echoed(&actor, &body, current, matters.as_ref())).await?;
     Ok(one(StatusCode::OK, &actor, &client))
 }
 
 #[utoipa::path(
     put, path = "/v1/clients/{id}", tag = "clients",
     summary = "Replace a client",
-    description = "Requires `clients:write`. Every writable field is replaced; absent ones return to their defaults.",
+    description = "Requires `clients:write`. Every writable field is replaced; absent ones return to their defaults. \
+        Server-owned fields sent back as shown are ignored; changed, they are a 400.",
     params(("id" = String, Path, description = "Client id (`cli_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the client must still have")),
     request_body(content = ClientWrite, content_type = "application/json"),
@@ -171,7 +210,8 @@ pub async fn replace(
 ) -> Result<Response, ApiError> {
     let id = client_id(&id)?;
     let pre = precondition(&headers, Some(&mut body))?;
-    let client = state.service.replace_client(&actor, id, &body, pre).await?;
+    let matters = echoed_matters(&state, &actor, &body, id).await?;
+    let client = state.service.replace_client_with(&actor, id, pre, |current| echoed(&actor, &body, current, matters.as_ref())).await?;
     Ok(one(StatusCode::OK, &actor, &client))
 }
 

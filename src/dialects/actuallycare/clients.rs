@@ -5,16 +5,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::AppState;
-use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{precondition, Auth, JsonObject, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
-use crate::dialects::common::{delete_client_by_uuid, uuid_client_id};
+use crate::api::echoed::take_echoed;
+use crate::dialects::common::{delete_client_by_uuid, uuid_client_id, without};
+use crate::domain::client::Client;
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SortField};
 use crate::domain::time::Timestamp;
 
 use super::errors::ErrorBody;
-use super::views::{ClientEnvelope, ClientList, ClientPage, ClientType, ClientView, Deleted, Empty, Meta, written_envelope};
+use super::views::{shown, ClientEnvelope, ClientList, ClientPage, ClientType, ClientView, Deleted, Empty, Meta, READ_ONLY, written_envelope};
 use super::writes::{ClientCreate, ClientUpdate, Write, to_canonical};
 use super::{PAGES, TAG};
 
@@ -36,7 +38,7 @@ use super::{PAGES, TAG};
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsRead).map_err(ApiError::from)?;
     let settings = &actor.firm.settings;
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let client_type = p.parsed("client_type", |s| ClientType::parse(s).ok_or_else(|| ClientType::EXPECTED.to_string()));
     let status = p.parsed("status", |s| {
         if settings.allows_status(s) {
@@ -120,8 +122,14 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
     let id = uuid_client_id(&id)?;
     let pre = precondition(&HeaderMap::new(), Some(&mut body))?;
-    let patch = to_canonical(body, Write::Update)?;
-    let client = state.service.update_client(&actor, id, &patch, pre).await?;
+    // The body's own faults come first, before the client is looked up.
+    to_canonical(without(&body, READ_ONLY), Write::Update)?;
+    let patch_of = |current: &Client| {
+        let mut body = body.clone();
+        take_echoed(&mut body, &shown(&actor, current), READ_ONLY)?;
+        to_canonical(body, Write::Update)
+    };
+    let client = state.service.update_client_with(&actor, id, pre, patch_of).await?;
     Ok(Json(written_envelope(&actor, &client)).into_response())
 }
 

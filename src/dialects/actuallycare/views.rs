@@ -99,8 +99,11 @@ pub struct ClientView {
     pub(super) budget_min: Option<Value>,
     #[schema(value_type = Option<f64>, example = 475000)]
     pub(super) budget_max: Option<Value>,
-    pub(super) preferred_locations: Option<Vec<String>>,
-    pub(super) property_preferences: Option<PropertyPreferences>,
+    /// `[]` when unset, as the seed shows an array.
+    pub(super) preferred_locations: Vec<String>,
+    /// `{}` when unset, as the seed shows an object.
+    #[schema(value_type = PropertyPreferences)]
+    pub(super) property_preferences: Value,
     pub(super) pre_approved: Option<bool>,
     #[schema(value_type = Option<f64>, example = 460000)]
     pub(super) pre_approval_amount: Option<Value>,
@@ -136,8 +139,13 @@ impl ClientView {
             source: f.source.clone(),
             budget_min: number("budget_min"),
             budget_max: number("budget_max"),
-            preferred_locations: custom(c, "preferred_locations").and_then(strings),
-            property_preferences: custom(c, "property_preferences").and_then(PropertyPreferences::from_stored),
+            // Code written for the seed calls `.map` and reads keys without
+            // checking for null: an unset collection is an empty one.
+            preferred_locations: custom(c, "preferred_locations").and_then(strings).unwrap_or_default(),
+            property_preferences: custom(c, "property_preferences")
+                .and_then(PropertyPreferences::from_stored)
+                .and_then(|p| serde_json::to_value(p).ok())
+                .unwrap_or_else(|| Value::Object(Map::new())),
             pre_approved: custom(c, "pre_approved").and_then(Value::as_bool),
             pre_approval_amount: number("pre_approval_amount"),
             notes: f.notes.clone(),
@@ -180,9 +188,20 @@ impl ClientEnvelope {
 
 /// A written client in the envelope, as `actor` may see it ([`crate::api::written`]).
 pub(super) fn written_envelope(actor: &crate::service::Actor, client: &Client) -> Value {
-    const OWNED: &[&str] = &["id", "version", "created_at", "updated_at"];
+    serde_json::json!({ "success": true, "data": shown(actor, client) })
+}
+
+/// What a write shows a key that may not read clients ([`crate::api::written`]).
+const OWNED: &[&str] = &["id", "version", "created_at", "updated_at"];
+
+/// The fields the server owns, which a PUT may send back unchanged
+/// ([`crate::api::echoed`]); `version` is the PUT's precondition instead.
+pub(super) const READ_ONLY: &[&str] = &["id", "company_name", "created_at", "updated_at"];
+
+/// `client` as `actor` may see it.
+pub(super) fn shown(actor: &crate::service::Actor, client: &Client) -> Value {
     let view = ClientView::new(client, &actor.firm.settings.phone_region());
-    serde_json::json!({ "success": true, "data": written(actor, Scope::ClientsRead, view, OWNED) })
+    written(actor, Scope::ClientsRead, view, OWNED)
 }
 
 #[derive(Serialize, ToSchema)]

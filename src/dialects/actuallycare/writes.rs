@@ -2,7 +2,6 @@
 
 use serde_json::{Map, Value};
 
-use crate::api::problem::ApiError;
 use crate::dialects::common::refuse_unknown_in;
 use crate::domain::client::contract as canonical;
 use crate::domain::client::parse_document;
@@ -121,32 +120,35 @@ pub(super) enum Write<'a> {
 
 /// The canonical document (or merge patch) for an ActuallyCare body: its own
 /// fields checked and moved into `custom_fields`, the rest as they are.
-pub(super) fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Result<Map<String, Value>, ServiceError> {
     let creating = matches!(write, Write::Create(_));
     refuse_unknown_in(&body, &CREATE)?;
     // A client always has a status: null would silently reset it to the default.
     if body.get("status").is_some_and(Value::is_null) {
-        return Err(ServiceError::invalid("status", "must be a status (active, inactive or closed), not null").into());
+        return Err(ServiceError::invalid("status", "must be a status (active, inactive or closed), not null"));
     }
     let mut custom = match body.remove("custom_fields") {
         None => Map::new(),
         Some(Value::Null) if creating => Map::new(),
         Some(Value::Object(custom)) => custom,
-        Some(_) => return Err(ServiceError::invalid("custom_fields", "must be an object (set a key to null to remove it)").into()),
+        Some(_) => return Err(ServiceError::invalid("custom_fields", "must be an object (set a key to null to remove it)")),
     };
     for key in VENDOR_ONLY {
         if let Some(value) = body.remove(*key) {
             custom.insert((*key).to_string(), value);
         }
     }
-    let mut errors = check_vendor_fields(&custom, creating);
+    unset_empty(&mut custom);
+    // ActuallyCare's document requires a first name, as the canonical model doesn't.
+    let mut errors: Vec<FieldError> = if creating { crate::dialects::common::first_name_missing(&body).into_iter().collect() } else { Vec::new() };
+    errors.extend(check_vendor_fields(&custom, creating));
     if !errors.is_empty() {
         // Report the canonical fields' problems in the same response.
         if let Write::Create(settings) = write {
             body.insert("kind".into(), "person".into());
             errors.extend(parse_document(&body, settings).err().unwrap_or_default());
         }
-        return Err(ServiceError::Invalid(errors).into());
+        return Err(ServiceError::Invalid(errors));
     }
     if let Some(external) = custom.remove(crate::dialects::common::EXTERNAL_ID) {
         body.insert(crate::dialects::common::EXTERNAL_ID.into(), external);
@@ -155,6 +157,26 @@ pub(super) fn to_canonical(mut body: Map<String, Value>, write: Write<'_>) -> Re
         body.insert("custom_fields".into(), Value::Object(custom));
     }
     Ok(body)
+}
+
+/// Empty values are unset ones: `[]` and `{}` are how an unset
+/// `preferred_locations` and `property_preferences` are shown (sent back,
+/// they unset them rather than store an empty value other surfaces would
+/// show), and `"user_id": ""` is what a form sends for no agent.
+fn unset_empty(custom: &mut Map<String, Value>) {
+    for key in ["preferred_locations", "property_preferences", "user_id"] {
+        if let Some(value) = custom.get_mut(key) {
+            let empty = match value {
+                Value::Array(items) => items.is_empty(),
+                Value::Object(keys) => keys.is_empty(),
+                Value::String(s) => s.trim().is_empty(),
+                _ => false,
+            };
+            if empty {
+                *value = Value::Null;
+            }
+        }
+    }
 }
 
 /// The types of ActuallyCare's own fields (which the service, seeing only

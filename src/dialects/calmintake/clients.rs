@@ -5,18 +5,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, JsonObject, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::v1::clients::client_id;
+use crate::api::echoed::take_echoed;
 use crate::api::written::written;
+use crate::dialects::common::{require_first_name, without};
 use crate::domain::api_key::Scope;
 use crate::domain::client::Client;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::service::precondition::Precondition;
 
 use super::errors::ErrorBody;
-use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination};
+use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination, READ_ONLY};
 use super::writes::{require_e164, ClientWrite, to_canonical};
 use super::{PAGES, TAG};
 
@@ -35,7 +37,9 @@ const MAX_SEARCH_CHARS: usize = 200;
 )]
 pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     require_e164(&body, &actor.firm.settings.phone_region(), None)?;
-    let client = state.service.create_client(&actor, &to_canonical(body)?).await?;
+    let doc = to_canonical(body)?;
+    require_first_name(&actor, &doc)?;
+    let client = state.service.create_client(&actor, &doc).await?;
     let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "data": data }))).into_response())
 }
@@ -57,7 +61,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     )
 )]
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let page = PAGES.read(&mut p);
     let search = p.parsed("search", |s| {
         if s.chars().count() > MAX_SEARCH_CHARS {
@@ -70,11 +74,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
         "last_name" => Ok(SortField::LastName),
         _ => Err("must be created_at or last_name".into()),
     });
-    let descending = p.parsed("order", |s| match s {
-        "asc" => Ok(false),
-        "desc" => Ok(true),
-        _ => Err("must be asc or desc".into()),
-    });
+    let descending = p.parsed("order", crate::dialects::common::sort_order);
     p.finish()?;
     let filter = ClientFilter { search: search.flatten(), ..ClientFilter::default() };
     let sort = ClientSort { field: field.unwrap_or(SortField::CreatedAt), descending: descending.unwrap_or(true) };
@@ -89,7 +89,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
 #[utoipa::path(
     get, path = "/api/v1/clients/{id}", tag = TAG,
     summary = "Get Client",
-    description = "Requires `clients:read`. Includes the client's matters when the key also has `matters:read`.",
+    description = "Requires `clients:read`. Includes the summaries of the client's matters (`id`, `title`, `status`, `practice_area`).",
     params(("id" = String, Path, description = "Client id (`cli_…`)")),
     responses(
         (status = 200, description = "The client", body = ClientEnvelope),
@@ -98,23 +98,15 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
 )]
 pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId) -> Result<Response, ApiError> {
     let client = state.service.get_client(&actor, client_id(&id)?).await?;
-    with_matters(&state, &actor, &client).await
-}
-
-/// The full client, with its matters when the key may read them (Get and
-/// Update answer the same schema).
-async fn with_matters(state: &AppState, actor: &crate::service::Actor, client: &Client) -> Result<Response, ApiError> {
-    let matters = match actor.require(Scope::MattersRead) {
-        Ok(()) => Some(state.service.client_matters(actor, client.id).await?),
-        Err(_) => None,
-    };
-    Ok(Json(ClientEnvelope { data: ClientView::new(client, matters.as_deref()) }).into_response())
+    let matters = state.service.client_matter_summaries(&actor, client.id).await?;
+    Ok(Json(ClientEnvelope { data: ClientView::new(&client, Some(&matters)) }).into_response())
 }
 
 #[utoipa::path(
     patch, path = "/api/v1/clients/{id}", tag = TAG,
     summary = "Update Client",
-    description = "Requires `clients:write`. Only the fields sent change; `null` clears one.",
+    description = "Requires `clients:write`. Only the fields sent change; `null` clears one. The server's own fields \
+        (`id`, `created_at`, `updated_at`, `matters_count`, `matters`) may be sent back as Get showed them, and are ignored.",
     params(("id" = String, Path, description = "Client id (`cli_…`)")),
     request_body(content = ClientWrite, content_type = "application/json"),
     responses(
@@ -126,19 +118,27 @@ async fn with_matters(state: &AppState, actor: &crate::service::Actor, client: &
 )]
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     let id = client_id(&id)?;
-    let mut patch = to_canonical(body)?;
-    patch.remove("kind");
+    // The body's own faults come first, before the client is looked up.
+    to_canonical(without(&body, READ_ONLY))?;
+    let may_read = actor.require(Scope::ClientsRead).is_ok();
     let region = actor.firm.settings.phone_region();
-    let client = state
-        .service
-        .update_client_with(&actor, id, Precondition::default(), |current| {
-            require_e164(&patch, &region, current.phone.as_ref())?;
-            Ok(patch.clone())
-        })
-        .await?;
-    if actor.require(Scope::ClientsRead).is_err() {
+    // Matters are not part of the record the write reads: what an echoed
+    // `matters` is compared with is read just before.
+    let matters = if body.contains_key("matters") && may_read { Some(state.service.client_matter_summaries(&actor, id).await?) } else { None };
+    let patch_of = |current: &Client| {
+        let shown = written(&actor, Scope::ClientsRead, ClientView::new(current, matters.as_deref()), OWNED);
+        let mut body = body.clone();
+        take_echoed(&mut body, &shown, READ_ONLY)?;
+        let mut patch = to_canonical(body)?;
+        patch.remove("kind");
+        require_e164(&patch, &region, current.fields.phone.as_ref())?;
+        Ok(patch)
+    };
+    let client = state.service.update_client_with(&actor, id, Precondition::default(), patch_of).await?;
+    if !may_read {
         let data = written(&actor, Scope::ClientsRead, ClientView::new(&client, None), OWNED);
         return Ok(Json(serde_json::json!({ "data": data })).into_response());
     }
-    with_matters(&state, &actor, &client).await
+    let matters = state.service.client_matter_summaries(&actor, client.id).await?;
+    Ok(Json(ClientEnvelope { data: ClientView::new(&client, Some(&matters)) }).into_response())
 }

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::domain::client::{Address, Client};
 use crate::domain::matter::MatterStatus;
-use crate::service::matters::Matter;
+use crate::service::matters::MatterSummary;
 
 /// CalmIntake's address: `state` and `zip` for the canonical `region` and `postal_code`.
 #[derive(Serialize, ToSchema)]
@@ -46,20 +46,25 @@ pub struct MatterView {
     pub(super) practice_area: Option<String>,
 }
 
-impl From<&Matter> for MatterView {
-    fn from(m: &Matter) -> Self {
-        let status = match m.fields.status {
+impl From<&MatterSummary> for MatterView {
+    fn from(m: &MatterSummary) -> Self {
+        let status = match m.status {
             MatterStatus::Open => "active",
             MatterStatus::Pending => "pending",
             MatterStatus::Closed => "closed",
         };
-        Self { id: m.id().to_string(), title: m.fields.title.clone(), status, practice_area: m.fields.practice_area.clone() }
+        Self { id: m.id.to_string(), title: m.title.clone(), status, practice_area: m.practice_area.clone() }
     }
 }
 
-/// A client, as Get, Create and Update return it.
 /// What a write shows a key that may not read clients ([`crate::api::written`]).
 pub(super) const OWNED: &[&str] = &["id", "created_at", "updated_at"];
+
+/// The fields the server owns, which a read-modify-write may send back
+/// unchanged ([`crate::api::echoed`]).
+pub(super) const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "matters_count", "matters"];
+
+/// A client, as Get, Create and Update return it.
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = CalmintakeClient)]
@@ -75,7 +80,7 @@ pub struct ClientView {
     pub(super) notes: Option<String>,
     #[schema(value_type = Object)]
     pub(super) custom_fields: Map<String, Value>,
-    /// On Get, when the key may read matters.
+    /// On Get and Update, for a key that may read the client.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) matters: Option<Vec<MatterView>>,
     pub(super) matters_count: i64,
@@ -84,7 +89,7 @@ pub struct ClientView {
 }
 
 impl ClientView {
-    pub(super) fn new(c: &Client, matters: Option<&[Matter]>) -> Self {
+    pub(super) fn new(c: &Client, matters: Option<&[MatterSummary]>) -> Self {
         let f = &c.fields;
         Self {
             id: c.id.to_string(),

@@ -3,7 +3,6 @@
 
 use serde_json::{Map, Value};
 
-use crate::api::problem::ApiError;
 use crate::dialects::common::refuse_unknown_in;
 use crate::domain::client::contract as canonical;
 use crate::domain::contract::{Contract, Field, FieldMap, Kind};
@@ -62,7 +61,7 @@ pub(super) fn require_e164(body: &Map<String, Value>, region: &Region, current: 
 }
 
 /// The canonical document (or merge patch) for a CalmIntake body.
-pub(super) fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ServiceError> {
     refuse_unknown_in(&body, &CLIENT)?;
     if let Some(Value::Object(address)) = body.get("address") {
         // Reported on `address` itself: `address.region` would read back as
@@ -76,7 +75,7 @@ pub(super) fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, V
             })
             .collect();
         if !unknown.is_empty() {
-            return Err(ServiceError::Invalid(unknown).into());
+            return Err(ServiceError::Invalid(unknown));
         }
     }
     NAMES.to_canonical(&mut body);

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, JsonObject, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::written::written;
@@ -73,7 +73,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
 )]
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsRead)?;
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let page = PAGES.read(&mut p);
     // An id that names no client filters to nothing, as an unknown company would.
     let company_id = p.get("company_id").map(|raw| client_ref(raw).unwrap_or(ClientId::from_uuid(uuid::Uuid::nil())));

@@ -55,7 +55,7 @@ pub(super) const CONTACT: Contract = Contract {
     doc: "The body of Create Contact.",
     fields: &[
         Field::new("type", Kind::Enum(TYPES), "`customer` or `vendor`.").example("customer"),
-        Field::new("full_name", Kind::Name { max: 401 }, "First and last name, separated by a space.").example("John Doe"),
+        Field::new("full_name", Kind::Name { max: 401 }, "First and last name, separated by a space; or a single name.").example("John Doe"),
         Field { doc: "", example: Some("john@example.com"), ..canonical::EMAIL },
         Field::new("company_id", Kind::Text { max: 64 }, "The company's UUID (or canonical `cli_…` id): a company client of the firm."),
         canonical::STATUS,
@@ -108,13 +108,12 @@ pub(super) fn person(body: &Map<String, Value>, errors: &mut Vec<FieldError>) ->
     let mut doc = Map::new();
     doc.insert("kind".into(), "person".into());
     if let Some(full_name) = required(body, "full_name", errors) {
-        match full_name.trim().rsplit_once(char::is_whitespace) {
-            Some((first, last)) => {
-                doc.insert("first_name".into(), first.trim_end().into());
-                doc.insert("last_name".into(), last.into());
-            }
-            None => errors.push(FieldError::new("full_name", "must have a first and a last name separated by a space")),
-        }
+        // One word ("Acme", "Cher") is a person known by a single name: the
+        // canonical last name, as the last word always is.
+        let name = full_name.trim();
+        let (first, last) = name.rsplit_once(char::is_whitespace).map_or((None, name), |(f, l)| (Some(f.trim_end()), l));
+        doc.insert("first_name".into(), first.into());
+        doc.insert("last_name".into(), last.into());
     }
     if let Some(email) = required(body, "email", errors) {
         doc.insert("email".into(), email.into());
@@ -258,7 +257,7 @@ mod tests {
     #[test]
     fn every_bad_field_is_reported_once() {
         let fields = canonical(json!({
-            "full_name": "Cher", "email": "nope", "status": "vip", "cc_emails": ["a@example.com", 3],
+            "full_name": "   ", "email": "nope", "status": "vip", "cc_emails": ["a@example.com", 3],
             "billing": {"email": "x", "fax": "1"}, "extra": true
         }))
         .unwrap_err();

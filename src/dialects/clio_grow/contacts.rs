@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::dialects::common::seq_id;
@@ -139,7 +139,7 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let query = search(&mut p);
     let params = ListParams::read(&mut p);
     p.finish()?;
@@ -172,7 +172,7 @@ pub async fn get(
     PathId(id): PathId,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    ParamReader::new(&pairs).finish()?;
+    crate::dialects::common::params(&pairs).finish()?;
     actor.require(Scope::ClientsRead)?;
     let id = state.service.client_id_by_seq(&actor, seq_id(&id, "client")?).await?;
     let client = state.service.get_client(&actor, id).await?;

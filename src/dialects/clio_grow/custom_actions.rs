@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, JsonObject, ParamReader, QueryPairs};
+use crate::api::extract::{Auth, JsonObject, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::dialects::common::refuse_unknown_in;
@@ -114,7 +114,7 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let params = ListParams::read(&mut p);
     p.finish()?;
     let page = state.service.list_custom_actions(&actor, params.records()).await?;
@@ -144,7 +144,7 @@ pub async fn create(
     QueryPairs(pairs): QueryPairs,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    ParamReader::new(&pairs).finish()?;
+    crate::dialects::common::params(&pairs).finish()?;
     let data = data_object(body)?;
     refuse_unknown_in(&data, &ACTION_FIELDS)?;
     let action = state.service.create_custom_action(&actor, &data).await?;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, JsonObject, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::written::written;
@@ -159,7 +159,7 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let lead_state = p.parsed("state", |s| match LeadState::parse(s) {
         Some(s @ (LeadState::Untriaged | LeadState::Ignored)) => Ok(s),
         _ => Err("must be `untriaged` or `ignored`".into()),
@@ -199,7 +199,7 @@ pub async fn create(
     QueryPairs(pairs): QueryPairs,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    ParamReader::new(&pairs).finish()?;
+    crate::dialects::common::params(&pairs).finish()?;
     let doc = to_canonical(data_object(body)?)?;
     let lead = state.service.create_lead(&actor, &doc).await.map_err(vendor_fields)?;
     let data = written(&actor, Scope::LeadsRead, LeadView::from(&lead), super::OWNED);
@@ -226,7 +226,7 @@ pub async fn get(
     PathId(id): PathId,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    ParamReader::new(&pairs).finish()?;
+    crate::dialects::common::params(&pairs).finish()?;
     actor.require(Scope::LeadsRead)?;
     let id = state.service.record_id_by_seq::<LeadFields>(&actor, seq_id(&id, "lead")?).await?;
     let lead = state.service.get_lead(&actor, id).await?;

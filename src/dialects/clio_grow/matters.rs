@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::dialects::common::seq_id;
@@ -243,7 +243,7 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let lead_seq = p.parsed("inbox_lead_id", |s| s.parse::<i64>().ok().filter(|n| *n > 0).ok_or("must be a positive integer id".into()));
     let submitted_only = p.parsed("submitted_only", crate::api::v1::clients::parse_bool);
     let params = ListParams::read(&mut p);
@@ -286,7 +286,7 @@ pub async fn get(
     PathId(id): PathId,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    ParamReader::new(&pairs).finish()?;
+    crate::dialects::common::params(&pairs).finish()?;
     actor.require(Scope::MattersRead)?;
     let id = state.service.record_id_by_seq::<MatterFields>(&actor, seq_id(&id, "matter")?).await?;
     let matter = state.service.get_matter(&actor, id).await?;

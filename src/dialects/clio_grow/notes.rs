@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, JsonObject, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::api::written::written;
@@ -98,7 +98,7 @@ async fn parent(service: &Service, actor: &Actor, which: Parent, raw: &str) -> R
 }
 
 async fn list_notes(state: AppState, actor: Actor, which: Parent, id: String, path: &str, pairs: &[(String, String)]) -> Result<Response, ApiError> {
-    let mut p = ParamReader::new(pairs);
+    let mut p = crate::dialects::common::params(pairs);
     let params = ListParams::read(&mut p);
     p.finish()?;
     actor.require(Scope::NotesRead)?;
@@ -109,7 +109,7 @@ async fn list_notes(state: AppState, actor: Actor, which: Parent, id: String, pa
 }
 
 async fn create_note(state: AppState, actor: Actor, which: Parent, id: String, pairs: &[(String, String)], body: serde_json::Map<String, serde_json::Value>) -> Result<Response, ApiError> {
-    ParamReader::new(pairs).finish()?;
+    crate::dialects::common::params(pairs).finish()?;
     let data = data_object(body)?;
     refuse_unknown_in(&data, &NOTE_FIELDS)?;
     actor.require(Scope::NotesWrite)?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
 use crate::dialects::common::seq_id;
@@ -101,7 +101,7 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let params = ListParams::read(&mut p);
     p.finish()?;
     let page = state.service.list_users(&actor, params.records()).await?;
@@ -121,7 +121,7 @@ pub async fn list(
     )
 )]
 pub async fn who_am_i(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
-    ParamReader::new(&pairs).finish()?;
+    crate::dialects::common::params(&pairs).finish()?;
     let user = state.service.current_user(&actor).await?;
     Ok(Json(UserEnvelope { data: UserView::new(&user, &actor.firm) }).into_response())
 }
@@ -146,7 +146,7 @@ pub async fn get(
     PathId(id): PathId,
     QueryPairs(pairs): QueryPairs,
 ) -> Result<Response, ApiError> {
-    ParamReader::new(&pairs).finish()?;
+    crate::dialects::common::params(&pairs).finish()?;
     actor.require(Scope::UsersRead)?;
     let id = state.service.record_id_by_seq::<UserFields>(&actor, seq_id(&id, "user")?).await?;
     let user = state.service.get_user(&actor, id).await?;

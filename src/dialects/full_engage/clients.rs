@@ -6,19 +6,21 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::api::AppState;
-use crate::api::extract::{Auth, JsonObject, ParamReader, PathId, QueryPairs};
+use crate::api::extract::{Auth, JsonObject, PathId, QueryPairs};
 use crate::api::json::Json;
 use crate::api::problem::ApiError;
-use crate::dialects::common::{delete_client_by_uuid, int_param, refuse_unknown_in, uuid_client_id, MAX_PAGE_NUMBER};
+use crate::api::echoed::take_echoed;
+use crate::api::written::written;
+use crate::dialects::common::{delete_client_by_uuid, int_param, refuse_unknown_in, uuid_client_id, without, MAX_PAGE_NUMBER};
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
-use crate::domain::client::{ClientFields, ClientKind};
+use crate::domain::client::{Client, ClientKind};
 use crate::service::clients::ListRequest;
 use crate::service::precondition::Precondition;
 
 use super::TAG;
 use super::errors::ErrorBody;
-use super::views::{ClientEnvelope, ClientList, ClientView, Deleted, written_envelope};
+use super::views::{ClientEnvelope, ClientList, ClientView, Deleted, OWNED, written_envelope};
 use super::writes::{to_canonical, ClientCreate, ClientUpdate, UPDATE};
 
 const DEFAULT_LIMIT: u64 = 50;
@@ -48,7 +50,7 @@ const MAX_QUERY_CHARS: usize = 200;
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsRead).map_err(ApiError::from)?;
     let settings = &actor.firm.settings;
-    let mut p = ParamReader::new(&pairs);
+    let mut p = crate::dialects::common::params(&pairs);
     let limit = int_param(&mut p, "limit", 1, MAX_LIMIT).unwrap_or(DEFAULT_LIMIT);
     let offset = int_param(&mut p, "offset", 0, MAX_OFFSET).unwrap_or(0);
     let search = p.parsed("query", |s| {
@@ -64,11 +66,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
         "createdAt" => Ok(SortField::CreatedAt),
         _ => Err("must be name, phone, status or createdAt".into()),
     });
-    let descending = p.parsed("sortOrder", |s| match s {
-        "asc" => Ok(false),
-        "desc" => Ok(true),
-        _ => Err("must be asc or desc".into()),
-    });
+    let descending = p.parsed("sortOrder", crate::dialects::common::sort_order);
     let statuses: Vec<String> = p.list("status").into_iter().map(str::to_string).collect();
     if let Some(bad) = statuses.iter().find(|s| !settings.allows_status(s)) {
         let shown: String = bad.chars().take(64).collect();
@@ -91,7 +89,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
 #[utoipa::path(
     post, path = "/api/v1/clients", tag = TAG,
     summary = "Create Client",
-    description = "Requires `clients:write`. `name` is required: a first and a last name.",
+    description = "Requires `clients:write`. `name` is required: a first and a last name, or a single name.",
     request_body(content = ClientCreate, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = ClientEnvelope),
@@ -144,18 +142,19 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
 pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id): PathId, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
     actor.require(Scope::ClientsWrite).map_err(ApiError::from)?;
     let id = uuid_client_id(&id)?;
-    refuse_unknown_in(&body, &UPDATE)?;
+    refuse_unknown_in(&without(&body, OWNED), &UPDATE)?;
     // How `name` maps depends on whether the client is a person or a
     // company: the patch is made from the client being changed, inside the
     // service's read-modify-write (so a write-only key can rename).
-    let patch_of = |current: &ClientFields| {
+    let patch_of = |current: &Client| {
         let mut body = body.clone();
+        take_echoed(&mut body, &written(&actor, Scope::ClientsRead, ClientView::from(current), OWNED), OWNED)?;
         // A read-modify-write sends the name back unchanged: it must not
         // re-split a name stored in other parts ("Jean" + "de la Cruz").
-        if body.get("name").and_then(Value::as_str).is_some_and(|n| n.trim() == current.display_name()) {
+        if body.get("name").and_then(Value::as_str).is_some_and(|n| n.trim() == current.fields.display_name()) {
             body.remove("name");
         }
-        to_canonical(body, current.kind)
+        to_canonical(body, current.fields.kind)
     };
     let client = state.service.update_client_with(&actor, id, Precondition::default(), patch_of).await?;
     Ok(written_envelope(&actor, &client).into_response())

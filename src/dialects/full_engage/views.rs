@@ -48,9 +48,12 @@ impl From<&Client> for ClientView {
     }
 }
 
+/// The fields the server owns: all a write shows a key that may not read
+/// clients, and all a read-modify-write may send back unchanged.
+pub(super) const OWNED: &[&str] = &["id", "createdAt", "updatedAt"];
+
 /// A written client in the envelope, as `actor` may see it ([`crate::api::written`]).
 pub(super) fn written_envelope(actor: &crate::service::Actor, client: &Client) -> Json<Value> {
-    const OWNED: &[&str] = &["id", "createdAt", "updatedAt"];
     Json(serde_json::json!({ "data": written(actor, Scope::ClientsRead, ClientView::from(client), OWNED) }))
 }
 

@@ -14,7 +14,7 @@ const NAME: Field = Field::new(
     "name",
     Kind::Name { max: 401 },
     "A person's first and last name (everything before the last space is the first name, the last word the \
-     last name), or a company's name.",
+     last name; a single word is a person known by one name), or a company's name.",
 )
 .example("John Doe");
 const PHONE: Field = Field { doc: "Any common format; a number without country code is in the firm's region.", example: Some("+1 555-1234"), ..canonical::PHONE };
@@ -39,8 +39,8 @@ pub(super) const NAMES: FieldMap = FieldMap(&[("name", "first_name"), ("name", "
 crate::contract_body!(ClientCreate, CREATE);
 crate::contract_body!(ClientUpdate, UPDATE);
 
-/// `name` as a person's first and last name.
-fn split_name(value: &Value) -> Result<(String, String), FieldError> {
+/// `name` as a person's first name (none for a single name) and last name.
+fn split_name(value: &Value) -> Result<(Option<String>, String), FieldError> {
     let Value::String(name) = value else {
         return Err(FieldError::new("name", if value.is_null() { "is required" } else { "must be a string" }));
     };
@@ -48,13 +48,12 @@ fn split_name(value: &Value) -> Result<(String, String), FieldError> {
     if name.is_empty() {
         return Err(FieldError::new("name", "is required"));
     }
-    match name.rsplit_once(char::is_whitespace) {
-        Some((first, last)) => Ok((first.trim().to_string(), last.to_string())),
-        None => Err(FieldError::new(
-            "name",
-            "must be a first and a last name separated by a space: Clientele keeps a person's first and last name",
-        )),
-    }
+    // One word ("Cher") is a person known by a single name: the canonical
+    // last name, as the last word always is; shown back as written.
+    Ok(match name.rsplit_once(char::is_whitespace) {
+        Some((first, last)) => (Some(first.trim().to_string()), last.to_string()),
+        None => (None, name.to_string()),
+    })
 }
 
 /// The canonical fields for a body's `name`: a company's name, or a person's
@@ -69,7 +68,7 @@ fn name_fields(value: &Value, kind: ClientKind, doc: &mut Map<String, Value>) ->
         }
         ClientKind::Person => {
             let (first, last) = split_name(value).map_err(|e| ServiceError::Invalid(vec![e]))?;
-            doc.insert("first_name".into(), first.into());
+            doc.insert("first_name".into(), first.map_or(Value::Null, Value::from));
             doc.insert("last_name".into(), last.into());
         }
     }
@@ -80,9 +79,9 @@ fn name_fields(value: &Value, kind: ClientKind, doc: &mut Map<String, Value>) ->
 /// the client's (a new client is a person).
 pub(super) fn to_canonical(mut body: Map<String, Value>, kind: ClientKind) -> Result<Map<String, Value>, ServiceError> {
     refuse_unknown_in(&body, &UPDATE)?;
-    if body.get("status").is_some_and(Value::is_null) {
-        return Err(ServiceError::invalid("status", "must be a status, not null"));
-    }
+    // `status: null` is the default status (`active`): on a create it is
+    // left out, in a merge patch it removes the status, which the canonical
+    // parser then sets to the firm's default.
     if let Some(name) = body.remove("name") {
         name_fields(&name, kind, &mut body)?;
     }
@@ -95,9 +94,10 @@ mod tests {
 
     #[test]
     fn a_name_splits_at_its_last_space() {
-        assert_eq!(split_name(&"John Doe".into()).unwrap(), ("John".into(), "Doe".into()));
-        assert_eq!(split_name(&"  Mary Ann  Smith ".into()).unwrap(), ("Mary Ann".into(), "Smith".into()));
-        assert!(split_name(&"Cher".into()).is_err());
+        assert_eq!(split_name(&"John Doe".into()).unwrap(), (Some("John".into()), "Doe".into()));
+        assert_eq!(split_name(&"  Mary Ann  Smith ".into()).unwrap(), (Some("Mary Ann".into()), "Smith".into()));
+        assert_eq!(split_name(&" Cher ".into()).unwrap(), (None, "Cher".into()));
+        assert!(split_name(&"   ".into()).is_err());
         assert!(split_name(&Value::Null).is_err());
         assert!(split_name(&3.into()).is_err());
     }

@@ -8,8 +8,8 @@ pub const LABEL: Field = Field::new("label", Kind::Text { max: 50 }, "What the e
 const OTHERS: usize = 10;
 
 pub const KIND: Field = Field::new("kind", Kind::Enum(&["person", "company"]), "`person` (the default) or `company`.").example("person");
-pub const FIRST_NAME: Field = Field::new("first_name", NAME, "Required for a person.").example("David");
-pub const LAST_NAME: Field = Field::new("last_name", NAME, "Required for a person.").example("Johnson");
+pub const FIRST_NAME: Field = Field::new("first_name", NAME, "A person's given name(s); none for a person known by a single name.").example("David");
+pub const LAST_NAME: Field = Field::new("last_name", NAME, "Required for a person: the family name, or the only name of a person known by one.").example("Johnson");
 pub const COMPANY_NAME: Field = Field::new("name", NAME, "Required for a company; derived (read-only) for a person.");
 pub const EMAIL: Field = Field::new(
     "email",

@@ -79,10 +79,10 @@ fn check_names(
 ) {
     match kind {
         ClientKind::Person => {
-            for (field, value) in [(FIRST_NAME.name, first), (LAST_NAME.name, last)] {
-                if value.is_none() && !has_error(r, field) {
-                    r.error(field, "is required for a person");
-                }
+            // A person known by a single name (Cher) has only a last name:
+            // the name they are sorted and found by.
+            if last.is_none() && !has_error(r, LAST_NAME.name) {
+                r.error(LAST_NAME.name, "is required for a person");
             }
             if company.is_some() {
                 r.error(COMPANY_NAME.name, "is derived from first_name and last_name for a person; set those instead");
@@ -377,7 +377,7 @@ mod tests {
         assert_eq!(
             fields,
             [
-                "first_name", "last_name", "email", "phone", "address.zip", "other_phones[0].number",
+                "last_name", "email", "phone", "address.zip", "other_phones[0].number",
                 "date_of_birth", "status", "tags[0]", "bogus", "id"
             ]
         );
