@@ -27,6 +27,7 @@ mod leads;
 mod lists;
 mod matters;
 mod notes;
+mod openapi;
 mod operations;
 mod point_reads;
 mod rate_limits;

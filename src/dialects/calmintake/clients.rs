@@ -17,7 +17,7 @@ use crate::service::precondition::Precondition;
 
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination};
-use super::writes::{ClientWrite, to_canonical};
+use super::writes::{ClientPatch, ClientWrite, to_canonical};
 use super::{PAGES, TAG};
 
 const MAX_SEARCH_CHARS: usize = 200;
@@ -44,11 +44,11 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     summary = "List Clients",
     description = "Requires `clients:read`. Numbered pages of the firm's clients.",
     params(
-        ("page" = Option<u64>, Query, description = "Page number (default 1)"),
-        ("per_page" = Option<u64>, Query, description = "Results per page (default 20, max 100)"),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 1_000_000, description = "Page number (default 1)"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Results per page (default 20, max 100)"),
         ("search" = Option<String>, Query, description = "Search by name or email"),
-        ("sort" = Option<String>, Query, description = "`created_at` (default) or `last_name`"),
-        ("order" = Option<String>, Query, description = "`asc` or `desc` (default)"),
+        ("sort" = inline(Option<CalmintakeSortName>), Query, description = "`created_at` (default) or `last_name`"),
+        ("order" = inline(Option<crate::api::openapi::SortOrderName>), Query, description = "`asc` or `desc` (default)"),
     ),
     responses(
         (status = 200, description = "A page of clients", body = ClientList),
@@ -115,7 +115,7 @@ async fn with_matters(state: &AppState, actor: &crate::service::Actor, client: &
     summary = "Update Client",
     description = "Requires `clients:write`. Only the fields sent change; `null` clears one.",
     params(("id" = String, Path, description = "Client id (`cli_…`)")),
-    request_body(content = ClientWrite, content_type = "application/json"),
+    request_body(content = ClientPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated client, as Get shows it", body = ClientEnvelope),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
@@ -134,3 +134,5 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     }
     with_matters(&state, &actor, &client).await
 }
+
+crate::names!(CalmintakeSortName, "`created_at` or `last_name`.", ["created_at", "last_name"].map(String::from));

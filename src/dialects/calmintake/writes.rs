@@ -42,6 +42,7 @@ pub(super) const CLIENT: Contract = Contract {
 pub(super) const NAMES: FieldMap = FieldMap(&[("address.state", "address.region"), ("address.zip", "address.postal_code")]);
 
 crate::contract_body!(ClientWrite, CLIENT);
+crate::contract_body!(ClientPatch, CLIENT, patch);
 
 /// The canonical document (or merge patch) for a CalmIntake body.
 pub(super) fn to_canonical(mut body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
