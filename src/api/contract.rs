@@ -68,11 +68,20 @@ fn property(field: &Field, required: bool) -> RefOr<Schema> {
         }
     };
     let built = match field.example {
-        Some(example) => built.examples([example]),
+        Some(example) => built.examples([example_value(field, example)]),
         None => built,
     };
     let built = built.description(doc);
     RefOr::T(Schema::Object(built.build()))
+}
+
+/// An example as the JSON the field takes: a number for a numeric field
+/// (a string there would contradict the schema it illustrates).
+fn example_value(field: &Field, example: &str) -> serde_json::Value {
+    match field.kind {
+        Kind::Integer { .. } | Kind::Number { .. } => serde_json::from_str(example).unwrap_or_else(|_| example.into()),
+        _ => example.into(),
+    }
 }
 
 /// A reference that may also be `null`.
