@@ -21,6 +21,7 @@ crate::store_tests!(
     every_timestamp_is_a_date_time,
     custom_field_filters_are_one_repeatable_cf_parameter,
     creates_require_what_the_server_needs_and_patches_nothing,
+    the_cli_prints_the_document_the_server_serves,
 );
 
 async fn document(app: &TestApp) -> Value {
@@ -294,4 +295,12 @@ async fn creates_require_what_the_server_needs_and_patches_nothing(app: TestApp)
         }
         expect_status(app.post(path, &app.admin_key, &body).await, StatusCode::CREATED).await;
     }
+}
+
+async fn the_cli_prints_the_document_the_server_serves(app: TestApp) {
+    let served = document(&app).await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clientele")).arg("openapi").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, served);
 }
