@@ -22,6 +22,7 @@ crate::store_tests!(
     custom_field_filters_are_one_repeatable_cf_parameter,
     creates_require_what_the_server_needs_and_patches_nothing,
     the_cli_prints_the_document_the_server_serves,
+    every_enum_value_a_list_declares_is_taken,
 );
 
 async fn document(app: &TestApp) -> Value {
@@ -303,4 +304,41 @@ async fn the_cli_prints_the_document_the_server_serves(app: TestApp) {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(printed, served);
+}
+
+/// The values a parameter's schema allows, if it is a closed set (or an
+/// array of one).
+fn enum_values(p: &Value) -> Option<Vec<String>> {
+    let schema = &p["schema"];
+    let values = if schema["type"] == "array" { &schema["items"]["enum"] } else { &schema["enum"] };
+    values.as_array().map(|_| strings(values))
+}
+
+async fn every_enum_value_a_list_declares_is_taken(app: TestApp) {
+    let doc = document(&app).await;
+    app.person("Ada", "Lovelace").await;
+    let mut checked = 0;
+    for (method, path, op) in operations(&doc) {
+        if method != "get" || path.contains('{') || !path.starts_with('/') {
+            continue;
+        }
+        let parameters = op["parameters"].as_array().cloned().unwrap_or_default();
+        // A required parameter is given its first value throughout.
+        let base: Vec<(String, String)> = parameters
+            .iter()
+            .filter(|p| p["required"] == true && p["in"] == "query")
+            .map(|p| (p["name"].as_str().unwrap().to_string(), enum_values(p).expect("a required enum")[0].clone()))
+            .collect();
+        for p in parameters.iter().filter(|p| p["in"] == "query") {
+            let name = p["name"].as_str().unwrap();
+            for value in enum_values(p).into_iter().flatten() {
+                let mut query: Vec<(&str, &str)> = base.iter().filter(|(n, _)| n != name).map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                query.push((name, &value));
+                let response = get_query(&app, &path, &app.admin_key, &query).await;
+                assert_eq!(response.status(), StatusCode::OK, "GET {path}?{name}={value}: {}", response.text().await.unwrap());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "{checked}");
 }
