@@ -342,10 +342,10 @@ impl<'a> ParamReader<'a> {
     }
 
     /// Every value of a parameter that may be repeated, as given (no comma
-    /// splitting: a value may hold commas).
+    /// splitting: a value may hold commas); an empty one is no value.
     pub fn repeated(&mut self, name: &'a str) -> Vec<&'a str> {
         self.seen.insert(name);
-        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.pairs.iter().filter(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str()).collect()
     }
 
     /// A single-valued parameter; given twice is an error.

@@ -231,6 +231,8 @@ async fn custom_field_filters_are_one_repeatable_cf_parameter(app: TestApp) {
     // The older form means the same, and both combine.
     assert_eq!(page_ids(&app, "/v1/clients", &[("cf.tier", "gold:plus"), ("cf", "seats:3")]).await, [gold.clone()]);
     assert!(page_ids(&app, "/v1/clients", &[("cf", "tier:bronze")]).await.is_empty());
+    // An empty one (a form's blank field) filters nothing.
+    assert_eq!(page_ids(&app, "/v1/clients", &[("cf", ""), ("cf", "tier:gold:plus")]).await, [gold.clone()]);
     for bad in ["tier", ":gold"] {
         let problem = expect_problem(get_query(&app, "/v1/clients", &app.admin_key, &[("cf", bad)]).await, StatusCode::BAD_REQUEST, "invalid_request").await;
         assert_eq!(error_fields(&problem), ["cf"], "cf={bad}");

@@ -1,7 +1,10 @@
 //! The OpenAPI document: routes and schemas come from the handlers'
 //! annotations; this adds what every operation shares (security, the error
-//! responses every route can give), and the OpenAPI 3.1 `webhooks`: one
-//! entry per event type a subscription can be sent (docs/webhooks.md).
+//! responses every route can give, unique operation ids), and the OpenAPI 3.1
+//! `webhooks`: one entry per event type a subscription can be sent
+//! (docs/webhooks.md). `names` makes closed sets into enums; `tidy` applies
+//! the rules that hold for the whole document (docs/decisions.md, "The
+//! OpenAPI document") as it is rendered.
 
 mod names;
 mod tidy;
