@@ -9,9 +9,24 @@ use crate::domain::contract::{Contract, Field, Kind};
 /// The schema of a body with `contract`'s fields. A field the body may leave
 /// out may also be `null`, which clears it in a merge patch.
 pub fn schema(contract: &Contract) -> Schema {
+    object_schema(contract, contract.required)
+}
+
+/// The schema of a patch of `contract`'s fields: every one optional (the
+/// fields required at creation stay as they are when left out).
+pub fn patch_schema(contract: &Contract) -> Schema {
+    object_schema(contract, &[])
+}
+
+/// `ClientWrite` → `ClientPatch`: the name of a contract's patch schema.
+pub fn patch_name(contract: &Contract) -> String {
+    format!("{}Patch", contract.name.strip_suffix("Write").unwrap_or(contract.name))
+}
+
+fn object_schema(contract: &Contract, required_fields: &[&str]) -> Schema {
     let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(contract.doc));
     for field in contract.fields {
-        let required = contract.required.contains(&field.name);
+        let required = required_fields.contains(&field.name);
         object = object.property(field.name, property(field, required));
         if required {
             object = object.required(field.name);
@@ -53,11 +68,20 @@ fn property(field: &Field, required: bool) -> RefOr<Schema> {
         }
     };
     let built = match field.example {
-        Some(example) => built.examples([example]),
+        Some(example) => built.examples([example_value(field, example)]),
         None => built,
     };
     let built = built.description(doc);
     RefOr::T(Schema::Object(built.build()))
+}
+
+/// An example as the JSON the field takes: a number for a numeric field
+/// (a string there would contradict the schema it illustrates).
+fn example_value(field: &Field, example: &str) -> serde_json::Value {
+    match field.kind {
+        Kind::Integer { .. } | Kind::Number { .. } => serde_json::from_str(example).unwrap_or_else(|_| example.into()),
+        _ => example.into(),
+    }
 }
 
 /// A reference that may also be `null`.
@@ -85,22 +109,29 @@ pub fn nested(contract: &Contract, out: &mut Vec<(String, RefOr<Schema>)>) {
 }
 
 /// A request body type for the OpenAPI document whose schema is made from a
-/// contract: `contract_body!(ClientWrite, CLIENT)`.
+/// contract: `contract_body!(ClientWrite, CLIENT)`; with `patch`, the body of
+/// a `PATCH`, where nothing is required: `contract_body!(ClientPatch, CLIENT, patch)`.
 #[macro_export]
 macro_rules! contract_body {
     ($ty:ident, $contract:expr) => {
+        $crate::contract_body!(@body $ty, $contract, schema, std::borrow::Cow::Borrowed($contract.name));
+    };
+    ($ty:ident, $contract:expr, patch) => {
+        $crate::contract_body!(@body $ty, $contract, patch_schema, std::borrow::Cow::Owned($crate::api::contract::patch_name(&$contract)));
+    };
+    (@body $ty:ident, $contract:expr, $schema:ident, $name:expr) => {
         /// A request body; its schema is made from its contract.
         pub struct $ty;
 
         impl utoipa::PartialSchema for $ty {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::RefOr::T($crate::api::contract::schema(&$contract))
+                utoipa::openapi::RefOr::T($crate::api::contract::$schema(&$contract))
             }
         }
 
         impl utoipa::ToSchema for $ty {
             fn name() -> std::borrow::Cow<'static, str> {
-                std::borrow::Cow::Borrowed($contract.name)
+                $name
             }
 
             fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {

@@ -355,6 +355,13 @@ impl<'a> ParamReader<'a> {
         found
     }
 
+    /// Every value of a parameter that may be repeated, as given (no comma
+    /// splitting: a value may hold commas); an empty one is no value.
+    pub fn repeated(&mut self, name: &'a str) -> Vec<&'a str> {
+        self.seen.insert(name);
+        self.pairs.iter().filter(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str()).collect()
+    }
+
     /// A single-valued parameter; given twice is an error.
     pub fn get(&mut self, name: &'a str) -> Option<&'a str> {
         self.seen.insert(name);

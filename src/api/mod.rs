@@ -90,10 +90,11 @@ pub fn metrics_router(service: Service, token: Option<String>) -> Router {
 }
 
 impl AppState {
-    pub fn new(service: Service, openapi: &utoipa::openapi::OpenApi, metrics: MetricsAccess) -> Self {
+    /// `openapi` is the document as served (`openapi::render`).
+    pub fn new(service: Service, openapi: String, metrics: MetricsAccess) -> Self {
         AppState(Arc::new(Shared {
             service,
-            openapi: openapi.to_json().unwrap_or_default(),
+            openapi,
             rendered_clients: Default::default(),
             metrics,
         }))

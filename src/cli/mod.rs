@@ -56,6 +56,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export clients or matters from a running server to stdout (NDJSON or CSV).
     Export(export::ExportArgs),
+    /// Print the OpenAPI document (what `GET /openapi.json` serves) and exit.
+    Openapi,
 }
 
 /// The exit status of an import that finished with rejected rows.
@@ -131,6 +133,10 @@ pub enum KeyCommand {
 pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(config) => serve(config).await,
+        Command::Openapi => {
+            println!("{}", crate::server::app::openapi_document());
+            Ok(())
+        }
         Command::Migrate(store) => {
             open_store(&store).await?;
             print(json!({"migrated": true}));

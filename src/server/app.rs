@@ -17,7 +17,19 @@ pub fn app(service: Service, http: &HttpOptions, root_dialect: Option<Dialect>) 
     if let Some(root) = root {
         routes = routes.merge(root);
     }
-    let doc = api::openapi::finish(doc, &|path| dialects::dialect_of(path, None).map(Dialect::error_shape));
-    let state = AppState::new(service, &doc, http.metrics.clone());
+    let state = AppState::new(service, render(doc), http.metrics.clone());
     api::serve(routes, state, http, Some(dialects::reshape(root_dialect)))
+}
+
+/// The OpenAPI document `GET /openapi.json` serves, without a server
+/// (`clientele openapi`, for SDK generators and linters).
+pub fn openapi_document() -> String {
+    let (compat, _) = dialects::routes(None);
+    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(api::openapi::base()).merge(api::routes()).merge(compat).split_for_parts();
+    render(doc)
+}
+
+fn render(doc: utoipa::openapi::OpenApi) -> String {
+    let doc = api::openapi::finish(doc, &|path| dialects::dialect_of(path, None).map(Dialect::error_shape));
+    api::openapi::render(&doc)
 }

@@ -73,7 +73,7 @@ const DESCRIPTION: &str = "Up to 1,000 operations, each `{op, id | match, data, 
     on its own. Every change writes its event (and its webhooks). Honours `Idempotency-Key`. Bodies over 8 MiB are 413.";
 
 #[utoipa::path(
-    post, path = "/v1/clients/batch", tag = "clients",
+    post, path = "/v1/clients/batch", tag = "clients", operation_id = "clients_batch",
     summary = "Create, update, upsert or delete many clients",
     description = DESCRIPTION,
     request_body(content = BatchRequest, content_type = "application/json"),
@@ -88,7 +88,7 @@ pub async fn clients(State(state): State<AppState>, Auth(actor): Auth, BatchObje
 }
 
 #[utoipa::path(
-    post, path = "/v1/matters/batch", tag = "matters",
+    post, path = "/v1/matters/batch", tag = "matters", operation_id = "matters_batch",
     summary = "Create, update, upsert or delete many matters",
     description = DESCRIPTION,
     request_body(content = BatchRequest, content_type = "application/json"),

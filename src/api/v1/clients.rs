@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use super::record_views::MatterView;
 use super::select::{Fields, CLIENT_FIELDS};
-use super::views::{ClientEnvelope, ClientList, ClientReadEnvelope, ClientReadList, ClientView, ClientWrite, Pagination};
-use crate::api::extract::{PathId, etag, precondition, Auth, JsonObject, ParamReader, QueryPairs};
+use super::views::{ClientEnvelope, ClientList, ClientReadEnvelope, ClientReadList, ClientPatch, ClientView, ClientWrite, Pagination};
+use crate::api::extract::{PathId, etag, precondition, Auth, JsonObject, ParamReader, QueryPairs, MAX_LIST_VALUES};
 use crate::api::problem::{ApiError, Problem};
 use crate::api::echoed::take_echoed;
 use crate::api::written::{written, CANONICAL_OWNED};
@@ -99,8 +99,9 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     summary = "Get a client",
     description = "Requires `clients:read`. Honours `If-None-Match` with 304.",
     params(("id" = String, Path, description = "Client id (`cli_…`)"),
+        ("If-None-Match" = Option<String>, Header, description = "ETags (or `*`) the caller holds: 304 if the client still has one"),
         ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
-        ("expand" = Option<String>, Query, description = "`matters`: embed the client's live matters (needs `matters:read`)")),
+        ("expand" = inline(Option<crate::api::openapi::ExpandName>), Query, description = "`matters`: embed the client's live matters (needs `matters:read`)")),
     responses(
         (status = 200, description = "The client", body = ClientReadEnvelope, headers(("ETag" = String))),
         (status = 304, description = "Not modified since the ETag given in If-None-Match"),
@@ -164,7 +165,7 @@ pub async fn get(
         they are a 400.",
     params(("id" = String, Path, description = "Client id (`cli_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the client must still have")),
-    request_body(content = ClientWrite, content_type = "application/merge-patch+json"),
+    request_body(content = ClientPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated client", body = ClientEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such client in this firm", body = Problem, content_type = "application/problem+json"),
@@ -258,13 +259,13 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
     description = "Requires `clients:read`. Keyset-paginated: follow `pagination.next_cursor` (or the `Link` header) \
         with the same `sort`. Unknown parameters are refused.",
     params(
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("sort" = Option<String>, Query, description = "`created_at`, `updated_at`, `last_name` or `name`; `-` prefix for descending (default `-created_at`)"),
+        ("sort" = inline(Option<crate::api::openapi::ClientSortName>), Query, description = "`created_at`, `updated_at`, `last_name` or `name`; `-` prefix for descending (default `-created_at`)"),
         ("q" = Option<String>, Query, description = "Case-insensitive substring of name or email; a phone-like query matches phone digits"),
         ("status" = Option<String>, Query, description = "Comma-separated (or repeated); any of these statuses, at most 100"),
         ("tags" = Option<String>, Query, description = "Comma-separated (or repeated); clients with all of these tags, at most 100"),
-        ("kind" = Option<String>, Query, description = "`person` or `company`"),
+        ("kind" = inline(Option<crate::api::openapi::ClientKindName>), Query, description = "`person` or `company`"),
         ("company_id" = Option<String>, Query, description = "People belonging to this company"),
         ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("created_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
@@ -274,7 +275,7 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("external_id" = Option<String>, Query, description = "Comma-separated external ids, at most 100"),
         ("email" = Option<String>, Query, description = "Comma-separated primary emails, matched case-insensitively (as for uniqueness), at most 100"),
         ("include_total" = Option<bool>, Query, description = "Also count all matching clients"),
-        ("cf.{key}" = Option<String>, Query, description = "Clients whose custom field `key` equals this value (typed by its definition); at most 100 such filters"),
+        ("cf" = Option<Vec<String>>, Query, description = CF_DOC),
         ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
     ),
     responses((status = 200, description = "One page of clients", body = ClientReadList,
@@ -370,7 +371,7 @@ pub(crate) fn client_filter(p: &mut ParamReader<'_>) -> ClientFilter {
         }
     }
     let ids = parse_ids(p);
-    let custom = p.prefixed("cf.").into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let custom = custom_filters(p);
     ClientFilter {
         statuses,
         tags,
@@ -388,6 +389,29 @@ pub(crate) fn client_filter(p: &mut ParamReader<'_>) -> ClientFilter {
         custom,
         custom_values: Vec::new(),
     }
+}
+
+/// What the OpenAPI document says of `cf`.
+pub(crate) const CF_DOC: &str = "Clients whose custom field `key` equals `value`, given as `key:value` (typed by \
+    the field's definition), repeated for several fields: `cf=tier:gold&cf=region:eu`. `cf.<key>=value` means the \
+    same. At most 100 such filters.";
+
+/// The custom-field filters: `cf=key:value` (one parameter, repeated: what
+/// SDK generators can express) and `cf.<key>=value` (the older form).
+fn custom_filters(p: &mut ParamReader<'_>) -> Vec<(String, String)> {
+    let mut custom: Vec<(String, String)> = p.prefixed("cf.").into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    for pair in p.repeated("cf") {
+        // Keys never hold a `:` (`domain::custom_field`), values may.
+        match pair.split_once(':') {
+            Some((key, value)) if !key.is_empty() => custom.push((key.to_string(), value.to_string())),
+            _ => p.error("cf", "must be `key:value`"),
+        }
+    }
+    if custom.len() > MAX_LIST_VALUES {
+        p.error("cf", format!("at most {MAX_LIST_VALUES} custom field filters (got {})", custom.len()));
+        custom.clear();
+    }
+    custom
 }
 
 fn parse_ids<'a>(p: &mut ParamReader<'a>) -> Vec<ClientId> {

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use crate::api::json::Json;
 
-use super::record_views::{CustomActionEnvelope, CustomActionList, CustomActionView, CustomActionWrite, NonceEnvelope, NonceView};
+use super::record_views::{CustomActionEnvelope, CustomActionList, CustomActionPatch, CustomActionView, CustomActionWrite, NonceEnvelope, NonceView};
 use super::records::{created, list_request, one, page, path_id};
 use super::select::Fields;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
@@ -51,7 +51,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `admin`.",
     params(("id" = String, Path, description = "Custom action id (`cact_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the action must still have")),
-    request_body(content = CustomActionWrite, content_type = "application/merge-patch+json"),
+    request_body(content = CustomActionPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated action", body = CustomActionEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such custom action in this firm", body = Problem, content_type = "application/problem+json"),
@@ -96,7 +96,7 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     summary = "List custom actions",
     description = "Any valid key.",
     params(
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),

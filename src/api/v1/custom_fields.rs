@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::record_views::{CustomFieldEnvelope, CustomFieldList, CustomFieldView, CustomFieldWrite};
+use super::record_views::{CustomFieldEnvelope, CustomFieldList, CustomFieldPatch, CustomFieldView, CustomFieldWrite};
 use super::records::{created, list_request, one, one_of, page, path_id};
 use super::select::Fields;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
@@ -52,7 +52,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `admin`. `label`, `options` and `required` may change; `entity`, `key` and `type` may not.",
     params(("id" = String, Path, description = "Definition id (`cfd_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the definition must still have")),
-    request_body(content = CustomFieldWrite, content_type = "application/merge-patch+json"),
+    request_body(content = CustomFieldPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated definition", body = CustomFieldEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such definition in this firm", body = Problem, content_type = "application/problem+json"),
@@ -97,8 +97,8 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     summary = "List custom field definitions",
     description = "Any valid key.",
     params(
-        ("entity" = Option<String>, Query, description = "`client` or `matter`"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("entity" = inline(Option<crate::api::openapi::CustomFieldEntityName>), Query, description = "`client` or `matter`"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses((status = 200, description = "One page of definitions", body = CustomFieldList))

@@ -23,8 +23,8 @@ const MAX_TYPES: usize = 50;
     description = "Requires `admin`. Every change, oldest first, with the record before and after it. \
         Poll with `after` set to the last `seq` seen to follow changes, or subscribe to webhooks.",
     params(
-        ("after" = Option<i64>, Query, description = "Only events with a greater `seq`"),
-        ("limit" = Option<usize>, Query, description = "1-500 (default 50)"),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Only events with a greater `seq`"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "1-500 (default 50)"),
         ("type" = Option<String>, Query, description = "Comma-separated event types or patterns (`client.*`, `lead.converted`, `*`)"),
         ("resource_type" = Option<String>, Query, description = "Only events about this kind of record (`client`, `matter`, …)"),
         ("resource_id" = Option<String>, Query, description = "Only events about this record (`cli_…`)"),
@@ -74,7 +74,7 @@ fn event_filter(p: &mut ParamReader<'_>) -> EventFilter {
         each change and who made it; also for a deleted client, until it is purged.",
     params(
         ("id" = String, Path, description = "Client id (`cli_…`)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(
@@ -94,7 +94,7 @@ pub async fn client_history(State(state): State<AppState>, Auth(actor): Auth, Pa
         each change and who made it; also for a deleted matter, until it is purged.",
     params(
         ("id" = String, Path, description = "Matter id (`mat_…`)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(

@@ -36,18 +36,18 @@ fn format(p: &mut ParamReader<'_>) -> Format {
 }
 
 #[utoipa::path(
-    get, path = "/v1/clients/export", tag = "clients",
+    get, path = "/v1/clients/export", tag = "clients", operation_id = "clients_export",
     summary = "Export clients (NDJSON or CSV)",
     description = "Requires `clients:read`. Every client the list filters match, oldest first, streamed: NDJSON (one \
         client view a line, the default) or CSV (the column layout of docs/bulk.md; cells that a spreadsheet would read \
         as a formula start with `'`). A keyset walk by creation time: each client at most once, as it was when its page \
         was read; clients created meanwhile are included.",
     params(
-        ("format" = Option<String>, Query, description = "`ndjson` (default) or `csv`"),
+        ("format" = inline(Option<crate::api::openapi::ExportFormatName>), Query, description = "`ndjson` (default) or `csv`"),
         ("q" = Option<String>, Query, description = "As for the list"),
         ("status" = Option<String>, Query, description = "As for the list"),
         ("tags" = Option<String>, Query, description = "As for the list"),
-        ("kind" = Option<String>, Query, description = "As for the list"),
+        ("kind" = inline(Option<crate::api::openapi::ClientKindName>), Query, description = "As for the list"),
         ("company_id" = Option<String>, Query, description = "As for the list"),
         ("external_id" = Option<String>, Query, description = "As for the list"),
         ("ids" = Option<String>, Query, description = "As for the list"),
@@ -55,6 +55,8 @@ fn format(p: &mut ParamReader<'_>) -> Format {
         ("created_before" = Option<String>, Query, description = "As for the list"),
         ("updated_since" = Option<String>, Query, description = "As for the list"),
         ("updated_before" = Option<String>, Query, description = "As for the list"),
+        ("email" = Option<String>, Query, description = "As for the list"),
+        ("cf" = Option<Vec<String>>, Query, description = super::clients::CF_DOC),
     ),
     responses(
         (status = 200, description = "The clients, one per line or row", content((String = "application/x-ndjson"), (String = "text/csv"))),
@@ -85,14 +87,14 @@ pub async fn clients(State(state): State<AppState>, Auth(actor): Auth, QueryPair
 }
 
 #[utoipa::path(
-    get, path = "/v1/matters/export", tag = "matters",
+    get, path = "/v1/matters/export", tag = "matters", operation_id = "matters_export",
     summary = "Export matters (NDJSON or CSV)",
     description = "Requires `matters:read`. Every matter the list filters match, oldest first, streamed like the \
         client export.",
     params(
-        ("format" = Option<String>, Query, description = "`ndjson` (default) or `csv`"),
+        ("format" = inline(Option<crate::api::openapi::ExportFormatName>), Query, description = "`ndjson` (default) or `csv`"),
         ("client_id" = Option<String>, Query, description = "As for the list"),
-        ("status" = Option<String>, Query, description = "As for the list"),
+        ("status" = inline(Option<Vec<crate::api::openapi::MatterStatusName>>), Query, description = "As for the list"),
         ("practice_area" = Option<String>, Query, description = "As for the list"),
         ("external_id" = Option<String>, Query, description = "As for the list"),
         ("q" = Option<String>, Query, description = "As for the list"),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::record_views::{
     ConversionEnvelope, IntakeSubmission, IntakeTokenEnvelope, IntakeTokenList, IntakeTokenView,
-    IntakeTokenWrite, LeadConvert, LeadEnvelope, LeadList, LeadView, LeadWrite, MatterView,
+    IntakeTokenWrite, LeadConvert, LeadEnvelope, LeadList, LeadPatch, LeadView, LeadWrite, MatterView,
 };
 use super::records::{created, list_request, one, one_of, page, path_id};
 use super::select::Fields;
@@ -62,7 +62,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `leads:write`. `state` may be `untriaged` or `ignored`; converting is its own operation.",
     params(("id" = String, Path, description = "Lead id (`lead_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the lead must still have")),
-    request_body(content = LeadWrite, content_type = "application/merge-patch+json"),
+    request_body(content = LeadPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated lead", body = LeadEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such lead in this firm", body = Problem, content_type = "application/problem+json"),
@@ -88,10 +88,10 @@ pub async fn update(
     summary = "List the intake inbox",
     description = "Requires `leads:read`.",
     params(
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("sort" = Option<String>, Query, description = "`created_at` or `updated_at`; `-` prefix for descending"),
-        ("state" = Option<String>, Query, description = "Comma-separated: untriaged, ignored, converted (at most 100 values)"),
+        ("sort" = inline(Option<crate::api::openapi::RecordSortName>), Query, description = "`created_at` or `updated_at`; `-` prefix for descending"),
+        ("state" = inline(Option<Vec<crate::api::openapi::LeadStateName>>), Query, description = "Repeated or comma-separated: untriaged, ignored, converted (at most 100 values)"),
         ("q" = Option<String>, Query, description = "Substring of name, email, phone or message"),
         ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
@@ -169,7 +169,7 @@ pub async fn create_token(State(state): State<AppState>, Auth(actor): Auth, Json
     get, path = "/v1/intake-tokens", tag = "leads",
     summary = "List intake tokens",
     description = "Requires `admin`. Never shows the tokens themselves.",
-    params(("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+    params(("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     responses((status = 200, description = "One page of tokens", body = IntakeTokenList))
 )]

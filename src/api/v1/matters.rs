@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::record_views::{MatterEnvelope, MatterView, MatterWrite};
+use super::record_views::{MatterEnvelope, MatterPatch, MatterView, MatterWrite};
 use super::records::{created, id_filter, list_request, one, one_of, page, path_id};
 use super::select::{Fields, MATTER_FIELDS};
 use super::views::{MatterReadEnvelope, MatterReadList};
@@ -57,7 +57,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `matters:write`. `If-Match` or a body `version` pins the version.",
     params(("id" = String, Path, description = "Matter id (`mat_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the matter must still have")),
-    request_body(content = MatterWrite, content_type = "application/merge-patch+json"),
+    request_body(content = MatterPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated matter", body = MatterEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such matter in this firm", body = Problem, content_type = "application/problem+json"),
@@ -158,12 +158,12 @@ pub(crate) fn matter_filter(p: &mut ParamReader<'_>, filter: &mut crate::domain:
     summary = "List and search matters",
     description = "Requires `matters:read`. Keyset-paginated like clients.",
     params(
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("sort" = Option<String>, Query, description = "`created_at` or `updated_at`; `-` prefix for descending (default `-created_at`)"),
+        ("sort" = inline(Option<crate::api::openapi::RecordSortName>), Query, description = "`created_at` or `updated_at`; `-` prefix for descending (default `-created_at`)"),
         ("q" = Option<String>, Query, description = "Case-insensitive substring of title or description"),
         ("client_id" = Option<String>, Query, description = "Matters of this client"),
-        ("status" = Option<String>, Query, description = "Comma-separated: open, pending, closed (at most 100 values)"),
+        ("status" = inline(Option<Vec<crate::api::openapi::MatterStatusName>>), Query, description = "Repeated or comma-separated: open, pending, closed (at most 100 values)"),
         ("practice_area" = Option<String>, Query, description = "Exact practice area"),
         ("lead_id" = Option<String>, Query, description = "Matters converted from this lead"),
         ("external_id" = Option<String>, Query, description = "Comma-separated external ids, at most 100"),

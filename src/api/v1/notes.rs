@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::record_views::{NoteEnvelope, NoteList, NoteView, NoteWrite};
+use super::record_views::{NoteEnvelope, NoteList, NotePatch, NoteView, NoteWrite};
 use super::records::{created, list_request, one, page, path_id};
 use super::select::Fields;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
@@ -60,7 +60,7 @@ pub async fn create_for_client(State(state): State<AppState>, Auth(actor): Auth,
     summary = "List a client's notes",
     description = "Requires `notes:read`. Takes the common list parameters (`limit`, `cursor`, `sort`, `q`, …).",
     params(("id" = String, Path, description = "Client id (`cli_…`)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("q" = Option<String>, Query, description = "Substring of subject or body")),
     responses(
@@ -93,7 +93,7 @@ pub async fn create_for_matter(State(state): State<AppState>, Auth(actor): Auth,
     summary = "List a matter's notes",
     description = "Requires `notes:read`.",
     params(("id" = String, Path, description = "Matter id (`mat_…`)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("q" = Option<String>, Query, description = "Substring of subject or body")),
     responses(
@@ -127,7 +127,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `notes:write`.",
     params(("id" = String, Path, description = "Note id (`note_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the note must still have")),
-    request_body(content = NoteWrite, content_type = "application/merge-patch+json"),
+    request_body(content = NotePatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated note", body = NoteEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such note in this firm", body = Problem, content_type = "application/problem+json"),

@@ -68,7 +68,7 @@ pub struct MatterView {
     pub title: String,
     pub description: Option<String>,
     /// `open`, `pending` or `closed`.
-    #[schema(example = "open")]
+    #[schema(value_type = crate::api::openapi::MatterStatusName, example = "open")]
     pub status: &'static str,
     #[schema(example = "personal_injury")]
     pub practice_area: Option<String>,
@@ -111,6 +111,7 @@ impl From<&Stored<MatterFields>> for MatterView {
 envelopes!(MatterView, MatterEnvelope, MatterList);
 
 crate::contract_body!(MatterWrite, crate::domain::matter::MATTER);
+crate::contract_body!(MatterPatch, crate::domain::matter::MATTER, patch);
 
 #[derive(Serialize, ToSchema)]
 pub struct AuthorView {
@@ -155,6 +156,7 @@ impl From<&Stored<NoteFields>> for NoteView {
 envelopes!(NoteView, NoteEnvelope, NoteList);
 
 crate::contract_body!(NoteWrite, crate::domain::note::NOTE);
+crate::contract_body!(NotePatch, crate::domain::note::NOTE, patch);
 
 #[derive(Serialize, ToSchema)]
 pub struct LeadView {
@@ -172,7 +174,7 @@ pub struct LeadView {
     #[schema(value_type = Object)]
     pub custom_fields: Map<String, Value>,
     /// `untriaged`, `ignored` or `converted`.
-    #[schema(example = "untriaged")]
+    #[schema(value_type = crate::api::openapi::LeadStateName, example = "untriaged")]
     pub state: &'static str,
     pub client_id: Option<String>,
     pub matter_id: Option<String>,
@@ -205,6 +207,7 @@ impl From<&Stored<LeadFields>> for LeadView {
 envelopes!(LeadView, LeadEnvelope, LeadList);
 
 crate::contract_body!(LeadWrite, crate::domain::lead::LEAD);
+crate::contract_body!(LeadPatch, crate::domain::lead::LEAD, patch);
 
 crate::contract_body!(LeadConvert, crate::domain::lead::CONVERT);
 
@@ -230,6 +233,7 @@ pub struct UserView {
     pub last_name: String,
     pub email: String,
     /// `owner`, `admin` or `member`.
+    #[schema(value_type = crate::api::openapi::UserRoleName)]
     pub role: &'static str,
     #[serde(flatten)]
     pub meta: Meta,
@@ -251,18 +255,21 @@ impl From<&Stored<UserFields>> for UserView {
 envelopes!(UserView, UserEnvelope, UserList);
 
 crate::contract_body!(UserWrite, crate::domain::user::USER);
+crate::contract_body!(UserPatch, crate::domain::user::USER, patch);
 
 #[derive(Serialize, ToSchema)]
 pub struct CustomFieldView {
     #[schema(example = "cfd_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
     pub id: String,
     /// `client` or `matter`.
+    #[schema(value_type = crate::api::openapi::CustomFieldEntityName)]
     pub entity: &'static str,
     #[schema(example = "budget_max")]
     pub key: String,
     pub label: String,
     /// `text`, `number`, `boolean`, `date`, `enum` or `json`.
     #[serde(rename = "type")]
+    #[schema(value_type = crate::api::openapi::CustomFieldTypeName)]
     pub field_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<String>>,
@@ -289,6 +296,7 @@ impl From<&Stored<CustomFieldFields>> for CustomFieldView {
 envelopes!(CustomFieldView, CustomFieldEnvelope, CustomFieldList);
 
 crate::contract_body!(CustomFieldWrite, crate::domain::custom_field::DEFINITION);
+crate::contract_body!(CustomFieldPatch, crate::domain::custom_field::DEFINITION, patch);
 
 #[derive(Serialize, ToSchema)]
 pub struct CustomActionView {
@@ -318,6 +326,7 @@ impl From<&Stored<CustomActionFields>> for CustomActionView {
 envelopes!(CustomActionView, CustomActionEnvelope, CustomActionList);
 
 crate::contract_body!(CustomActionWrite, crate::domain::custom_action::ACTION);
+crate::contract_body!(CustomActionPatch, crate::domain::custom_action::ACTION, patch);
 
 #[derive(Serialize, ToSchema)]
 pub struct NonceView {

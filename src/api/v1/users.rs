@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::record_views::{UserEnvelope, UserList, UserView, UserWrite};
+use super::record_views::{UserEnvelope, UserList, UserPatch, UserView, UserWrite};
 use super::records::{created, list_request, one, page, path_id};
 use super::select::Fields;
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, QueryPairs};
@@ -66,7 +66,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `admin`.",
     params(("id" = String, Path, description = "User id (`usr_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the user must still have")),
-    request_body(content = UserWrite, content_type = "application/merge-patch+json"),
+    request_body(content = UserPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated user", body = UserEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such user in this firm", body = Problem, content_type = "application/problem+json"),
@@ -111,7 +111,7 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     summary = "List users",
     description = "Requires `users:read`.",
     params(
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("q" = Option<String>, Query, description = "Substring of name or email"),
         ("include_total" = Option<bool>, Query, description = "Also count all matching users"),

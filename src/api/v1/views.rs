@@ -70,7 +70,7 @@ pub struct ClientView<'a> {
     #[schema(value_type = String, example = "cli_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
     pub id: Shown<ClientId>,
     /// `person` or `company`.
-    #[schema(example = "person")]
+    #[schema(value_type = crate::api::openapi::ClientKindName, example = "person")]
     pub kind: &'static str,
     /// Display name: a company's name, or a person's first and last name.
     #[schema(example = "David Johnson")]
@@ -170,6 +170,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
 }
 
 crate::contract_body!(ClientWrite, crate::domain::client::contract::CLIENT);
+crate::contract_body!(ClientPatch, crate::domain::client::contract::CLIENT, patch);
 
 #[derive(Serialize, ToSchema)]
 pub struct ClientEnvelope<'a> {
@@ -201,7 +202,7 @@ pub struct ApiKeyView {
     /// The secret's first characters, to tell keys apart.
     #[schema(example = "clt_a1B2c3")]
     pub prefix: String,
-    #[schema(example = json!(["clients:read", "clients:write"]))]
+    #[schema(value_type = Vec<crate::api::openapi::ScopeName>, example = json!(["clients:read", "clients:write"]))]
     pub scopes: Vec<&'static str>,
     pub created_at: String,
     pub last_used_at: Option<String>,
@@ -260,6 +261,7 @@ pub struct FirmView {
 pub struct MeView {
     pub firm: FirmView,
     pub key: ApiKeyView,
+    #[schema(value_type = Vec<crate::api::openapi::ScopeName>)]
     pub scopes: Vec<&'static str>,
 }
 

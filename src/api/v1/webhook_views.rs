@@ -74,6 +74,7 @@ pub struct WebhookList {
 }
 
 crate::contract_body!(WebhookWrite, crate::domain::webhook::WEBHOOK);
+crate::contract_body!(WebhookPatch, crate::domain::webhook::WEBHOOK, patch);
 
 #[derive(Serialize, ToSchema)]
 pub struct AttemptView {
@@ -114,7 +115,7 @@ pub struct DeliveryView {
     pub event_type: String,
     /// `pending`, `delivered`, `failed` (every attempt failed) or `cancelled`
     /// (its subscription was disabled or deleted first).
-    #[schema(example = "delivered")]
+    #[schema(value_type = crate::api::openapi::DeliveryStatusName, example = "delivered")]
     pub status: &'static str,
     pub attempt_count: i64,
     /// When the next attempt is due, while pending.

@@ -10,7 +10,7 @@ use super::select::Fields;
 use super::views::Pagination;
 use super::webhook_views::{
     DeliveryEnvelope, DeliveryList, DeliveryView, WebhookEnvelope, WebhookList, WebhookSecretEnvelope, WebhookView, WebhookWithSecret,
-    WebhookWrite,
+    WebhookPatch, WebhookWrite,
 };
 use crate::api::extract::{precondition, Auth, JsonObject, ParamReader, PathId, PathIds, QueryPairs};
 use crate::api::idempotency::Secrets;
@@ -66,7 +66,7 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     summary = "List subscriptions",
     description = "Requires `admin`.",
     params(
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses((status = 200, description = "One page of subscriptions", body = WebhookList))
@@ -100,7 +100,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `admin`. Setting `enabled` to true again clears `disabled_reason`.",
     params(("id" = String, Path, description = "Webhook id (`wh_…`)"),
         ("If-Match" = Option<String>, Header, description = "ETag the subscription must still have")),
-    request_body(content = WebhookWrite, content_type = "application/merge-patch+json"),
+    request_body(content = WebhookPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated subscription", body = WebhookEnvelope, headers(("ETag" = String))),
         (status = 404, description = "No such webhook in this firm", body = Problem, content_type = "application/problem+json"),
@@ -163,8 +163,8 @@ pub async fn rotate_secret(State(state): State<AppState>, Auth(actor): Auth, Pat
         latency, error, the first 1 KiB of the answer) and next attempt. Kept for the firm's retention period.",
     params(
         ("id" = String, Path, description = "Webhook id (`wh_…`)"),
-        ("status" = Option<String>, Query, description = "`pending`, `delivered`, `failed` or `cancelled`"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25)"),
+        ("status" = inline(Option<crate::api::openapi::DeliveryStatusName>), Query, description = "`pending`, `delivered`, `failed` or `cancelled`"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
     ),
     responses(

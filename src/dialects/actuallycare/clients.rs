@@ -27,7 +27,7 @@ use super::{PAGES, TAG};
     params(
         ("client_type" = Option<ClientType>, Query, description = "Only clients of this type"),
         ("status" = Option<String>, Query, description = "Only clients with this status: `active`, `inactive` or `closed`"),
-        ("page" = Option<u64>, Query, minimum = 1, description = "Page number (default 1)"),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 1_000_000, description = "Page number (default 1)"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Clients per page (default 25, max 100)"),
     ),
     responses(

@@ -19,7 +19,7 @@ use crate::service::precondition::Precondition;
 
 use super::errors::ErrorBody;
 use super::views::{ClientEnvelope, ClientList, ClientSummary, ClientView, OWNED, Pagination, READ_ONLY};
-use super::writes::{require_e164, ClientWrite, to_canonical};
+use super::writes::{require_e164, ClientPatch, ClientWrite, to_canonical};
 use super::{PAGES, TAG};
 
 const MAX_SEARCH_CHARS: usize = 200;
@@ -49,11 +49,11 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     summary = "List Clients",
     description = "Requires `clients:read`. Numbered pages of the firm's clients.",
     params(
-        ("page" = Option<u64>, Query, description = "Page number (default 1)"),
-        ("per_page" = Option<u64>, Query, description = "Results per page (default 20, max 100)"),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 1_000_000, description = "Page number (default 1)"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Results per page (default 20, max 100)"),
         ("search" = Option<String>, Query, description = "Search by name or email"),
-        ("sort" = Option<String>, Query, description = "`created_at` (default) or `last_name`"),
-        ("order" = Option<String>, Query, description = "`asc` or `desc` (default)"),
+        ("sort" = inline(Option<CalmintakeSortName>), Query, description = "`created_at` (default) or `last_name`"),
+        ("order" = inline(Option<crate::api::openapi::SortOrderName>), Query, description = "`asc` or `desc` (default)"),
     ),
     responses(
         (status = 200, description = "A page of clients", body = ClientList),
@@ -108,7 +108,7 @@ pub async fn get(State(state): State<AppState>, Auth(actor): Auth, PathId(id): P
     description = "Requires `clients:write`. Only the fields sent change; `null` clears one. The server's own fields \
         (`id`, `created_at`, `updated_at`, `matters_count`, `matters`) may be sent back as Get showed them, and are ignored.",
     params(("id" = String, Path, description = "Client id (`cli_…`)")),
-    request_body(content = ClientWrite, content_type = "application/json"),
+    request_body(content = ClientPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated client, as Get shows it", body = ClientEnvelope),
         (status = 400, description = "`invalid_request`", body = ErrorBody),
@@ -142,3 +142,5 @@ pub async fn update(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     let matters = state.service.client_matter_summaries(&actor, client.id).await?;
     Ok(Json(ClientEnvelope { data: ClientView::new(&client, Some(&matters)) }).into_response())
 }
+
+crate::names!(CalmintakeSortName, "`created_at` or `last_name`.", ["created_at", "last_name"].map(String::from));

@@ -41,7 +41,7 @@ pub struct MatterView {
     pub(super) id: String,
     pub(super) title: String,
     /// `active` (open), `pending` or `closed`.
-    #[schema(example = "active")]
+    #[schema(value_type = CalmintakeMatterStatusName, example = "active")]
     pub(super) status: &'static str,
     pub(super) practice_area: Option<String>,
 }
@@ -158,3 +158,5 @@ pub struct ClientList {
     pub(super) data: Vec<ClientSummary>,
     pub(super) pagination: Pagination,
 }
+
+crate::names!(CalmintakeMatterStatusName, "`active` (open), `pending` or `closed`.", ["active", "pending", "closed"].map(String::from));

@@ -42,6 +42,7 @@ pub(super) const CLIENT: Contract = Contract {
 pub(super) const NAMES: FieldMap = FieldMap(&[("address.state", "address.region"), ("address.zip", "address.postal_code")]);
 
 crate::contract_body!(ClientWrite, CLIENT);
+crate::contract_body!(ClientPatch, CLIENT, patch);
 
 /// CalmIntake promises E.164, so a phone that can't exist in its country's
 /// plan is refused, naming `phone`, where free-text surfaces keep it as

@@ -62,8 +62,8 @@ pub async fn create(State(state): State<AppState>, Auth(actor): Auth, JsonObject
     summary = "List Contacts",
     description = "Requires `clients:read`. The firm's person clients, newest first, in numbered pages.",
     params(
-        ("page" = Option<u64>, Query, description = "Page number (default 1)"),
-        ("limit" = Option<u64>, Query, description = "Contacts per page (default 20, max 100)"),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 1_000_000, description = "Page number (default 1)"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Contacts per page (default 20, max 100)"),
         ("company_id" = Option<String>, Query, description = "Only the contacts of this company (UUID or `cli_…`)"),
     ),
     responses(

@@ -66,7 +66,7 @@ pub struct ContactView {
     pub(super) updated_at: i64,
     /// `customer` or `vendor`.
     #[serde(rename = "type")]
-    #[schema(example = "customer")]
+    #[schema(value_type = ClemtaContactTypeName, example = "customer")]
     pub(super) contact_type: String,
     #[schema(example = "active")]
     pub(super) status: String,
@@ -140,3 +140,5 @@ pub struct ContactList {
     pub(super) data: Vec<ContactView>,
     pub(super) pagination: Pagination,
 }
+
+crate::names!(ClemtaContactTypeName, "`customer` or `vendor`.", TYPES.iter().map(|t| t.to_string()));

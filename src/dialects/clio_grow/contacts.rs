@@ -48,7 +48,7 @@ pub struct ContactView {
     phone_numbers: Vec<String>,
     /// `Person` or `Company`.
     #[serde(rename = "type")]
-    #[schema(example = "Person")]
+    #[schema(value_type = ClioGrowContactTypeName, example = "Person")]
     kind: &'static str,
     /// The client's status, one of the firm's configured statuses.
     #[schema(example = "active")]
@@ -115,7 +115,7 @@ async fn matter_refs(service: &Service, actor: &Actor, client: &Client) -> Resul
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/contacts", tag = TAG,
+    get, path = "/api/v1/contacts", tag = TAG, operation_id = "list_contacts",
     summary = "List Contacts",
     description = "Requires `clients:read`. Oldest first; follow `meta.paging.next` for the next page. \
         `matters` lists each contact's matters when the key also has `matters:read`.",
@@ -125,7 +125,7 @@ async fn matter_refs(service: &Service, actor: &Actor, client: &Client) -> Resul
         ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
         ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
         ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by contact ids (max 50)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25); not in Clio's reference"),
         ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
     ),
     responses(
@@ -153,7 +153,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/contacts/{id}", tag = TAG,
+    get, path = "/api/v1/contacts/{id}", tag = TAG, operation_id = "get_contact",
     summary = "Get a Contact",
     description = "Requires `clients:read`.",
     params(
@@ -179,3 +179,5 @@ pub async fn get(
     let matters = matter_refs(&state.service, &actor, &client).await?;
     Ok(Json(ContactEnvelope { data: ContactView::new(&client, matters) }).into_response())
 }
+
+crate::names!(ClioGrowContactTypeName, "`Person` or `Company`.", ["Person", "Company"].map(String::from));

@@ -92,7 +92,7 @@ const ACTION: Contract = Contract {
 crate::contract_body!(CustomActionWrite, ACTION);
 
 #[utoipa::path(
-    get, path = "/api/v1/custom_actions", tag = TAG,
+    get, path = "/api/v1/custom_actions", tag = TAG, operation_id = "list_custom_actions",
     summary = "List Custom Actions",
     description = "Any valid key. Oldest first; follow `meta.paging.next` for the next page.",
     params(
@@ -100,7 +100,7 @@ crate::contract_body!(CustomActionWrite, ACTION);
         ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
         ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
         ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by custom action ids (max 50)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25); not in Clio's reference"),
         ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
     ),
     responses(
@@ -123,7 +123,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/custom_actions", tag = TAG,
+    post, path = "/api/v1/custom_actions", tag = TAG, operation_id = "create_custom_action",
     summary = "Create a Custom Action",
     description = "Requires `admin`. `label` and `ui_reference` are required; without `target_url` the action \
         has nowhere to send a click until one is set through the canonical API.",

@@ -44,7 +44,7 @@ pub struct LeadView {
     #[schema(example = "+15551234567")]
     phone_number: Option<String>,
     /// `untriaged`, `ignored`, or `converted` once it became a contact.
-    #[schema(example = "untriaged")]
+    #[schema(value_type = crate::api::openapi::LeadStateName, example = "untriaged")]
     state: &'static str,
     #[schema(example = "2024-01-15T10:30:00Z")]
     created_at: String,
@@ -135,17 +135,17 @@ fn vendor_fields(e: ServiceError) -> ServiceError {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/inbox_leads", tag = TAG,
+    get, path = "/api/v1/inbox_leads", tag = TAG, operation_id = "list_inbox_leads",
     summary = "List Inbox Leads",
     description = "Requires `leads:read`. `state` is required. Oldest first; follow `meta.paging.next` for the next page.",
     params(
-        ("state" = String, Query, description = "`untriaged` or `ignored`"),
+        ("state" = inline(ClioGrowInboxStateName), Query, description = "`untriaged` or `ignored`"),
         ("query" = Option<String>, Query, description = "Search names, email, phone and message"),
         ("page_token" = Option<String>, Query, description = "Opaque token for cursor-based pagination"),
         ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
         ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
         ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by inbox lead ids (max 50)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25); not in Clio's reference"),
         ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
     ),
     responses(
@@ -179,7 +179,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/inbox_leads", tag = TAG,
+    post, path = "/api/v1/inbox_leads", tag = TAG, operation_id = "create_inbox_lead",
     summary = "Create an Inbox Lead",
     description = "Requires `leads:write`. The lead starts `untriaged`.",
     params(("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid")),
@@ -207,7 +207,7 @@ pub async fn create(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/inbox_leads/{id}", tag = TAG,
+    get, path = "/api/v1/inbox_leads/{id}", tag = TAG, operation_id = "get_inbox_lead",
     summary = "Get an Inbox Lead",
     description = "Requires `leads:read`.",
     params(
@@ -232,3 +232,5 @@ pub async fn get(
     let lead = state.service.get_lead(&actor, id).await?;
     Ok(Json(LeadEnvelope { data: LeadView::from(&lead) }).into_response())
 }
+
+crate::names!(ClioGrowInboxStateName, "`untriaged` or `ignored`.", ["untriaged", "ignored"].map(String::from));

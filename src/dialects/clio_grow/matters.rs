@@ -102,10 +102,10 @@ pub struct MatterView {
     #[schema(example = "Personal Injury")]
     practice_area: Option<String>,
     /// `Open`, `Pending` or `Closed`.
-    #[schema(example = "Open")]
+    #[schema(value_type = ClioGrowMatterStatusName, example = "Open")]
     status: &'static str,
     /// `intake` (open), `pending` or `closed`.
-    #[schema(example = "intake")]
+    #[schema(value_type = ClioGrowStatusCategoryName, example = "intake")]
     status_category: &'static str,
     /// Null unless the key also has `clients:read`.
     client: Option<ContactSummary>,
@@ -216,7 +216,7 @@ async fn matters_page(service: &Service, actor: &Actor, mut request: RecordListR
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/matters", tag = TAG,
+    get, path = "/api/v1/matters", tag = TAG, operation_id = "list_matters",
     summary = "List Matters",
     description = "Requires `matters:read`; `client` and `primary_contact` are filled when the key also has \
         `clients:read`. Oldest first; follow `meta.paging.next` for the next page. With `submitted_only=true` \
@@ -229,7 +229,7 @@ async fn matters_page(service: &Service, actor: &Actor, mut request: RecordListR
         ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by matter ids (max 50)"),
         ("inbox_lead_id" = Option<i64>, Query, description = "Only the matter converted from this inbox lead"),
         ("submitted_only" = Option<bool>, Query, description = "Only matters converted from an inbox lead"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25); not in Clio's reference"),
         ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
     ),
     responses(
@@ -267,7 +267,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/matters/{id}", tag = TAG,
+    get, path = "/api/v1/matters/{id}", tag = TAG, operation_id = "get_matter",
     summary = "Get a Matter",
     description = "Requires `matters:read`; `client` and `primary_contact` are filled when the key also has `clients:read`.",
     params(
@@ -293,3 +293,6 @@ pub async fn get(
     let related = related(&state.service, &actor, std::slice::from_ref(&matter)).await?;
     Ok(Json(MatterEnvelope { data: MatterView::new(&matter, &related) }).into_response())
 }
+
+crate::names!(ClioGrowMatterStatusName, "`Open`, `Pending` or `Closed`.", ["Open", "Pending", "Closed"].map(String::from));
+crate::names!(ClioGrowStatusCategoryName, "`intake` (open), `pending` or `closed`.", ["intake", "pending", "closed"].map(String::from));

@@ -134,7 +134,7 @@ macro_rules! note_routes {
                 ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
                 ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
                 ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by note ids (max 50)"),
-                ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+                ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25); not in Clio's reference"),
                 ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
             ),
             responses(

@@ -79,7 +79,7 @@ pub struct UserList {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/users", tag = TAG,
+    get, path = "/api/v1/users", tag = TAG, operation_id = "list_users",
     summary = "List Users",
     description = "Requires `users:read`. The users of the key's firm, oldest first; follow `meta.paging.next` for the next page.",
     params(
@@ -87,7 +87,7 @@ pub struct UserList {
         ("created_since" = Option<String>, Query, description = "Created on or after this time (ISO-8601)"),
         ("updated_since" = Option<String>, Query, description = "Updated on or after this time (ISO-8601)"),
         ("ids[]" = Option<Vec<i64>>, Query, description = "Filter by user ids (max 50)"),
-        ("limit" = Option<usize>, Query, description = "Page size, 1-100 (default 25); not in Clio's reference"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25); not in Clio's reference"),
         ("custom_action_nonce" = Option<String>, Query, description = "A custom action's single-use nonce; 403 if invalid"),
     ),
     responses(
@@ -127,7 +127,7 @@ pub async fn who_am_i(State(state): State<AppState>, Auth(actor): Auth, QueryPai
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/users/{id}", tag = TAG,
+    get, path = "/api/v1/users/{id}", tag = TAG, operation_id = "get_user",
     summary = "Get a User",
     description = "Requires `users:read`.",
     params(

@@ -38,8 +38,8 @@ const MAX_QUERY_CHARS: usize = 200;
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Number of results (1-100, default 50)"),
         ("offset" = Option<u64>, Query, maximum = 100_000_000, description = "Pagination offset (default 0)"),
         ("query" = Option<String>, Query, description = "Search by name or phone (also matches email)"),
-        ("sortBy" = Option<String>, Query, description = "`name`, `phone`, `status` or `createdAt` (default)"),
-        ("sortOrder" = Option<String>, Query, description = "`asc` (default) or `desc`"),
+        ("sortBy" = inline(Option<FullEngageSortName>), Query, description = "`name`, `phone`, `status` or `createdAt` (default)"),
+        ("sortOrder" = inline(Option<crate::api::openapi::SortOrderName>), Query, description = "`asc` (default) or `desc`"),
         ("status" = Option<String>, Query, description = "Comma-separated statuses, e.g. `active,inactive` (at most 100)"),
     ),
     responses(
@@ -175,3 +175,5 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
     delete_client_by_uuid(&state.service, &actor, &id).await?;
     Ok(Json(Deleted { success: true }).into_response())
 }
+
+crate::names!(FullEngageSortName, "`name`, `phone`, `status` or `createdAt`.", ["name", "phone", "status", "createdAt"].map(String::from));

@@ -89,10 +89,10 @@ impl SortField {
     }
 
     /// The canonical API's sort fields (each backed by an index).
+    pub const CANONICAL: [SortField; 4] = [SortField::CreatedAt, SortField::UpdatedAt, SortField::LastName, SortField::Name];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [SortField::CreatedAt, SortField::UpdatedAt, SortField::LastName, SortField::Name]
-            .into_iter()
-            .find(|f| f.as_str() == s)
+        Self::CANONICAL.into_iter().find(|f| f.as_str() == s)
     }
 }
 

@@ -1,21 +1,30 @@
 //! The OpenAPI document: routes and schemas come from the handlers'
 //! annotations; this adds what every operation shares (security, the error
-//! responses every route can give), and the OpenAPI 3.1 `webhooks`: one
-//! entry per event type a subscription can be sent (docs/webhooks.md).
+//! responses every route can give, unique operation ids), and the OpenAPI 3.1
+//! `webhooks`: one entry per event type a subscription can be sent
+//! (docs/webhooks.md). `names` makes closed sets into enums; `tidy` applies
+//! the rules that hold for the whole document (docs/decisions.md, "The
+//! OpenAPI document") as it is rendered.
+
+mod names;
+mod tidy;
+mod webhooks;
+
+pub use names::*;
+pub use tidy::render;
 
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem};
-use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Paths, PathsBuilder, Ref, Required};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required};
 use utoipa::OpenApi as _;
 
 use super::problem::{FieldErrorView, Problem};
 use super::v1::views::SparseRecord;
 use super::v1::webhook_views::{PayloadActor, PayloadData, WebhookPayload};
-use crate::domain::webhook::{event_types, PING};
+use webhooks::{WebhookPing, WebhookPingData};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -26,7 +35,7 @@ use crate::domain::webhook::{event_types, PING};
             `Authorization: Bearer` (both, or either twice, is a 400). Write does not imply read: a write \
             (create, update, replace, restore, convert) answers a key without the resource's read scope \
             with the fields the server owns only (ids, `version`, times), on every surface.",
-        license(name = "Apache-2.0")
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(Problem, FieldErrorView, SparseRecord, WebhookPayload, PayloadData, PayloadActor, WebhookPing, WebhookPingData)),
     tags(
@@ -67,7 +76,7 @@ const PROBLEMS: ErrorShape = ErrorShape { content_type: "application/problem+jso
 /// operation ids unique (utoipa names an operation after its handler, and
 /// many modules have a `list` or a `get`).
 pub fn finish(mut doc: OpenApi, shape_of: &dyn Fn(&str) -> Option<ErrorShape>) -> OpenApi {
-    doc.webhooks = Some(webhooks());
+    doc.webhooks = Some(webhooks::webhooks());
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
@@ -94,11 +103,14 @@ pub fn finish(mut doc: OpenApi, shape_of: &dyn Fn(&str) -> Option<ErrorShape>) -
     doc
 }
 
-/// `clients_list`, `matters_get`, `api_keys_me`, …: the tag, then the handler.
+/// `clients_list`, `matters_get`, `api_keys_me`, `clio_grow_list_contacts`,
+/// …: the tag, then the handler, as one identifier in any language (SDK
+/// generators name methods and types after it, so it must be unique:
+/// `tests/api/openapi.rs` checks).
 fn qualify_operation_id(op: &mut Operation) {
-    let tag = op.tags.as_ref().and_then(|t| t.first()).map(|t| t.replace(' ', "_"));
+    let tag = op.tags.as_ref().and_then(|t| t.first()).map(|t| t.replace([' ', '-'], "_"));
     if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
-        if !id.starts_with(&tag) {
+        if !id.starts_with(&format!("{tag}_")) {
             *id = format!("{tag}_{id}");
         }
     }
@@ -145,6 +157,10 @@ fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: 
             SecurityRequirement::new("api_key", Vec::<String>::new()),
             SecurityRequirement::new("bearer", Vec::<String>::new()),
         ]);
+    } else {
+        // Said outright, so a generator doesn't apply a default, and a
+        // linter knows the route is public on purpose.
+        op.security = Some(Vec::new());
     }
     if *method == HttpMethod::Post {
         // The Idempotency-Key middleware reads this and answers these for any POST.
@@ -171,116 +187,4 @@ fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: 
         }
         op.responses.responses.insert(status.to_string(), response.build().into());
     }
-}
-
-/// The body of a `webhook.ping` (`POST /v1/webhooks/{id}/ping`): not an
-/// event, so no `event_seq`, record or actor.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)] // only its schema is used
-struct WebhookPing {
-    #[serde(rename = "type")]
-    #[schema(example = "webhook.ping")]
-    kind: String,
-    /// When the ping was queued (RFC 3339).
-    #[schema(example = "2026-01-15T10:30:00.000Z")]
-    timestamp: String,
-    data: WebhookPingData,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-struct WebhookPingData {
-    #[schema(example = "wh_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
-    webhook_id: String,
-}
-
-/// The OpenAPI `webhooks`: what a receiver is sent, one entry per event type
-/// (`domain::webhook::event_types`, so the list can't drift from what the
-/// server writes) and the ping.
-fn webhooks() -> Paths {
-    let mut paths = PathsBuilder::new();
-    for event_type in event_types() {
-        paths = paths.path(event_type, delivery(event_type, &event_summary(event_type), "WebhookPayload"));
-    }
-    let ping = "a test delivery (`POST /v1/webhooks/{id}/ping`), sent whatever the subscription's `events`, even while it is disabled";
-    paths.path(PING, delivery(PING, ping, "WebhookPing")).build()
-}
-
-/// One webhook: the signed `POST` the server makes to a subscription's `url`.
-fn delivery(event_type: &str, summary: &str, schema: &str) -> PathItem {
-    let header = |name: &str, description: &str| {
-        ParameterBuilder::new()
-            .name(name)
-            .parameter_in(ParameterIn::Header)
-            .required(Required::True)
-            .description(Some(description))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-            .build()
-    };
-    let body = RequestBodyBuilder::new()
-        .required(Some(Required::True))
-        .description(Some("Verify `webhook-signature` over these exact bytes before parsing them (docs/webhooks.md)."))
-        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build())
-        .build();
-    let operation = OperationBuilder::new()
-        .tag("webhooks")
-        .summary(Some(format!("{event_type}: {summary}")))
-        .description(Some(if event_type == PING {
-            "Sent to one subscription when asked, signed like any delivery.".to_string()
-        } else {
-            format!(
-                "Sent to each enabled subscription whose `events` cover `{event_type}`, signed as Standard Webhooks \
-                 says, at least once: drop a `webhook-id` already handled."
-            )
-        }))
-        .parameter(header("webhook-id", "The delivery's id (`msg_…`): the same at every attempt of one event to one subscription."))
-        .parameter(header("webhook-timestamp", "When this attempt was signed, in Unix seconds; refuse one far from your clock (5 minutes)."))
-        .parameter(header(
-            "webhook-signature",
-            "`v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64-decoded \
-             part of the secret after `whsec_`. For 24 hours after a rotation, two, separated by a space (new secret first).",
-        ))
-        .request_body(Some(body))
-        .response("2XX", ResponseBuilder::new().description("Received. Only the status counts (the first 1 KiB of the body is kept in the delivery log)."))
-        .response(
-            "default",
-            ResponseBuilder::new().description(
-                "Not received: any other status (a 3xx too; redirects are not followed), or no answer within \
-                 `--webhook-timeout-ms`. Retried on the schedule; `410 Gone` disables the subscription at once.",
-            ),
-        )
-        .build();
-    PathItem::new(HttpMethod::Post, operation)
-}
-
-/// What an event type says happened.
-fn event_summary(event_type: &str) -> String {
-    let said = match event_type {
-        "lead.converted" => "a lead was converted into a client (and perhaps a matter, each with its own `created` event)",
-        "nonce.created" => "a custom action's single-use nonce was issued",
-        "nonce.used" => "a custom action's nonce was used up (`object` is null; `previous` is the nonce)",
-        "nonce.purged" => "a nonce was erased (named for completeness: unused nonces are erased without an event)",
-        "webhook.secret_rotated" => "a subscription's signing secret was rotated (no secret is ever in an event)",
-        "webhook.disabled" => "the server turned a subscription off (`410 Gone`, or failing for days); `object.disabled_reason` says why",
-        _ => "",
-    };
-    if !said.is_empty() {
-        return said.to_string();
-    }
-    let (kind, action) = event_type.split_once('.').unwrap_or((event_type, ""));
-    let kind = match kind {
-        "api_key" => "an API key".to_string(),
-        "intake_token" => "an intake token".to_string(),
-        "webhook" => "a webhook subscription".to_string(),
-        other => format!("a {}", other.replace('_', " ")),
-    };
-    let what = match action {
-        "updated" => "changed",
-        "replaced" => "replaced whole (`PUT`)",
-        "deleted" => "deleted (soft: kept, and shown with `deleted_at`, until it is purged)",
-        "restored" => "restored after a delete",
-        "purged" => "erased for good, after the firm's retention period (`object` and `previous` are null)",
-        other => other,
-    };
-    format!("{kind} was {what}")
 }
