@@ -198,7 +198,9 @@ impl Dispatcher {
                     None => groups.push(vec![cursor]),
                 }
             }
-            for group in groups {
+            for mut group in groups {
+                // In one order everywhere, so two nodes' fan-outs never deadlock.
+                group.sort_unstable_by_key(|c| c.webhook);
                 self.fan_out_group(&group).await?;
             }
         }

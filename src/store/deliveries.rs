@@ -116,13 +116,16 @@ pub fn finish_attempt<'d>(d: &'d dyn SqlDialect, f: &Finished, at: Timestamp) ->
         insert.push(", ").bind(SqlValue::Int(a.latency_ms)).push(", ").bind(SqlValue::text(a.error.as_deref()));
         insert.push(", ").bind(SqlValue::text(a.response.as_deref())).push(")");
         then.push(insert);
+        // Only a change is written, so that outcomes seldom lock the
+        // cursor that fan-out moves.
         let mut failing = Sql::new(d, "UPDATE webhook_cursors SET failing_since = ");
         if f.status == DeliveryStatus::Delivered {
             failing.push("NULL");
         } else {
-            failing.push("COALESCE(failing_since, ").bind(SqlValue::Int(a.at.millis())).push(")");
+            failing.bind(SqlValue::Int(a.at.millis()));
         }
         failing.push(" WHERE webhook_id = ").bind(id(f.webhook.as_uuid()));
+        failing.push(if f.status == DeliveryStatus::Delivered { " AND failing_since IS NOT NULL" } else { " AND failing_since IS NULL" });
         then.push(failing);
     }
     (update, then)

@@ -28,10 +28,13 @@ const FINISH: &str = "UPDATE webhook_deliveries d SET status = o.status, attempt
 const INSERT_ATTEMPTS: &str = "INSERT INTO webhook_attempts (delivery_id, n, at, http_status, latency_ms, error, response) \
      SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])";
 
-/// Mode 0 ends the run, 1 begins one at `at`, 2 goes on with one (or begins it).
-const FAILURE_RUNS: &str = "UPDATE webhook_cursors w SET failing_since = CASE o.mode WHEN 0 THEN NULL WHEN 1 THEN o.at \
-     ELSE COALESCE(w.failing_since, o.at) END \
-     FROM unnest($1::uuid[], $2::int[], $3::bigint[]) AS o(webhook, mode, at) WHERE w.webhook_id = o.webhook";
+/// Mode 0 ends the run, 1 begins one at `at`, 2 goes on with one (or begins
+/// it). Only rows that change are written: in the usual case (deliveries
+/// going through, no run) none is, so outcomes take no lock on the cursors
+/// that fan-out moves (taking them in another order deadlocked the two).
+const FAILURE_RUNS: &str = "UPDATE webhook_cursors w SET failing_since = CASE o.mode WHEN 0 THEN NULL ELSE o.at END \
+     FROM unnest($1::uuid[], $2::int[], $3::bigint[]) AS o(webhook, mode, at) WHERE w.webhook_id = o.webhook \
+     AND (o.mode = 1 OR (o.mode = 0 AND w.failing_since IS NOT NULL) OR (o.mode = 2 AND w.failing_since IS NULL))";
 
 /// Lets a transaction of claims or outcomes commit without waiting for the
 /// WAL to reach the disk (a flush each was most of a claim's time). One
@@ -100,7 +103,8 @@ async fn finish(c: &impl GenericClient, run: &[&Finished]) -> StoreResult<()> {
     // Outcomes whose claim was lost change nothing more, as one by one.
     let kept: Vec<&Finished> = run.iter().copied().filter(|f| held.contains(&f.delivery.as_uuid())).collect();
     insert_attempts(c, &kept).await?;
-    let runs = failure_runs(kept.iter().copied());
+    let mut runs = failure_runs(kept.iter().copied());
+    runs.sort_unstable_by_key(|(webhook, _)| *webhook);
     if runs.is_empty() {
         return Ok(());
     }
