@@ -210,7 +210,7 @@ impl Dispatcher {
     async fn fan_out_group(&self, group: &[WebhookCursor]) -> StoreResult<()> {
         let store = &self.service.store;
         let (firm, from) = (group[0].firm, group[0].last_seq);
-        let query = EventQuery { from_seq: Some(from), limit: FAN_OUT_BATCH, ..EventQuery::default() };
+        let query = EventQuery { from_seq: Some(from), limit: FAN_OUT_BATCH, numbered_only: true, ..EventQuery::default() };
         let events = store.list_events(firm, &query).await?;
         let Some(last) = events.last() else { return Ok(()) };
         let now = Timestamp::now();

@@ -36,6 +36,7 @@ impl Service {
             resource_type: filter.resource_type.clone(),
             resource_id: filter.resource_id.clone(),
             limit,
+            numbered_only: false,
         };
         Ok(self.store.list_events(actor.firm.id, &query).await?)
     }

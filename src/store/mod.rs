@@ -211,6 +211,11 @@ pub struct EventQuery {
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     pub limit: usize,
+    /// Only what is numbered already: no numbering of the firm's stragglers
+    /// first (PostgreSQL), which waits for the firm's writers. For a reader
+    /// that comes back soon anyway, and finds stragglers another way (the
+    /// webhook fan-out: [`Store::webhook_cursors_behind`]).
+    pub numbered_only: bool,
 }
 
 /// A reference a write makes, and whether the record already held it.

@@ -122,10 +122,20 @@ async fn deliveries(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<Vec<(i
     Ok(found)
 }
 
-/// Numbers the events that writes committed but could not number (they
-/// lost the database just then), so that cursors see them.
+/// A writer numbers its events right after its commit; one left
+/// unnumbered this long lost the database just then.
+const STRAGGLER_MS: i64 = 1_000;
+
+/// Numbers the events that writes committed but could not number, so that
+/// cursors see them. Only those past [`STRAGGLER_MS`]: numbering the events
+/// of writes still under way waited for the firm's numbering lock with
+/// every round of fan-out, behind the writers.
 async fn number_stragglers(conn: &mut deadpool_postgres::Object) -> StoreResult<()> {
-    let rows = conn.query("SELECT DISTINCT firm_id FROM events WHERE firm_seq IS NULL", &[]).await.map_err(db_error)?;
+    let before = Timestamp::now().millis() - STRAGGLER_MS;
+    let rows = conn
+        .query("SELECT DISTINCT firm_id FROM events WHERE firm_seq IS NULL AND created_at < $1", &[&before])
+        .await
+        .map_err(db_error)?;
     for row in rows {
         number_events(conn, FirmId::from_uuid(get::<Uuid>(&row, 0)?)).await?;
     }
