@@ -70,9 +70,7 @@ impl Service {
         // The request's idempotency key is claimed before any operation, so
         // a retry after a crash never applies one twice.
         self.claim_idempotency_key_now().await?;
-        // Enough at once for the store to commit them together, few enough
-        // to leave connections for other requests.
-        let at_once = (self.store.pool_status().max / 2).clamp(1, 32);
+        let at_once = self.store.writes_at_once();
         let mut results: Vec<Option<OpResult>> = (0..operations.len()).map(|_| None).collect();
         for wave in waves(&operations) {
             let mut running = tokio::task::JoinSet::new();

@@ -315,6 +315,12 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
     fn pool_status(&self) -> PoolStatus;
+    /// Separate writes worth running at once (a non-atomic batch's): enough
+    /// for the store to commit them together, few enough to leave
+    /// connections for other requests.
+    fn writes_at_once(&self) -> usize {
+        (self.pool_status().max / 2).clamp(1, 32)
+    }
 
     async fn get_firm(&self, id: FirmId) -> StoreResult<Option<Firm>>;
     async fn list_firms(&self) -> StoreResult<Vec<Firm>>;
