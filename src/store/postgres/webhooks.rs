@@ -15,7 +15,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::webhook::{Attempt, Delivery, DeliveryStatus};
 use crate::store::deliveries as sql;
 use crate::store::sql::Sql;
-use crate::store::{DeliveryQuery, EventQuery, Finished, QueueStatus, StoreError, StoreResult, WebhookCursor, Write};
+use crate::store::{DeliveryQuery, EventQuery, QueueStatus, StoreError, StoreResult, WebhookCursor, Write};
 
 fn params<'a>(sql: &'a Sql<'_>) -> Vec<Param<'a>> {
     sql.params.iter().map(|p| p as Param).collect()
@@ -35,7 +35,8 @@ fn get<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, i: usize) -> Sto
     row.try_get(i).map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
 }
 
-/// Runs one of the webhook writes of a batch; false if `write` is another kind.
+/// Runs one of the webhook writes of a batch; false if `write` is another
+/// kind. Deliveries and outcomes come in runs, written by `delivery_batches`.
 pub async fn apply(c: &impl GenericClient, write: &Write) -> StoreResult<bool> {
     match write {
         Write::StartWebhookCursor { firm, webhook } => {
@@ -54,26 +55,12 @@ pub async fn apply(c: &impl GenericClient, write: &Write) -> StoreResult<bool> {
                 execute(c, statement).await?;
             }
         }
-        Write::InsertDelivery(delivery) => {
-            execute(c, &sql::insert_delivery(&Postgres, delivery)).await?;
-        }
-        Write::FinishAttempt(finished) => finish(c, finished).await?,
         Write::RetryDelivery { firm, webhook, id, at } => {
             execute(c, &sql::retry_delivery(&Postgres, *firm, *webhook, *id, *at)).await?;
         }
         _ => return Ok(false),
     }
     Ok(true)
-}
-
-async fn finish(c: &impl GenericClient, finished: &Finished) -> StoreResult<()> {
-    let (update, then) = sql::finish_attempt(&Postgres, finished, Timestamp::now());
-    if execute(c, &update).await? == 1 {
-        for statement in &then {
-            execute(c, statement).await?;
-        }
-    }
-    Ok(())
 }
 
 fn delivery(row: &Row) -> StoreResult<(i64, Delivery)> {
