@@ -6,6 +6,7 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use crate::helpers::dialect_clients::{CALMINTAKE, ACTUALLYCARE, FULL_ENGAGE, CLEMTA, CLIO_CONTACTS};
 use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
 
 crate::store_tests!(
@@ -18,11 +19,6 @@ crate::store_tests!(
     actuallycare_shows_unset_collections_empty_never_null,
 );
 
-const CALMINTAKE: &str = "/compat/calmintake/api/v1/clients";
-const ACTUALLYCARE: &str = "/compat/actuallycare/v1/clients";
-const FULL_ENGAGE: &str = "/compat/full-engage/api/v1/clients";
-const CLEMTA: &str = "/compat/clemta/contacts";
-const CLIO_CONTACTS: &str = "/compat/clio-grow/api/v1/contacts";
 
 fn bearer(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
     app.http.request(method, app.url(path)).header("Authorization", format!("Bearer {}", app.admin_key))

@@ -287,6 +287,15 @@ impl TestApp {
     }
 }
 
+/// The client collections of the dialects, for tests that walk several.
+pub mod dialect_clients {
+    pub const CALMINTAKE: &str = "/compat/calmintake/api/v1/clients";
+    pub const ACTUALLYCARE: &str = "/compat/actuallycare/v1/clients";
+    pub const FULL_ENGAGE: &str = "/compat/full-engage/api/v1/clients";
+    pub const CLEMTA: &str = "/compat/clemta/contacts";
+    pub const CLIO_CONTACTS: &str = "/compat/clio-grow/api/v1/contacts";
+}
+
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

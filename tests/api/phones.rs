@@ -7,6 +7,7 @@ use clientele::domain::ids::ClientId;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::helpers::dialect_clients::{CALMINTAKE, FULL_ENGAGE, ACTUALLYCARE};
 use crate::helpers::{expect_status, TestApp};
 use crate::support::list;
 
@@ -22,9 +23,6 @@ crate::store_tests!(
     the_marks_may_come_back_in_a_write_when_they_agree_with_the_number,
 );
 
-const CALMINTAKE: &str = "/compat/calmintake/api/v1/clients";
-const FULL_ENGAGE: &str = "/compat/full-engage/api/v1/clients";
-const ACTUALLYCARE: &str = "/compat/actuallycare/v1/clients";
 
 async fn created(app: &TestApp, path: &str, body: Value) -> Value {
     expect_status(app.post(path, &app.admin_key, &body).await, StatusCode::CREATED).await["data"].clone()

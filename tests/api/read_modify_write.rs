@@ -6,6 +6,7 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use crate::helpers::dialect_clients::{CALMINTAKE, ACTUALLYCARE, FULL_ENGAGE};
 use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
 
 crate::store_tests!(
@@ -18,9 +19,6 @@ crate::store_tests!(
     full_engage_patch_takes_back_a_client_as_get_showed_it,
 );
 
-const CALMINTAKE: &str = "/compat/calmintake/api/v1/clients";
-const ACTUALLYCARE: &str = "/compat/actuallycare/v1/clients";
-const FULL_ENGAGE: &str = "/compat/full-engage/api/v1/clients";
 
 async fn send(app: &TestApp, method: Method, path: &str, key: &str, body: &Value) -> Response {
     app.http.request(method, app.url(path)).header("Authorization", format!("Bearer {key}")).json(body).send().await.expect("send")
