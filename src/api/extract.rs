@@ -283,6 +283,8 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Query parameters in order, repeats kept (a dialect may use `ids[]=1&ids[]=2`).
+/// A route that reads no parameter may still take it as `QueryPairs(_)`, so a
+/// malformed query or a control character is refused there as everywhere.
 pub struct QueryPairs(pub Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {

@@ -170,9 +170,8 @@ pub async fn get(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId,
-    QueryPairs(pairs): QueryPairs,
+    QueryPairs(_): QueryPairs,
 ) -> Result<Response, ApiError> {
-    crate::dialects::common::params(&pairs).finish()?;
     actor.require(Scope::ClientsRead)?;
     let id = state.service.client_id_by_seq(&actor, seq_id(&id, "client")?).await?;
     let client = state.service.get_client(&actor, id).await?;

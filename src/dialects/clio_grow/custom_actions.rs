@@ -141,10 +141,9 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    QueryPairs(pairs): QueryPairs,
+    QueryPairs(_): QueryPairs,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    crate::dialects::common::params(&pairs).finish()?;
     let data = data_object(body)?;
     refuse_unknown_in(&data, &ACTION_FIELDS)?;
     let action = state.service.create_custom_action(&actor, &data).await?;

@@ -120,8 +120,7 @@ pub async fn list(
         (status = 404, description = "`RecordNotFound`: the key belongs to no user", body = ErrorBody),
     )
 )]
-pub async fn who_am_i(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(pairs): QueryPairs) -> Result<Response, ApiError> {
-    crate::dialects::common::params(&pairs).finish()?;
+pub async fn who_am_i(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(_): QueryPairs) -> Result<Response, ApiError> {
     let user = state.service.current_user(&actor).await?;
     Ok(Json(UserEnvelope { data: UserView::new(&user, &actor.firm) }).into_response())
 }
@@ -144,9 +143,8 @@ pub async fn get(
     State(state): State<AppState>,
     Auth(actor): Auth,
     PathId(id): PathId,
-    QueryPairs(pairs): QueryPairs,
+    QueryPairs(_): QueryPairs,
 ) -> Result<Response, ApiError> {
-    crate::dialects::common::params(&pairs).finish()?;
     actor.require(Scope::UsersRead)?;
     let id = state.service.record_id_by_seq::<UserFields>(&actor, seq_id(&id, "user")?).await?;
     let user = state.service.get_user(&actor, id).await?;
