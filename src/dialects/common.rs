@@ -127,6 +127,14 @@ pub fn require_first_name(actor: &Actor, doc: &Map<String, Value>) -> Result<(),
     Err(ServiceError::Invalid(errors).into())
 }
 
+/// A full name as a person's first name(s) and last name, split at its last
+/// space: one word ("Cher", "Acme") is a person known by a single name, the
+/// canonical last name, as the last word always is.
+pub fn split_full_name(name: &str) -> (Option<&str>, &str) {
+    let name = name.trim();
+    name.rsplit_once(char::is_whitespace).map_or((None, name), |(first, last)| (Some(first.trim_end()), last))
+}
+
 /// Whole seconds since the Unix epoch.
 pub fn unix_seconds(t: Timestamp) -> i64 {
     t.millis().div_euclid(1000)

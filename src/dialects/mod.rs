@@ -10,6 +10,7 @@ pub mod clemta;
 pub mod clio_grow;
 pub mod common;
 pub mod full_engage;
+pub mod import;
 pub mod paging;
 
 use axum::http::StatusCode;

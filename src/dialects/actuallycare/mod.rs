@@ -7,6 +7,7 @@
 
 mod errors;
 mod views;
+pub(crate) mod import;
 mod writes;
 mod clients;
 

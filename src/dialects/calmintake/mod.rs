@@ -5,6 +5,7 @@
 
 mod errors;
 mod views;
+pub(crate) mod import;
 mod writes;
 mod clients;
 

@@ -8,6 +8,7 @@
 
 mod errors;
 mod views;
+pub(crate) mod import;
 mod writes;
 mod contacts;
 

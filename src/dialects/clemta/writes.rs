@@ -80,18 +80,20 @@ pub(super) const NAMES: FieldMap = FieldMap(&[
 
 crate::contract_body!(ContactWrite, CONTACT);
 
+/// What a contact body is: one sent to Create Contact, or one Clemta showed
+/// (saved from its API, to import), which has no `company_id` to give and
+/// may have no email.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Body {
+    Create,
+    Shown,
+}
+
 /// A Create Contact body as a canonical person document. Reports every bad
 /// field at once: the vendor-only ones checked here, the rest by the
 /// canonical rules.
 pub(super) fn to_canonical(body: &Map<String, Value>, firm: &FirmSettings) -> Result<Map<String, Value>, ApiError> {
-    let mut errors = Vec::new();
-    if let Err(ServiceError::Invalid(unknown)) = refuse_unknown_in(body, &CONTACT) {
-        errors.extend(unknown);
-    }
-    // In the seed's order, so `details` reads like the documentation.
-    let contact_type = contact_type(body, &mut errors);
-    let mut doc = person(body, &mut errors);
-    doc.insert("custom_fields".into(), Value::Object(vendor_only(body, contact_type, &mut errors)));
+    let (doc, mut errors) = read_contact(body, Body::Create);
     if errors.is_empty() {
         return Ok(doc);
     }
@@ -103,22 +105,37 @@ pub(super) fn to_canonical(body: &Map<String, Value>, firm: &FirmSettings) -> Re
     Err(ServiceError::Invalid(errors).into())
 }
 
+/// A contact body's canonical person document, and what is wrong with it
+/// by Clemta's own rules.
+pub(super) fn read_contact(body: &Map<String, Value>, kind: Body) -> (Map<String, Value>, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    if let Err(ServiceError::Invalid(unknown)) = refuse_unknown_in(body, &CONTACT) {
+        errors.extend(unknown);
+    }
+    // In the seed's order, so `details` reads like the documentation.
+    let contact_type = contact_type(body, &mut errors);
+    let mut doc = person(body, kind, &mut errors);
+    doc.insert("custom_fields".into(), Value::Object(vendor_only(body, contact_type, &mut errors)));
+    (doc, errors)
+}
+
 /// The canonical fields of the person: names, email, company, status, notes.
-pub(super) fn person(body: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Map<String, Value> {
+fn person(body: &Map<String, Value>, kind: Body, errors: &mut Vec<FieldError>) -> Map<String, Value> {
     let mut doc = Map::new();
     doc.insert("kind".into(), "person".into());
     if let Some(full_name) = required(body, "full_name", errors) {
-        // One word ("Acme", "Cher") is a person known by a single name: the
-        // canonical last name, as the last word always is.
-        let name = full_name.trim();
-        let (first, last) = name.rsplit_once(char::is_whitespace).map_or((None, name), |(f, l)| (Some(f.trim_end()), l));
+        let (first, last) = crate::dialects::common::split_full_name(full_name);
         doc.insert("first_name".into(), first.into());
         doc.insert("last_name".into(), last.into());
     }
-    if let Some(email) = required(body, "email", errors) {
+    if kind == Body::Shown {
+        if let Some(email) = body.get("email") {
+            doc.insert("email".into(), email.clone());
+        }
+    } else if let Some(email) = required(body, "email", errors) {
         doc.insert("email".into(), email.into());
     }
-    if let Some(company) = required(body, "company_id", errors) {
+    if let Some(company) = (kind == Body::Create).then(|| required(body, "company_id", errors)).flatten() {
         // An id that names no client still goes to the service, whose
         // company check answers it (404) after every field is valid.
         let id = client_ref(company).unwrap_or(ClientId::from_uuid(uuid::Uuid::nil()));

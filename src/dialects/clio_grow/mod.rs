@@ -15,6 +15,7 @@ mod notes;
 mod paging;
 mod users;
 mod views;
+pub(crate) mod import;
 mod writes;
 
 use utoipa_axum::router::OpenApiRouter;

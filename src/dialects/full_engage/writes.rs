@@ -48,12 +48,9 @@ fn split_name(value: &Value) -> Result<(Option<String>, String), FieldError> {
     if name.is_empty() {
         return Err(FieldError::new("name", "is required"));
     }
-    // One word ("Cher") is a person known by a single name: the canonical
-    // last name, as the last word always is; shown back as written.
-    Ok(match name.rsplit_once(char::is_whitespace) {
-        Some((first, last)) => (Some(first.trim().to_string()), last.to_string()),
-        None => (None, name.to_string()),
-    })
+    // Shown back as written.
+    let (first, last) = crate::dialects::common::split_full_name(name);
+    Ok((first.map(str::to_string), last.to_string()))
 }
 
 /// The canonical fields for a body's `name`: a company's name, or a person's
