@@ -22,7 +22,9 @@ use sha2::{Digest, Sha256};
 use super::progress::{thousands, Counts, Progress};
 use super::remote::{Failure, Patience, Remote, RemoteArgs};
 use super::resolve::{ClientIndex, Reference};
+use super::saved::SavedSource;
 use super::source::{self, Content, Format, Kind, Row, Source, CLIENT_REFERENCES};
+use crate::dialects::Dialect;
 use crate::domain::custom_field::{self, CustomFieldFields, FieldType};
 use crate::domain::email::Email;
 use crate::domain::firm::FirmSettings;
@@ -70,6 +72,14 @@ pub struct ImportArgs {
     /// Read, map and check every row (against the firm's settings and custom fields) without writing anything.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
+    /// Read FILE as answers saved from this vendor's API (its list or get responses, one after another):
+    /// calmintake, actuallycare, clio-grow, full-engage or clemta. The vendor's id of each record becomes its
+    /// external_id, and --upsert-by is external_id unless given.
+    #[arg(long, value_name = "VENDOR", value_parser = vendor, conflicts_with_all = ["format", "maps"])]
+    pub from: Option<Dialect>,
+    /// With --from: the currency of amounts the vendor shows without one (Clio Grow's projected_value).
+    #[arg(long, value_name = "CODE", default_value = "USD", value_parser = currency, requires = "from")]
+    pub currency: String,
     /// Where rejected rows are written (CSV: row,field,message). Default: FILE.rejects.csv
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
@@ -112,12 +122,26 @@ pub struct Summary {
     pub seconds: f64,
 }
 
-pub async fn run(args: ImportArgs) -> Result<Summary, String> {
+fn vendor(name: &str) -> Result<Dialect, String> {
+    Dialect::parse(name).ok_or_else(|| format!("one of: {}", Dialect::ALL.map(Dialect::name).join(", ")))
+}
+
+fn currency(code: &str) -> Result<String, String> {
+    let valid = code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic());
+    valid.then(|| code.to_ascii_uppercase()).ok_or_else(|| "an ISO 4217 code of three letters (USD, CAD, EUR …)".to_string())
+}
+
+pub async fn run(mut args: ImportArgs) -> Result<Summary, String> {
     let started = Instant::now();
+    // Saved answers are JSON; the checkpoint's options name the vendor.
     let format = match args.format.or_else(|| Format::of_path(&args.file)) {
+        _ if args.from.is_some() => Format::Ndjson,
         Some(format) => format,
         None => return Err(format!("say --format csv or --format ndjson: the name {} does not", args.file.display())),
     };
+    if args.from.is_some() && args.upsert_by.is_none() {
+        args.upsert_by = Some(MatchField::ExternalId);
+    }
     let maps = source::parse_maps(&args.maps)?;
     if args.kind == Kind::Matters && args.upsert_by == Some(MatchField::Email) {
         return Err("matters are matched by external_id only: use --upsert-by external_id".into());
@@ -125,7 +149,8 @@ pub async fn run(args: ImportArgs) -> Result<Summary, String> {
     let identity = FileIdentity::of(&args.file)?;
     let checkpoint_path = args.checkpoint.clone().unwrap_or_else(|| beside(&args.file, ".clientele-checkpoint"));
     let rejects_path = args.rejects.clone().unwrap_or_else(|| beside(&args.file, ".rejects.csv"));
-    let options = format!("maps={:?} upsert_by={:?}", args.maps, args.upsert_by.map(MatchField::name));
+    let options = format!("maps={:?} upsert_by={:?}", args.maps, args.upsert_by.map(MatchField::name))
+        + &args.from.map(|d| format!(" from={} currency={}", d.name(), args.currency)).unwrap_or_default();
     let mut batch_size = args.batch_size.unwrap_or(DEFAULT_BATCH);
     let mut start_after = 0;
     if !args.dry_run {
@@ -151,7 +176,10 @@ pub async fn run(args: ImportArgs) -> Result<Summary, String> {
         }
     }
     // Opening the file checks its header (and every --map) before the server is asked anything.
-    let mut source = Source::open(&args.file, format, args.kind, &maps)?;
+    let mut source = match args.from {
+        Some(vendor) => Source::Saved(SavedSource::open(&args.file, vendor, args.kind, &args.currency)?),
+        None => Source::open(&args.file, format, args.kind, &maps)?,
+    };
     let remote = Remote::from_env(&args.remote.server)?;
     let me = remote.get("/v1/me", Patience::Short).await.map_err(|f| f.to_string())?.json()?;
     let scopes: Vec<&str> = me["data"]["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -164,7 +192,10 @@ pub async fn run(args: ImportArgs) -> Result<Summary, String> {
         definitions.iter().filter(|d| matches!(d.field_type, FieldType::Text | FieldType::Enum | FieldType::Date)).map(|d| d.key.clone()).collect(),
     );
     let checker = args.dry_run.then(|| Checker::new(args.kind, args.upsert_by.is_some(), &me["data"]["firm"], definitions));
-    let total = source::count(&args.file, format)?;
+    let total = match args.from {
+        Some(vendor) => super::saved::count(&args.file, vendor)?,
+        None => source::count(&args.file, format)?,
+    };
     let rejects = Rejects::open(&rejects_path, args.resume.then_some(start_after))?;
     let summary = Summary { kind: args.kind.as_str(), file: args.file.display().to_string(), dry_run: args.dry_run, rows: total, ..Summary::default() };
     let mut import = Import {

@@ -7,6 +7,7 @@ pub mod import;
 pub mod progress;
 pub mod remote;
 pub mod resolve;
+pub mod saved;
 pub mod source;
 
 use clap::{Parser, Subcommand};

@@ -101,6 +101,7 @@ pub enum Content {
 pub enum Source {
     Csv(CsvSource),
     Ndjson(NdjsonSource),
+    Saved(super::saved::SavedSource),
 }
 
 impl Source {
@@ -125,6 +126,7 @@ impl Source {
         match self {
             Source::Csv(s) => s.next_row(),
             Source::Ndjson(s) => s.next_row(),
+            Source::Saved(s) => s.next_row(),
         }
     }
 }
@@ -157,7 +159,7 @@ pub fn count(path: &Path, format: Format) -> Result<u64, String> {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn open_skipping_bom(path: &Path) -> Result<BufReader<File>, String> {
+pub fn open_skipping_bom(path: &Path) -> Result<BufReader<File>, String> {
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let start = reader.fill_buf().map_err(|e| format!("reading {}: {e}", path.display()))?;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::process::{cli, free_port, Database, Node, BIN};
 
 /// A server on a fresh database, and firms on it.
-struct Setup {
+pub(crate) struct Setup {
     node: Node,
     db: Database,
     http: reqwest::Client,
@@ -20,7 +20,7 @@ struct Setup {
 }
 
 impl Setup {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let db = Database::create().await;
         cli(&db.url, &["migrate"]);
         let node = Node::start(&db.url, &["--deliver-webhooks", "false"]).await;
@@ -28,17 +28,17 @@ impl Setup {
     }
 
     /// A new firm's admin key.
-    fn firm(&self, name: &str) -> String {
+    pub(crate) fn firm(&self, name: &str) -> String {
         let firm = cli(&self.db.url, &["firms", "create", "--name", name]);
         firm["admin_key"]["secret"].as_str().expect("secret").to_string()
     }
 
-    fn path(&self, name: &str) -> std::path::PathBuf {
+    pub(crate) fn path(&self, name: &str) -> std::path::PathBuf {
         self.dir.path().join(name)
     }
 
     /// `clientele <args> --server …` with the key in the environment.
-    fn run(&self, key: &str, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, key: &str, args: &[&str]) -> Output {
         self.command(key, args).output().expect("run clientele")
     }
 
@@ -48,7 +48,7 @@ impl Setup {
         command
     }
 
-    async fn send(&self, key: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn send(&self, key: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut request = self.http.request(method, format!("{}{path}", self.node.base)).header("X-Api-Key", key);
         if let Some(body) = body {
             request = request.json(&body);
@@ -61,7 +61,7 @@ impl Setup {
     }
 
     /// Creates records through the batch API, atomically; their views.
-    async fn create(&self, key: &str, kind: &str, records: Vec<Value>) -> Vec<Value> {
+    pub(crate) async fn create(&self, key: &str, kind: &str, records: Vec<Value>) -> Vec<Value> {
         let operations: Vec<Value> = records.into_iter().map(|data| json!({"op": "create", "data": data})).collect();
         let answer = self.send(key, reqwest::Method::POST, &format!("/v1/{kind}/batch"), Some(json!({"atomic": true, "operations": operations}))).await;
         answer["data"]
@@ -89,7 +89,7 @@ impl Setup {
 }
 
 /// The summary an import prints on stdout.
-fn summary(output: &Output) -> Value {
+pub(crate) fn summary(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
         panic!("no summary: {}\nstderr: {}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
     })

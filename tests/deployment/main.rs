@@ -13,4 +13,5 @@ mod process;
 mod shutdown;
 mod sqlite_owner;
 mod two_nodes;
+mod vendor_import;
 mod webhooks;

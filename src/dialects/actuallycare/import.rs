@@ -14,8 +14,10 @@ use super::writes::{to_canonical, Write};
 pub(crate) fn client(record: Map<String, Value>) -> Result<Map<String, Value>, Problems> {
     let company = record.get("company_name").and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_string);
     let mut body = without(&record, READ_ONLY);
-    // The version is the vendor's count of its own changes.
+    // The version is the vendor's count of its own changes; a client made
+    // elsewhere shows no `client_type`, which Update would refuse to clear.
     body.remove("version");
+    body.retain(|_, v| !v.is_null());
     let mut doc = to_canonical(body, Write::Update).map_err(problems)?;
     let named = |key: &str| doc.get(key).is_some_and(|v| !v.is_null());
     match company {
@@ -54,7 +56,7 @@ mod tests {
     #[test]
     fn a_company_shown_by_its_name_comes_back_a_company() {
         let saved = json!({"id": "a3f8c1d2-6b4e-4a9f-8d27-95c0e3b1f684", "first_name": null, "last_name": null,
-            "company_name": "Acme Realty", "status": "active"});
+            "company_name": "Acme Realty", "status": "active", "client_type": null});
         let doc = client(saved.as_object().unwrap().clone()).unwrap();
         assert_eq!((doc["kind"].as_str(), doc["name"].as_str()), (Some("company"), Some("Acme Realty")));
     }
