@@ -10,24 +10,24 @@
 //! row and its body, so the batch a kill interrupted, sent again by
 //! `--resume`, gets the server's first answer instead of being applied twice.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::Instant;
 
 use reqwest::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
+use super::checkpoint::{Checkpoint, FileIdentity, Rejects};
+use super::dry_run::Checker;
 use super::progress::{thousands, Counts, Progress};
 use super::remote::{Failure, Patience, Remote, RemoteArgs};
 use super::resolve::{ClientIndex, Reference};
 use super::saved::SavedSource;
 use super::source::{self, Content, Format, Kind, Row, Source, CLIENT_REFERENCES};
 use crate::dialects::Dialect;
-use crate::domain::custom_field::{self, CustomFieldFields, FieldType};
+use crate::domain::custom_field::{CustomFieldFields, FieldType};
 use crate::domain::email::Email;
-use crate::domain::firm::FirmSettings;
 
 /// Rows per batch unless `--batch-size` says otherwise.
 pub const DEFAULT_BATCH: u64 = 500;
@@ -245,7 +245,7 @@ pub async fn run(mut args: ImportArgs) -> Result<Summary, String> {
 }
 
 /// `FILE` + `suffix`, beside it.
-fn beside(file: &Path, suffix: &str) -> PathBuf {
+pub(super) fn beside(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -258,7 +258,7 @@ struct Op {
 }
 
 /// A rejected row's complaint: row, field, message.
-type Line = (u64, String, String);
+pub(super) type Line = (u64, String, String);
 
 struct Import {
     kind: Kind,
@@ -554,145 +554,6 @@ fn problem_lines(row: u64, problem: &Value) -> Vec<Line> {
     vec![(row, field.to_string(), format!("{code}: {detail}"))]
 }
 
-/// Which file this is, as far as resuming and idempotency keys go.
-struct FileIdentity {
-    path: String,
-    size: u64,
-    modified_ns: u64,
-}
-
-impl FileIdentity {
-    fn of(path: &Path) -> Result<Self, String> {
-        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        if !meta.is_file() {
-            return Err(format!("{} is not a file", path.display()));
-        }
-        let canonical = std::fs::canonicalize(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let modified_ns = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos() as u64).unwrap_or(0);
-        Ok(Self { path: canonical.display().to_string(), size: meta.len(), modified_ns })
-    }
-
-    /// The `Idempotency-Key` of a batch: the same file (unchanged), the same
-    /// first row and the same body make the same key, so a batch sent again
-    /// is answered from the server's record (kept 24 hours) instead of being
-    /// applied twice. `salt` counts lost answers (a fresh key each time).
-    fn idempotency_key(&self, kind: Kind, first_row: u64, salt: u32, body: &[u8]) -> String {
-        let mut hash = Sha256::new();
-        for part in [self.path.as_bytes(), &self.size.to_be_bytes(), &self.modified_ns.to_be_bytes(), kind.as_str().as_bytes(), &first_row.to_be_bytes(), &salt.to_be_bytes()] {
-            hash.update((part.len() as u64).to_be_bytes());
-            hash.update(part);
-        }
-        hash.update(body);
-        let digest = hash.finalize();
-        let hex: String = digest.iter().take(24).map(|b| format!("{b:02x}")).collect();
-        format!("clientele-import-{hex}")
-    }
-}
-
-/// Where an import is: the last row whose whole batch was answered.
-#[derive(Debug, Serialize, Deserialize)]
-struct Checkpoint {
-    file: String,
-    size: u64,
-    modified_ns: u64,
-    kind: Kind,
-    format: Format,
-    /// `--map` and `--upsert-by`: resuming with others would send the
-    /// interrupted batch differently (under another key).
-    options: String,
-    batch_size: u64,
-    last_row: u64,
-}
-
-impl Checkpoint {
-    fn load(path: &Path) -> Result<Option<Self>, String> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| format!("{} is not an import checkpoint ({e}); delete it to start over", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        }
-    }
-
-    /// Written whole or not at all (a new file renamed over the old).
-    fn save(&self, path: &Path) -> Result<(), String> {
-        let temporary = beside(path, ".tmp");
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(&temporary, bytes)
-            .and_then(|()| std::fs::rename(&temporary, path))
-            .map_err(|e| format!("cannot write the checkpoint {}: {e}", path.display()))
-    }
-
-    fn matches(&self, file: &FileIdentity, kind: Kind, format: Format, options: &str, path: &Path) -> Result<(), String> {
-        let why = if self.size != file.size || self.modified_ns != file.modified_ns {
-            "the file changed since (size or modification time): resuming would skip the wrong rows"
-        } else if self.kind != kind || self.format != format {
-            "it is of an import of another kind or format"
-        } else if self.options != options {
-            "it was written with other --map or --upsert-by options; resume with the same ones"
-        } else {
-            return Ok(());
-        };
-        Err(format!("cannot resume from {}: {why}. Delete it to import the file from the start", path.display()))
-    }
-}
-
-/// The rejects file: `row,field,message`, one line per thing wrong.
-struct Rejects {
-    writer: csv::Writer<std::fs::File>,
-    path: PathBuf,
-    /// Rows with at least one line.
-    rows: u64,
-    last: Option<u64>,
-}
-
-impl Rejects {
-    /// Creates the file; resuming after row `n`, keeps its lines of rows up
-    /// to `n` (those after are sent again, and rejected again if they are).
-    fn open(path: &Path, resume_after: Option<u64>) -> Result<Self, String> {
-        let mut kept: Vec<csv::StringRecord> = Vec::new();
-        if let Some(after) = resume_after.filter(|n| *n > 0) {
-            if let Ok(mut reader) = csv::Reader::from_path(path) {
-                for record in reader.records().flatten() {
-                    if record.get(0).and_then(|r| r.parse::<u64>().ok()).is_some_and(|r| r <= after) {
-                        kept.push(record);
-                    }
-                }
-            }
-        }
-        let file = std::fs::File::create(path).map_err(|e| format!("cannot write the rejects file {}: {e}", path.display()))?;
-        let mut rejects = Self { writer: csv::Writer::from_writer(file), path: path.to_path_buf(), rows: 0, last: None };
-        rejects.writer.write_record(["row", "field", "message"]).map_err(|e| rejects.error(e))?;
-        for record in &kept {
-            let row = record.get(0).and_then(|r| r.parse::<u64>().ok());
-            if row != rejects.last {
-                rejects.rows += 1;
-                rejects.last = row;
-            }
-            rejects.writer.write_record(record).map_err(|e| rejects.error(e))?;
-        }
-        rejects.writer.flush().map_err(|e| rejects.error(e))?;
-        Ok(rejects)
-    }
-
-    /// Writes one batch's lines (in row order) and flushes them.
-    fn write(&mut self, lines: &[Line]) -> Result<(), String> {
-        for (row, field, message) in lines {
-            if Some(*row) != self.last {
-                self.rows += 1;
-                self.last = Some(*row);
-            }
-            self.writer.write_record([row.to_string().as_str(), field, message]).map_err(|e| self.error(e))?;
-        }
-        self.writer.flush().map_err(|e| self.error(e))
-    }
-
-    fn error(&self, e: impl std::fmt::Display) -> String {
-        format!("cannot write the rejects file {}: {e}", self.path.display())
-    }
-}
-
 /// The firm's custom field definitions for records of `kind`.
 async fn custom_field_definitions(remote: &Remote, kind: Kind) -> Result<Vec<CustomFieldFields>, String> {
     let entity = match kind {
@@ -718,73 +579,6 @@ async fn custom_field_definitions(remote: &Remote, kind: Kind) -> Result<Vec<Cus
     }
 }
 
-/// A dry run's checks of a row: the server's own document rules, with the
-/// firm's settings and custom field definitions, and no two creates in the
-/// file with the same email or external id. Not checked: uniqueness against
-/// stored records, and that referenced records exist.
-struct Checker {
-    kind: Kind,
-    /// Upserts are merge patches of records not known here: only their
-    /// match field is checked.
-    upsert: bool,
-    settings: FirmSettings,
-    definitions: Vec<CustomFieldFields>,
-    emails: HashMap<String, u64>,
-    external_ids: HashMap<String, u64>,
-}
-
-impl Checker {
-    fn new(kind: Kind, upsert: bool, firm: &Value, definitions: Vec<CustomFieldFields>) -> Self {
-        let mut settings = FirmSettings::default();
-        if let Some(region) = firm["default_phone_region"].as_str() {
-            settings.default_phone_region = region.to_string();
-        }
-        if let Some(statuses) = firm["client_statuses"].as_array() {
-            settings.client_statuses = statuses.iter().filter_map(Value::as_str).map(str::to_string).collect();
-        }
-        Self { kind, upsert, settings, definitions, emails: HashMap::new(), external_ids: HashMap::new() }
-    }
-
-    fn check(&mut self, row: u64, data: &Map<String, Value>) -> Vec<(String, String)> {
-        if self.upsert {
-            return Vec::new();
-        }
-        let parsed = match self.kind {
-            Kind::Clients => crate::domain::client::parse_document(data, &self.settings).map(|f| f.custom_fields),
-            Kind::Matters => crate::domain::matter::parse_matter(data, None).map(|f| f.custom_fields),
-        };
-        let errors = match parsed {
-            Ok(mut custom) => {
-                custom_field::normalize(&self.definitions, &mut custom);
-                custom_field::validate(&self.definitions, &custom)
-            }
-            Err(errors) => errors,
-        };
-        let mut errors: Vec<(String, String)> = errors.into_iter().map(|e| (e.field, e.message)).collect();
-        if !errors.is_empty() {
-            return errors;
-        }
-        // Both unique per firm: a second create in the file would be refused.
-        let email = data.get("email").and_then(Value::as_str).and_then(|e| Email::parse(e).ok()).map(|e| e.key());
-        let external_id = data.get("external_id").and_then(Value::as_str).map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
-        if let Some(first) = email.as_ref().and_then(|key| self.emails.get(key)) {
-            errors.push(("email".into(), format!("is also row {first}'s: it would be refused as a duplicate_email")));
-        }
-        if let Some(first) = external_id.as_ref().and_then(|x| self.external_ids.get(x)) {
-            errors.push(("external_id".into(), format!("is also row {first}'s: it would be refused as a duplicate_external_id")));
-        }
-        if errors.is_empty() {
-            if let Some(key) = email {
-                self.emails.insert(key, row);
-            }
-            if let Some(x) = external_id {
-                self.external_ids.insert(x, row);
-            }
-        }
-        errors
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -802,18 +596,5 @@ mod tests {
         assert_eq!(problem_lines(4, &invalid), vec![(4, "last_name".to_string(), "is required for a person".to_string())]);
         let duplicate = json!({"code": "duplicate_email", "detail": "Another live client has it."});
         assert_eq!(problem_lines(5, &duplicate), vec![(5, "email".to_string(), "duplicate_email: Another live client has it.".to_string())]);
-    }
-
-    #[test]
-    fn idempotency_keys_follow_the_file_the_row_and_the_body() {
-        let file = FileIdentity { path: "/data/clients.csv".into(), size: 10, modified_ns: 1 };
-        let key = file.idempotency_key(Kind::Clients, 1, 0, b"{}");
-        assert_eq!(key, file.idempotency_key(Kind::Clients, 1, 0, b"{}"));
-        assert!(key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()));
-        assert_ne!(key, file.idempotency_key(Kind::Clients, 501, 0, b"{}"));
-        assert_ne!(key, file.idempotency_key(Kind::Clients, 1, 1, b"{}"));
-        assert_ne!(key, file.idempotency_key(Kind::Clients, 1, 0, b"{ }"));
-        let touched = FileIdentity { modified_ns: 2, ..file };
-        assert_ne!(key, touched.idempotency_key(Kind::Clients, 1, 0, b"{}"));
     }
 }

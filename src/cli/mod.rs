@@ -2,6 +2,8 @@
 //! commands, which print JSON so they can be scripted; `import` and
 //! `export`, which talk to a running server over HTTP (docs/bulk.md).
 
+pub mod checkpoint;
+pub mod dry_run;
 pub mod export;
 pub mod import;
 pub mod progress;
