@@ -3,6 +3,7 @@
 
 mod delivery_batches;
 mod migrations;
+mod numbering;
 mod queries;
 mod rows;
 mod webhooks;
@@ -45,6 +46,7 @@ impl Default for PgSettings {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    numbering: std::sync::Arc<numbering::Numbering>,
 }
 
 impl PgStore {
@@ -64,7 +66,7 @@ impl PgStore {
             .recycle_timeout(Some(settings.connect_timeout))
             .build()
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let store = Self { pool };
+        let store = Self { pool, numbering: Default::default() };
         let mut conn = store.conn().await?;
         migrations::apply(&mut conn).await?;
         Ok(store)
@@ -111,20 +113,13 @@ macro_rules! in_transaction {
         let $tx = conn.transaction().await.map_err(db_error)?;
         let value = $body;
         $tx.commit().await.map_err(db_error)?;
-        number_after_commit(&mut conn, $firm).await;
+        // The connection goes back to the pool: the numbering may wait.
+        drop(conn);
+        if let Some(firm) = $firm {
+            $store.numbering.after_commit(&$store.pool, firm).await;
+        }
         Ok(value)
     }};
-}
-
-/// Numbers a firm's new events once their write has committed. The write
-/// stands whatever happens here: if numbering fails (the database went away,
-/// say), the next write in the firm or the next read of its events numbers
-/// them, and until then no reader sees them.
-async fn number_after_commit(conn: &mut Object, firm: Option<FirmId>) {
-    let Some(firm) = firm else { return };
-    if let Err(e) = queries::number_events(conn, firm).await {
-        tracing::warn!(firm_id = %firm, error = %e, "events not numbered yet; the next write or read of them will");
-    }
 }
 
 /// The firm whose events a multi-write transaction writes (one firm each).
