@@ -70,6 +70,8 @@ pub trait SqlDialect: Sync {
     fn lock_skipping_locked(&self) -> &'static str {
         ""
     }
+    /// A condition that the bytes of `column` (a blob) contain `text`'s UTF-8.
+    fn bytes_contain(&self, sql: &mut Sql, column: &str, text: &str);
 }
 
 /// SQL text with its parameters.
