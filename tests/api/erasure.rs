@@ -324,6 +324,10 @@ async fn erased_data_is_nowhere_in_the_database(app: TestApp) {
     }
     let dump = app.dump_database().await;
     assert!(dump.contains(&person.email) || dump.contains(&hex(person.email.as_bytes())), "the test writes nothing?");
+    let files = sqlite_files(&app);
+    if !files.is_empty() {
+        assert!(files.iter().any(|f| holds(f, &person.phone_stored)), "the test writes nothing to the files?");
+    }
 
     ok(erase(&app, &app.admin_key, &f.client, json!({"confirm": f.client, "matters": "erase"})).await).await;
 
@@ -336,15 +340,22 @@ async fn erased_data_is_nowhere_in_the_database(app: TestApp) {
         assert!(!dump.contains(needle.as_str()), "a table still holds {needle}");
         assert!(!dump.contains(&hex(needle.as_bytes())), "a table still holds {needle} as bytes");
     }
-    if let Some(db) = app.sqlite_path() {
-        let mut wal = db.clone().into_os_string();
-        wal.push("-wal");
-        for file in [db.into_os_string(), wal] {
-            let bytes = std::fs::read(&file).unwrap_or_default();
-            for needle in &needles {
-                let found = bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
-                assert!(!found, "{} still holds {needle}", file.to_string_lossy());
-            }
+    for file in sqlite_files(&app) {
+        for needle in &needles {
+            assert!(!holds(&file, needle), "{} still holds {needle}", file.to_string_lossy());
         }
     }
+}
+
+/// The SQLite database file and its WAL, when the app runs on SQLite.
+fn sqlite_files(app: &TestApp) -> Vec<std::ffi::OsString> {
+    let Some(db) = app.sqlite_path() else { return Vec::new() };
+    let mut wal = db.clone().into_os_string();
+    wal.push("-wal");
+    vec![db.into_os_string(), wal]
+}
+
+fn holds(file: &std::ffi::OsStr, needle: &str) -> bool {
+    let bytes = std::fs::read(file).unwrap_or_default();
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
