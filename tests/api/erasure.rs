@@ -24,6 +24,7 @@ crate::store_tests!(
     a_kept_idempotent_response_is_forgotten,
     the_erased_webhook_carries_no_personal_data,
     erased_data_is_nowhere_in_the_database,
+    an_erasure_planned_before_a_change_is_refused_by_the_store,
 );
 
 /// A person whose every identifying value holds `token`, so that any copy
@@ -358,4 +359,26 @@ fn sqlite_files(app: &TestApp) -> Vec<std::ffi::OsString> {
 fn holds(file: &std::ffi::OsStr, needle: &str) -> bool {
     let bytes = std::fs::read(file).unwrap_or_default();
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// What the store refuses, so that the service plans again: a client no
+/// longer at the version read, and a record linked to the client that the
+/// plan does not name (a note added meanwhile).
+async fn an_erasure_planned_before_a_change_is_refused_by_the_store(app: TestApp) {
+    use clientele::domain::ids::{ClientId, FirmId};
+    use clientele::store::{Erasure, StoreError, Write};
+    let client = app.person("Race", "Condition").await;
+    let cid: ClientId = id(&client).parse().unwrap();
+    let firm: FirmId = app.firm_id.parse().unwrap();
+    let plan = |version: i64| Erasure { firm, clients: vec![(cid, version)], records: Vec::new(), resources: vec![cid.to_string()], texts: Vec::new() };
+    let store = app.service.store();
+    let stale = store.apply(vec![Write::EraseClients(plan(0))]).await;
+    assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{stale:?}");
+    created(app.post(&format!("/v1/clients/{cid}/notes"), &app.admin_key, &json!({"body": "added meanwhile"})).await).await;
+    let unplanned = store.apply(vec![Write::EraseClients(plan(1))]).await;
+    assert!(matches!(unplanned, Err(StoreError::VersionMismatch)), "{unplanned:?}");
+    assert_eq!(status_of(&app, &format!("/v1/clients/{cid}")).await, StatusCode::OK);
+    // The service, planning from what it reads, erases both.
+    let done = ok(erase(&app, &app.admin_key, &cid.to_string(), json!({"confirm": cid.to_string()})).await).await;
+    assert_eq!(done["notes_erased"], 1);
 }
