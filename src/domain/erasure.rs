@@ -79,6 +79,12 @@ pub fn redaction_marker() -> Value {
     json!({ "redacted": true })
 }
 
+/// Whether an event's data was erased (its `before` or `after` is the marker).
+pub fn is_redacted(before: Option<&Value>, after: Option<&Value>) -> bool {
+    let marker = redaction_marker();
+    before == Some(&marker) || after == Some(&marker)
+}
+
 /// The texts by which a stored response may carry a client's data when it
 /// names none of the erased records by id (a dialect's integer ids): its
 /// emails, as given and folded, its phones as stored, and its display name.

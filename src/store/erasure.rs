@@ -4,6 +4,7 @@
 
 use super::sql::{Sql, SqlDialect, SqlList, SqlValue};
 use super::Erasure;
+use crate::domain::ids::FirmId;
 
 fn firm(sql: &mut Sql<'_>, erasure: &Erasure) {
     sql.bind(SqlValue::Id(erasure.firm.as_uuid()));
@@ -75,6 +76,15 @@ pub fn drop_deliveries<'d>(d: &'d dyn SqlDialect, erasure: &Erasure) -> [Sql<'d>
     deliveries_of_events(&mut deliveries, erasure);
     deliveries.push(")");
     [attempts, deliveries]
+}
+
+/// A row if one of these events of `firm` has been redacted.
+pub fn redacted_among<'d>(d: &'d dyn SqlDialect, firm: FirmId, seqs: &[i64], marker: &serde_json::Value) -> Sql<'d> {
+    let mut sql = Sql::new(d, "SELECT 1 FROM events WHERE firm_id = ");
+    sql.bind(SqlValue::Id(firm.as_uuid())).push(" AND ").any_of("firm_seq", SqlList::Int(seqs.to_vec()));
+    sql.push(" AND (before = ").bind(SqlValue::Json(marker.to_string()));
+    sql.push(" OR after = ").bind(SqlValue::Json(marker.to_string())).push(") LIMIT 1");
+    sql
 }
 
 /// Forgets the kept idempotent responses that contain any of the erased

@@ -164,6 +164,10 @@ pub enum Write {
     /// `VersionMismatch` if a client is no longer at its version, or a
     /// record was linked to one of them since the erasure was planned.
     EraseClients(Erasure),
+    /// `VersionMismatch` if any of these events of the firm has been
+    /// redacted: an erasure committed after they were read, so what was
+    /// made from them (webhook payloads) carries erased data.
+    RequireUnredacted { firm: FirmId, seqs: Vec<i64> },
     /// Inserted after every other write of the batch (see [`Store::apply`]).
     Event(Event),
 }

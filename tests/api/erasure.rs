@@ -363,7 +363,8 @@ fn holds(file: &std::ffi::OsStr, needle: &str) -> bool {
 
 /// What the store refuses, so that the service plans again: a client no
 /// longer at the version read, and a record linked to the client that the
-/// plan does not name (a note added meanwhile).
+/// plan does not name (a note added meanwhile); and, after an erasure, a
+/// webhook fan-out made from events read before it.
 async fn an_erasure_planned_before_a_change_is_refused_by_the_store(app: TestApp) {
     use clientele::domain::ids::{ClientId, FirmId};
     use clientele::store::{Erasure, StoreError, Write};
@@ -378,7 +379,15 @@ async fn an_erasure_planned_before_a_change_is_refused_by_the_store(app: TestApp
     let unplanned = store.apply(vec![Write::EraseClients(plan(1))]).await;
     assert!(matches!(unplanned, Err(StoreError::VersionMismatch)), "{unplanned:?}");
     assert_eq!(status_of(&app, &format!("/v1/clients/{cid}")).await, StatusCode::OK);
+    // A fan-out that read the client's events before the erasure may not
+    // queue deliveries made from them after it.
+    let log = events(&app, &app.admin_key).await;
+    let seqs: Vec<i64> = log.iter().filter(|e| e["resource_id"] == cid.to_string().as_str()).map(|e| e["seq"].as_i64().unwrap()).collect();
+    let check = || Write::RequireUnredacted { firm, seqs: seqs.clone() };
+    assert!(store.apply(vec![check()]).await.is_ok());
     // The service, planning from what it reads, erases both.
     let done = ok(erase(&app, &app.admin_key, &cid.to_string(), json!({"confirm": cid.to_string()})).await).await;
     assert_eq!(done["notes_erased"], 1);
+    let late = store.apply(vec![check()]).await;
+    assert!(matches!(late, Err(StoreError::VersionMismatch)), "{late:?}");
 }

@@ -264,11 +264,18 @@ async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, versio
     Ok(())
 }
 
-/// Runs the statements of `store::erasure`. The clients' rows are locked
-/// first: a writer linking a record to one of them holds it `FOR SHARE`, so
+/// Runs the statements of `store::erasure`. The firm's webhook cursors are
+/// locked first, in the fan-out's order: a fan-out under way (it holds its
+/// cursors from its first statement) commits before the erasure drops
+/// deliveries, which then sees its deliveries; a later one waits, and then
+/// finds its events redacted (`Write::RequireUnredacted`). The clients' rows
+/// next: a writer linking a record to one of them holds it `FOR SHARE`, so
 /// the erasure waits for it and then sees its record (`leftover`), and any
 /// later one finds the client gone.
 async fn erase_clients(c: &impl GenericClient, erasure: &Erasure) -> StoreResult<()> {
+    c.execute("SELECT 1 FROM webhook_cursors WHERE firm_id = $1 ORDER BY webhook_id FOR UPDATE", &[&erasure.firm.as_uuid()])
+        .await
+        .map_err(db_error)?;
     let ids: Vec<uuid::Uuid> = erasure.clients.iter().map(|(id, _)| id.as_uuid()).collect();
     c.execute("SELECT 1 FROM clients WHERE firm_id = $1 AND id = ANY($2) FOR UPDATE", &[&erasure.firm.as_uuid(), &ids])
         .await
@@ -369,6 +376,12 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
             Write::PurgeRecord { firm, id, version } => purge_record(c, *firm, *id, *version).await?,
             Write::PurgeClient { firm, id, version } => purge_client(c, *firm, *id, *version).await?,
             Write::EraseClients(erasure) => erase_clients(c, erasure).await?,
+            Write::RequireUnredacted { firm, seqs } => {
+                let marker = crate::domain::erasure::redaction_marker();
+                if !run_query(c, &erasure::redacted_among(&Postgres, *firm, seqs, &marker), |_| Ok(())).await?.is_empty() {
+                    return Err(StoreError::VersionMismatch);
+                }
+            }
             Write::InsertFirm(firm) => insert_firm(c, firm).await?,
             Write::UpdateFirmSettings { firm, settings } => update_firm_settings(c, *firm, settings).await?,
             Write::RequireLive { firm, reference } => {

@@ -349,6 +349,12 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
             Write::PurgeRecord { firm, id, version } => purge_record(conn, *firm, *id, *version)?,
             Write::PurgeClient { firm, id, version } => purge_client(conn, *firm, *id, *version)?,
             Write::EraseClients(erasure) => erase_clients(conn, erasure)?,
+            Write::RequireUnredacted { firm, seqs } => {
+                let marker = crate::domain::erasure::redaction_marker();
+                if !run_query(conn, &erasure::redacted_among(&WRITES, *firm, seqs, &marker), |_| Ok(()))?.is_empty() {
+                    return Err(StoreError::VersionMismatch);
+                }
+            }
             Write::InsertFirm(firm) => insert_firm(conn, firm)?,
             Write::UpdateFirmSettings { firm, settings } => update_firm_settings(conn, *firm, settings)?,
             Write::RequireLive { firm, reference } => {
