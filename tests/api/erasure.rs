@@ -228,9 +228,16 @@ async fn another_firms_client_is_not_found_and_stays(app: TestApp) {
 async fn a_deleted_client_can_be_erased(app: TestApp) {
     let client = id(&app.person("Gone", "Already").await);
     let path = format!("/v1/clients/{client}");
+    let matter = created(app.post("/v1/matters", &app.admin_key, &json!({"client_id": client, "title": "Done", "status": "closed"})).await).await;
+    let matter_path = format!("/v1/matters/{}", id(&matter));
+    // Deleted with the client, and detached from it (deleted as it is).
     expect_status(app.delete(&path, &app.admin_key).await, StatusCode::NO_CONTENT).await;
-    ok(erase(&app, &app.admin_key, &client, json!({"confirm": client})).await).await;
+    let done = ok(erase(&app, &app.admin_key, &client, json!({"confirm": client})).await).await;
+    assert_eq!(done["matters_affected"], 1);
     expect_problem(app.post(&format!("{path}/restore"), &app.admin_key, &json!({})).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(status_of(&app, &matter_path).await, StatusCode::NOT_FOUND);
+    let restored = ok(app.post(&format!("{matter_path}/restore"), &app.admin_key, &json!({})).await).await;
+    assert_eq!((&restored["client_id"], &restored["deleted_at"]), (&Value::Null, &Value::Null), "{restored}");
 }
 
 async fn a_kept_idempotent_response_is_forgotten(app: TestApp) {
