@@ -73,6 +73,7 @@ impl Service {
         Ok(vec![client])
     }
 
+    /// The writes of erasing `clients` (`id` first), from one reading of what they hold.
     async fn plan_erasure(&self, actor: &Actor, id: ClientId, clients: &[Client], matters: MatterDisposal) -> ServiceResult<Plan> {
         let mut removed: Vec<(uuid::Uuid, String)> = Vec::new();
         let (mut notes, mut leads, mut kept) = (0, 0, Vec::new());
@@ -97,7 +98,7 @@ impl Service {
                 }
                 MatterDisposal::Detach => kept.extend(client_matters.iter().cloned()),
             }
-            if client_matters.len() + removed.len() > MAX_ERASED_RECORDS {
+            if removed.len() + kept.len() > MAX_ERASED_RECORDS {
                 return Err(ServiceError::invalid("id", format!("the client has more than {MAX_ERASED_RECORDS} records; erase some first")));
             }
             texts.extend(identifying_texts(client));
