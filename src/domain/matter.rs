@@ -71,7 +71,9 @@ pub struct Money {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatterFields {
-    pub client_id: ClientId,
+    /// `None` only once the client was erased and the matter kept
+    /// (docs/privacy.md, "Erasure": detached).
+    pub client_id: Option<ClientId>,
     pub title: String,
     pub description: Option<String>,
     pub status: MatterStatus,
@@ -93,7 +95,7 @@ impl RecordFields for MatterFields {
     type Id = MatterId;
 
     fn parent(&self) -> Option<uuid::Uuid> {
-        Some(self.client_id.as_uuid())
+        self.client_id.map(|c| c.as_uuid())
     }
 
     fn search_text(&self) -> String {
@@ -106,7 +108,8 @@ impl RecordFields for MatterFields {
 
     fn references(&self) -> Vec<Reference> {
         let on = "matter";
-        let mut links = vec![Reference { on, field: "client_id", target: Target::Client, id: self.client_id.as_uuid() }];
+        let mut links: Vec<Reference> =
+            self.client_id.iter().map(|c| Reference { on, field: "client_id", target: Target::Client, id: c.as_uuid() }).collect();
         if let Some(contact) = self.primary_contact_id {
             links.push(Reference { on, field: "primary_contact_id", target: Target::Client, id: contact.as_uuid() });
         }
@@ -132,9 +135,19 @@ impl MatterFields {
 /// Parses a whole matter document. `lead_id` is carried over from the stored
 /// matter (or set by a lead conversion); requests cannot set it.
 pub fn parse_matter(doc: &Map<String, Value>, lead_id: Option<LeadId>) -> Result<MatterFields, Vec<FieldError>> {
+    parse_with(doc, lead_id, false)
+}
+
+/// Parses a new document for a stored matter. One detached from an erased
+/// client may stay without a client (or be given a live one).
+pub fn parse_matter_change(doc: &Map<String, Value>, current: &MatterFields) -> Result<MatterFields, Vec<FieldError>> {
+    parse_with(doc, current.lead_id, current.client_id.is_none())
+}
+
+fn parse_with(doc: &Map<String, Value>, lead_id: Option<LeadId>, detached: bool) -> Result<MatterFields, Vec<FieldError>> {
     let mut r = Reader::new(doc).with_read_only(READ_ONLY);
     let client_id = r.parsed(CLIENT_ID.name, |s| s.parse::<ClientId>().map_err(|e| e.to_string()));
-    if client_id.is_none() && !r.has_error(CLIENT_ID.name) {
+    if client_id.is_none() && !detached && !r.has_error(CLIENT_ID.name) {
         r.error(CLIENT_ID.name, "is required");
     }
     let title = r.text_of(&TITLE);
@@ -143,7 +156,7 @@ pub fn parse_matter(doc: &Map<String, Value>, lead_id: Option<LeadId>) -> Result
     }
     let status = r.parsed(STATUS.name, |s| MatterStatus::parse(s).ok_or_else(|| "must be `open`, `pending` or `closed`".into()));
     let fields = MatterFields {
-        client_id: client_id.unwrap_or_else(|| ClientId::from_uuid(uuid::Uuid::nil())),
+        client_id,
         title: title.unwrap_or_default(),
         description: r.text_of(&DESCRIPTION),
         status: status.unwrap_or_default(),

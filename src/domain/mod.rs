@@ -6,6 +6,7 @@ pub mod batch;
 pub mod client;
 pub mod contract;
 pub mod email;
+pub mod erasure;
 pub mod event;
 pub mod field;
 pub mod firm;

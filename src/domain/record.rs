@@ -277,6 +277,8 @@ pub struct RecordFilter {
     /// Instead of live records, those soft-deleted at exactly this instant
     /// (records deleted together with their parent).
     pub deleted_at: Option<Timestamp>,
+    /// Live and soft-deleted records alike (what an erasure removes).
+    pub any_state: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

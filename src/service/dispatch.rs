@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, Notify};
 
 use super::webhooks::Webhook;
 use super::{Actor, Service};
+use crate::domain::erasure::is_redacted;
 use crate::domain::event::Event;
 use crate::domain::ids::{FirmId, WebhookId};
 use crate::domain::record::{RecordKind, Stored};
@@ -225,6 +226,10 @@ impl Dispatcher {
             }
         }
         writes.extend(deliveries.into_iter().map(Write::InsertDelivery));
+        // Payloads carry what the events held when read: if an erasure has
+        // redacted one since, this batch must not queue them (it is read again).
+        let seqs = events.iter().filter(|e| !is_redacted(e.before.as_ref(), e.after.as_ref())).map(|e| e.seq).collect();
+        writes.push(Write::RequireUnredacted { firm, seqs });
         match store.apply(writes).await {
             // Another node moved a cursor first, and queued these.
             Ok(_) | Err(StoreError::VersionMismatch) => Ok(()),

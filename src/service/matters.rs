@@ -11,7 +11,7 @@ use crate::domain::client::merge_patch;
 use super::custom_fields::apply_definitions;
 use crate::domain::custom_field::Entity;
 use crate::domain::ids::{ClientId, MatterId};
-use crate::domain::matter::{parse_matter, MatterFields, MatterStatus};
+use crate::domain::matter::{parse_matter, parse_matter_change, MatterFields, MatterStatus};
 use crate::domain::record::{RecordFields, RecordFilter, Stored};
 use crate::store::Write;
 
@@ -119,7 +119,7 @@ impl Service {
     ) -> ServiceResult<Matter> {
         let definitions = self.custom_field_definitions(actor, Entity::Matter).await?;
         self.change::<Stored<MatterFields>>(actor, id, pre, action, false, |current| {
-            let mut fields = parse_matter(&new_doc(current)?, current.fields.lead_id).map_err(ServiceError::Invalid)?;
+            let mut fields = parse_matter_change(&new_doc(current)?, &current.fields).map_err(ServiceError::Invalid)?;
             apply_definitions(&definitions, &mut fields.custom_fields)?;
             if fields == current.fields {
                 return Ok(None);

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod cursor;
 pub mod custom_actions;
 pub mod custom_fields;
+pub mod erasure;
 pub mod events;
 pub mod export;
 pub mod firms;

@@ -3,6 +3,7 @@
 //! every call that reads or changes a firm's records takes that firm's id.
 
 pub mod deliveries;
+pub mod erasure;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
@@ -159,8 +160,33 @@ pub enum Write {
     /// Queues a delivery of the firm's subscription again, at `at`, unless
     /// an attempt is under way.
     RetryDelivery { firm: FirmId, webhook: WebhookId, id: DeliveryId, at: Timestamp },
+    /// Erases clients and what holds their data ([`Erasure`]);
+    /// `VersionMismatch` if a client is no longer at its version, or a
+    /// record was linked to one of them since the erasure was planned.
+    EraseClients(Erasure),
+    /// `VersionMismatch` if any of these events of the firm has been
+    /// redacted: an erasure committed after they were read, so what was
+    /// made from them (webhook payloads) carries erased data.
+    RequireUnredacted { firm: FirmId, seqs: Vec<i64> },
     /// Inserted after every other write of the batch (see [`Store::apply`]).
     Event(Event),
+}
+
+/// What an erasure removes, as the service planned it from what it read
+/// (docs/privacy.md, "Erasure"). Its SQL is `store::erasure`.
+#[derive(Debug, Clone)]
+pub struct Erasure {
+    pub firm: FirmId,
+    /// The clients, each at the version it was read at.
+    pub clients: Vec<(ClientId, i64)>,
+    /// The records removed with them: their notes and leads, and erased
+    /// matters with their notes.
+    pub records: Vec<uuid::Uuid>,
+    /// Public ids of the clients and those records: their events are
+    /// redacted and their webhook deliveries dropped.
+    pub resources: Vec<String>,
+    /// Kept idempotent responses containing any of these are forgotten.
+    pub texts: Vec<String>,
 }
 
 /// The outcome of one claimed attempt ([`Write::FinishAttempt`]).

@@ -70,6 +70,8 @@ pub trait SqlDialect: Sync {
     fn lock_skipping_locked(&self) -> &'static str {
         ""
     }
+    /// A condition that the bytes of `column` (a blob) contain `text`'s UTF-8.
+    fn bytes_contain(&self, sql: &mut Sql, column: &str, text: &str);
 }
 
 /// SQL text with its parameters.
@@ -380,9 +382,14 @@ fn record_where(sql: &mut Sql<'_>, firm: FirmId, kind: RecordKind, f: &RecordFil
     sql.push(" WHERE r.firm_id = ").bind(SqlValue::Id(firm.as_uuid()));
     sql.push(" AND r.kind = ").bind(SqlValue::Text(kind.as_str().into()));
     match f.deleted_at {
-        Some(t) => sql.push(" AND r.deleted_at = ").bind(SqlValue::Int(t.millis())),
-        None => sql.push(" AND r.deleted_at IS NULL"),
-    };
+        _ if f.any_state => {}
+        Some(t) => {
+            sql.push(" AND r.deleted_at = ").bind(SqlValue::Int(t.millis()));
+        }
+        None => {
+            sql.push(" AND r.deleted_at IS NULL");
+        }
+    }
     if let Some(parent) = f.parent_id {
         sql.push(" AND r.parent_id = ").bind(SqlValue::Id(parent));
     }

@@ -95,6 +95,8 @@ fn delivery(event_type: &str, summary: &str, schema: &str) -> PathItem {
 fn event_summary(event_type: &str) -> String {
     let said = match event_type {
         "lead.converted" => "a lead was converted into a client (and perhaps a matter, each with its own `created` event)",
+        "client.erased" => "a client was erased at a data subject's request (GDPR art. 17), with its notes and leads, and its matters \
+            erased or detached as `object.matters` says; `object.counts` counts them. No personal data, in this event or any left about them",
         "nonce.created" => "a custom action's single-use nonce was issued",
         "nonce.used" => "a custom action's nonce was used up (`object` is null; `previous` is the nonce)",
         "nonce.purged" => "a nonce was erased (named for completeness: unused nonces are erased without an event)",

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod clients;
 pub mod custom_actions;
 pub mod custom_fields;
+pub mod erasure;
 pub mod events;
 pub mod export;
 pub mod keys;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(clients::list, clients::create))
         .routes(routes!(clients::get, clients::update, clients::replace, clients::delete))
         .routes(routes!(clients::restore))
+        .routes(routes!(erasure::erase))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::revoke))
         .routes(routes!(keys::me))

@@ -63,7 +63,8 @@ impl From<&Money> for MoneyView {
 pub struct MatterView {
     #[schema(example = "mat_01JD3M9ZK6Q4T0V8X2Y5B7C9EF")]
     pub id: String,
-    pub client_id: String,
+    /// Null only for a matter kept when its client was erased (`matters: detach`).
+    pub client_id: Option<String>,
     #[schema(example = "Estate of J. Smith")]
     pub title: String,
     pub description: Option<String>,
@@ -92,7 +93,7 @@ impl From<&Stored<MatterFields>> for MatterView {
         let f = &m.fields;
         Self {
             id: id(m),
-            client_id: f.client_id.to_string(),
+            client_id: f.client_id.map(|c| c.to_string()),
             title: f.title.clone(),
             description: f.description.clone(),
             status: f.status.as_str(),

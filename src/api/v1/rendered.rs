@@ -53,6 +53,11 @@ impl RenderedClients {
         Ok(body)
     }
 
+    /// Forgets a client's body (it was erased: no copy of its data stays).
+    pub fn forget(&self, id: ClientId) {
+        self.bodies().remove(&id);
+    }
+
     fn bodies(&self) -> std::sync::MutexGuard<'_, HashMap<ClientId, Rendered>> {
         self.bodies.lock().unwrap_or_else(|e| e.into_inner())
     }

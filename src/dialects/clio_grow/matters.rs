@@ -127,7 +127,7 @@ impl MatterView {
             MatterStatus::Pending => ("Pending", "pending"),
             MatterStatus::Closed => ("Closed", "closed"),
         };
-        let contact = |id: ClientId| related.clients.get(&id).map(ContactSummary::from);
+        let contact = |id: Option<ClientId>| id.and_then(|id| related.clients.get(&id)).map(ContactSummary::from);
         Self {
             id: m.seq,
             title: f.title.clone(),
@@ -146,7 +146,7 @@ impl MatterView {
             status,
             status_category,
             client: contact(f.client_id),
-            primary_contact: contact(f.primary_contact_id.unwrap_or(f.client_id)),
+            primary_contact: contact(f.primary_contact_id.or(f.client_id)),
         }
     }
 }
@@ -180,7 +180,7 @@ async fn related(service: &Service, actor: &Actor, matters: &[Matter]) -> Result
     let mut clients = HashMap::new();
     if actor.require(Scope::ClientsRead).is_ok() {
         let mut ids: Vec<ClientId> =
-            matters.iter().flat_map(|m| [Some(m.fields.client_id), m.fields.primary_contact_id]).flatten().collect();
+            matters.iter().flat_map(|m| [m.fields.client_id, m.fields.primary_contact_id]).flatten().collect();
         ids.sort_unstable();
         ids.dedup();
         for chunk in ids.chunks(MAX_PAGE) {

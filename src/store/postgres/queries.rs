@@ -15,13 +15,19 @@ use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery, Reference, Target};
 use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
-use crate::store::{Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Write};
+use crate::store::erasure;
+use crate::store::{Erasure, Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Write};
 
 pub(super) struct Postgres;
 
 impl SqlDialect for Postgres {
     fn placeholder(&self, n: usize) -> String {
         format!("${n}")
+    }
+
+    fn bytes_contain(&self, sql: &mut Sql, column: &str, text: &str) {
+        sql.push("position(convert_to(").bind(SqlValue::Text(text.to_string()));
+        sql.push(&format!(", 'UTF8') in {column}) > 0"));
     }
 
     fn has_tags(&self, sql: &mut Sql, tags: &[String]) {
@@ -258,6 +264,46 @@ async fn purge_client(c: &impl GenericClient, firm: FirmId, id: ClientId, versio
     Ok(())
 }
 
+/// Runs the statements of `store::erasure`. The firm's webhook cursors are
+/// locked first, in the fan-out's order: a fan-out under way (it holds its
+/// cursors from its first statement) commits before the erasure drops
+/// deliveries, which then sees its deliveries; a later one waits, and then
+/// finds its events redacted (`Write::RequireUnredacted`). The clients' rows
+/// next: a writer linking a record to one of them holds it `FOR SHARE`, so
+/// the erasure waits for it and then sees its record (`leftover`), and any
+/// later one finds the client gone.
+async fn erase_clients(c: &impl GenericClient, erasure: &Erasure) -> StoreResult<()> {
+    c.execute("SELECT 1 FROM webhook_cursors WHERE firm_id = $1 ORDER BY webhook_id FOR UPDATE", &[&erasure.firm.as_uuid()])
+        .await
+        .map_err(db_error)?;
+    let ids: Vec<uuid::Uuid> = erasure.clients.iter().map(|(id, _)| id.as_uuid()).collect();
+    c.execute("SELECT 1 FROM clients WHERE firm_id = $1 AND id = ANY($2) FOR UPDATE", &[&erasure.firm.as_uuid(), &ids])
+        .await
+        .map_err(db_error)?;
+    execute(c, &erasure::delete_records(&Postgres, erasure)).await?;
+    for i in 0..erasure.clients.len() {
+        if execute(c, &erasure::delete_client(&Postgres, erasure, i)).await? == 0 {
+            return Err(StoreError::VersionMismatch);
+        }
+    }
+    if !run_query(c, &erasure::leftover(&Postgres, erasure), |_| Ok(())).await?.is_empty() {
+        return Err(StoreError::VersionMismatch);
+    }
+    let marker = crate::domain::erasure::redaction_marker();
+    for sql in erasure::redact_events(&Postgres, erasure, &marker).iter().chain(&erasure::drop_deliveries(&Postgres, erasure)) {
+        execute(c, sql).await?;
+    }
+    if let Some(sql) = erasure::forget_responses(&Postgres, erasure) {
+        execute(c, &sql).await?;
+    }
+    Ok(())
+}
+
+async fn execute(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<u64> {
+    let params: Vec<Param> = sql.params.iter().map(|p| p as Param).collect();
+    c.execute(sql.text.as_str(), &params).await.map_err(db_error)
+}
+
 async fn run_query<T>(c: &impl GenericClient, sql: &Sql<'_>, map: impl Fn(&tokio_postgres::Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
     query_rows(c, &st, sql, map).await
@@ -329,6 +375,13 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
             }
             Write::PurgeRecord { firm, id, version } => purge_record(c, *firm, *id, *version).await?,
             Write::PurgeClient { firm, id, version } => purge_client(c, *firm, *id, *version).await?,
+            Write::EraseClients(erasure) => erase_clients(c, erasure).await?,
+            Write::RequireUnredacted { firm, seqs } => {
+                let marker = crate::domain::erasure::redaction_marker();
+                if !run_query(c, &erasure::redacted_among(&Postgres, *firm, seqs, &marker), |_| Ok(())).await?.is_empty() {
+                    return Err(StoreError::VersionMismatch);
+                }
+            }
             Write::InsertFirm(firm) => insert_firm(c, firm).await?,
             Write::UpdateFirmSettings { firm, settings } => update_firm_settings(c, *firm, settings).await?,
             Write::RequireLive { firm, reference } => {

@@ -100,6 +100,7 @@ impl SqliteStore {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
+             PRAGMA secure_delete = ON;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;",
         )
@@ -209,7 +210,10 @@ impl ServeLock {
 fn open_reader(path: &Path) -> StoreResult<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(internal)?;
-    conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;").map_err(internal)?;
+    // Zeroed freed pages on every connection, so that no connection (a
+    // reader's is read-only, but the pragma costs nothing) leaves erased
+    // bytes behind (docs/privacy.md, "Erasure").
+    conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA secure_delete = ON;").map_err(internal)?;
     // Without the query planner stability guarantee, SQLite re-prepares a
     // statement whenever a bound value (such as `LIMIT ?`) could change its
     // plan: in list queries that was most of the CPU time. Our statements
@@ -228,8 +232,34 @@ pub fn backup(source: &Path, dest: &Path) -> StoreResult<()> {
     }
     let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(internal)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(internal)?;
+    conn.execute_batch("PRAGMA secure_delete = ON;").map_err(internal)?;
     conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()]).map_err(internal)?;
     Ok(())
+}
+
+/// Copies the WAL into the database and empties it, after an erasure: the
+/// WAL's older frames still hold the pages as they were before (with the
+/// erased data) until a checkpoint is followed by enough writes to wrap
+/// around. Waits (up to its busy timeout, three times) for readers of older
+/// snapshots; if they outlast that, the WAL is emptied at a later checkpoint
+/// and the warning says so (docs/privacy.md, "Erasure").
+fn truncate_wal(path: &Path) {
+    let outcome = Connection::open(path).and_then(|conn| {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        for _ in 0..3 {
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy == 0 {
+                return Ok(true);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Ok(false)
+    });
+    match outcome {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!("WAL not emptied after an erasure: readers held it; a later checkpoint will"),
+        Err(e) => tracing::warn!(error = %e, "WAL not emptied after an erasure"),
+    }
 }
 
 fn internal(e: rusqlite::Error) -> StoreError {
@@ -319,7 +349,13 @@ impl Store for SqliteStore {
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {
-        self.inner.writer.run(move |tx| queries::apply(tx, &writes)).await
+        let erases = writes.iter().any(|w| matches!(w, Write::EraseClients(_)));
+        let seqs = self.inner.writer.run(move |tx| queries::apply(tx, &writes)).await?;
+        if erases {
+            let path = self.inner.path.clone();
+            let _ = tokio::task::spawn_blocking(move || truncate_wal(&path)).await;
+        }
+        Ok(seqs)
     }
 
     async fn get_record(&self, firm: FirmId, kind: RecordKind, id: uuid::Uuid) -> StoreResult<Option<Record>> {

@@ -14,7 +14,8 @@ use crate::domain::ids::{ClientId, FirmId, KeyId, UserId};
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery, Reference, Target};
 use crate::domain::time::Timestamp;
 use crate::store::sql::{self, like_pattern, Sql, SqlDialect, SqlList, SqlValue, CLIENT_COLUMNS, RECORD_COLUMNS};
-use crate::store::{Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Unique, Write};
+use crate::store::erasure;
+use crate::store::{Erasure, Found, IdempotencyRecord, Link, StoreError, StoreResult, StoredResponse, Unique, Write};
 
 /// The dialect writes are built in (they search nothing).
 pub(super) const WRITES: Sqlite = Sqlite { search: Search::EachRow };
@@ -27,6 +28,10 @@ pub(super) struct Sqlite {
 impl SqlDialect for Sqlite {
     fn placeholder(&self, n: usize) -> String {
         format!("?{n}")
+    }
+
+    fn bytes_contain(&self, sql: &mut Sql, column: &str, text: &str) {
+        sql.push(&format!("instr({column}, CAST(")).bind(SqlValue::Text(text.to_string())).push(" AS BLOB)) > 0");
     }
 
     fn has_tags(&self, sql: &mut Sql, tags: &[String]) {
@@ -276,6 +281,34 @@ fn purge_client(conn: &Connection, firm: FirmId, id: ClientId, version: i64) -> 
     Ok(())
 }
 
+/// Runs the statements of `store::erasure`; the one writer makes them and
+/// the service's reading of what to erase a consistent whole, but for what
+/// was linked in between (`leftover`). The pages they free are zeroed
+/// (`secure_delete`, set on every connection).
+fn erase_clients(conn: &Connection, erasure: &Erasure) -> StoreResult<()> {
+    execute(conn, &erasure::delete_records(&WRITES, erasure))?;
+    for i in 0..erasure.clients.len() {
+        if execute(conn, &erasure::delete_client(&WRITES, erasure, i))? == 0 {
+            return Err(StoreError::VersionMismatch);
+        }
+    }
+    if !run_query(conn, &erasure::leftover(&WRITES, erasure), |_| Ok(()))?.is_empty() {
+        return Err(StoreError::VersionMismatch);
+    }
+    let marker = crate::domain::erasure::redaction_marker();
+    for sql in erasure::redact_events(&WRITES, erasure, &marker).iter().chain(&erasure::drop_deliveries(&WRITES, erasure)) {
+        execute(conn, sql)?;
+    }
+    if let Some(sql) = erasure::forget_responses(&WRITES, erasure) {
+        execute(conn, &sql)?;
+    }
+    Ok(())
+}
+
+fn execute(conn: &Connection, sql: &Sql<'_>) -> StoreResult<usize> {
+    conn.execute(&sql.text, rusqlite::params_from_iter(sql.params.iter())).map_err(internal)
+}
+
 fn run_query<T>(
     conn: &Connection,
     sql: &Sql<'_>,
@@ -315,6 +348,13 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
             }
             Write::PurgeRecord { firm, id, version } => purge_record(conn, *firm, *id, *version)?,
             Write::PurgeClient { firm, id, version } => purge_client(conn, *firm, *id, *version)?,
+            Write::EraseClients(erasure) => erase_clients(conn, erasure)?,
+            Write::RequireUnredacted { firm, seqs } => {
+                let marker = crate::domain::erasure::redaction_marker();
+                if !run_query(conn, &erasure::redacted_among(&WRITES, *firm, seqs, &marker), |_| Ok(()))?.is_empty() {
+                    return Err(StoreError::VersionMismatch);
+                }
+            }
             Write::InsertFirm(firm) => insert_firm(conn, firm)?,
             Write::UpdateFirmSettings { firm, settings } => update_firm_settings(conn, *firm, settings)?,
             Write::RequireLive { firm, reference } => {
