@@ -277,6 +277,9 @@ pub struct RecordFilter {
     /// Instead of live records, those soft-deleted at exactly this instant
     /// (records deleted together with their parent).
     pub deleted_at: Option<Timestamp>,
+    /// Live and soft-deleted records alike (everything still held, for a
+    /// person's export); `deleted_at` then has no effect.
+    pub any_state: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod leads;
 pub mod matters;
 pub mod notes;
+pub mod person;
 pub mod paging;
 pub mod precondition;
 pub mod rate_limit;

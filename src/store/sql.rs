@@ -380,9 +380,14 @@ fn record_where(sql: &mut Sql<'_>, firm: FirmId, kind: RecordKind, f: &RecordFil
     sql.push(" WHERE r.firm_id = ").bind(SqlValue::Id(firm.as_uuid()));
     sql.push(" AND r.kind = ").bind(SqlValue::Text(kind.as_str().into()));
     match f.deleted_at {
-        Some(t) => sql.push(" AND r.deleted_at = ").bind(SqlValue::Int(t.millis())),
-        None => sql.push(" AND r.deleted_at IS NULL"),
-    };
+        _ if f.any_state => {}
+        Some(t) => {
+            sql.push(" AND r.deleted_at = ").bind(SqlValue::Int(t.millis()));
+        }
+        None => {
+            sql.push(" AND r.deleted_at IS NULL");
+        }
+    }
     if let Some(parent) = f.parent_id {
         sql.push(" AND r.parent_id = ").bind(SqlValue::Id(parent));
     }

@@ -30,6 +30,7 @@ mod leads;
 mod lists;
 mod matters;
 mod notes;
+mod person_export;
 mod openapi;
 mod operations;
 mod phones;

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod leads;
 pub mod matters;
 pub mod notes;
+pub mod person;
 pub mod record_views;
 pub mod records;
 pub mod rendered;
@@ -56,6 +57,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(custom_actions::issue_nonce))
         .routes(routes!(export::clients))
         .routes(routes!(export::matters))
+        .routes(routes!(person::export))
         .routes(routes!(batch::clients))
         .routes(routes!(batch::matters))
         .routes(routes!(events::client_history))
