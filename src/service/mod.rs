@@ -10,6 +10,7 @@ pub mod clients;
 pub mod cursor;
 pub mod custom_actions;
 pub mod custom_fields;
+pub mod duplicates;
 pub mod events;
 pub mod export;
 pub mod firms;

@@ -21,6 +21,7 @@ mod dialect_clemta;
 mod dialect_clio_grow;
 mod dialect_full_engage;
 mod dialects;
+mod duplicates;
 mod events;
 mod export;
 mod forgiving_input;

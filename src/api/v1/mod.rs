@@ -4,6 +4,7 @@ pub mod batch;
 pub mod clients;
 pub mod custom_actions;
 pub mod custom_fields;
+pub mod duplicates;
 pub mod events;
 pub mod export;
 pub mod keys;
@@ -58,6 +59,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export::clients))
         .routes(routes!(export::matters))
         .routes(routes!(person::export))
+        .routes(routes!(duplicates::list))
         .routes(routes!(batch::clients))
         .routes(routes!(batch::matters))
         .routes(routes!(events::client_history))
