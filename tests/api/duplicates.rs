@@ -20,6 +20,7 @@ crate::store_tests!(
     groups_page_with_a_cursor_each_once,
     bad_parameters_are_400,
     duplicates_need_clients_read_and_stay_in_the_firm,
+    clients_written_before_the_migration_are_found_after_it,
 );
 
 async fn create(app: &TestApp, body: Value) -> String {
@@ -179,4 +180,19 @@ async fn duplicates_need_clients_read_and_stay_in_the_firm(app: TestApp) {
     let their_groups: Vec<_> = all_groups(&app, &other).await.into_iter().filter(|g| g.0 == "same_email").collect();
     assert_eq!(their_groups.len(), 1);
     assert!(their_groups[0].1.contains(text(&theirs_b["data"], "id")) && !their_groups[0].1.contains(&a));
+}
+
+async fn clients_written_before_the_migration_are_found_after_it(app: TestApp) {
+    let a = create(&app, json!({"first_name": "Old", "last_name": "Timer", "phone": "+12125550177"})).await;
+    let b = create(&app, json!({"first_name": "New", "last_name": "Comer", "other_phones": [{"number": "+12125550177"}]})).await;
+    let gone = create(&app, json!({"first_name": "Gone", "last_name": "Since", "phone": "+12125550177"})).await;
+    expect_status(app.delete(&format!("/v1/clients/{gone}"), &app.admin_key).await, StatusCode::NO_CONTENT).await;
+    // As if the database predated the migration: no table, the migration not applied.
+    app.raw_sql(
+        "DROP TRIGGER client_match_keys_gone; DROP TABLE client_match_keys; DELETE FROM schema_migrations WHERE version = 9;",
+        "DROP TABLE client_match_keys; DELETE FROM schema_migrations WHERE version = 11;",
+    )
+    .await;
+    let _restarted = app.open_store_again().await;
+    assert_eq!(with_reason(&all_groups(&app, &app.admin_key).await, "same_phone"), vec![(set(&[&a, &b]), 0.9)]);
 }

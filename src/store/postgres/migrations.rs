@@ -95,10 +95,21 @@ async fn rekey_emails(tx: &Transaction<'_>) -> StoreResult<()> {
 /// The match keys of candidate duplicates, for the live clients already there.
 async fn duplicates(tx: &Transaction<'_>) -> StoreResult<()> {
     tx.batch_execute(include_str!("../../../migrations/postgres/0011_duplicates.sql")).await.map_err(db_error)?;
-    let select = format!("SELECT {} FROM clients c WHERE c.deleted_at IS NULL", crate::store::sql::CLIENT_COLUMNS);
-    for row in tx.query(&select, &[]).await.map_err(db_error)? {
-        let client = super::rows::client(&row)?;
-        super::duplicates::write_match_keys(tx, &client, false).await?;
+    // A page at a time, so a large table is not held in memory at once.
+    let select = format!(
+        "SELECT {} FROM clients c WHERE c.deleted_at IS NULL AND c.seq > $1 ORDER BY c.seq LIMIT 10000",
+        crate::store::sql::CLIENT_COLUMNS
+    );
+    let mut after = 0_i64;
+    loop {
+        let rows = tx.query(&select, &[&after]).await.map_err(db_error)?;
+        for row in &rows {
+            let client = super::rows::client(row)?;
+            after = client.seq;
+            super::duplicates::write_match_keys(tx, &client, false).await?;
+        }
+        if rows.len() < 10000 {
+            return Ok(());
+        }
     }
-    Ok(())
 }
