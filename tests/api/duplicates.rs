@@ -21,6 +21,7 @@ crate::store_tests!(
     bad_parameters_are_400,
     duplicates_need_clients_read_and_stay_in_the_firm,
     clients_written_before_the_migration_are_found_after_it,
+    match_keys_go_with_the_client_row,
 );
 
 async fn create(app: &TestApp, body: Value) -> String {
@@ -195,4 +196,14 @@ async fn clients_written_before_the_migration_are_found_after_it(app: TestApp) {
     .await;
     let _restarted = app.open_store_again().await;
     assert_eq!(with_reason(&all_groups(&app, &app.admin_key).await, "same_phone"), vec![(set(&[&a, &b]), 0.9)]);
+}
+
+/// The keys are personal data: a client's row going by any path (purge,
+/// erasure) takes them with it.
+async fn match_keys_go_with_the_client_row(app: TestApp) {
+    create(&app, json!({"first_name": "Quinn", "last_name": "Vale", "email": "quinn.vale@vale-family.org", "phone": "+12125550166"})).await;
+    let keys = app.dump_tables(&["client_match_keys"]).await;
+    assert!(keys.contains("quinn.vale@vale-family.org") && keys.contains("12125550166") && keys.contains("quinn vale"), "{keys}");
+    app.raw_sql("DELETE FROM clients", "DELETE FROM clients").await;
+    assert_eq!(app.dump_tables(&["client_match_keys"]).await, "");
 }
