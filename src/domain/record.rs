@@ -277,7 +277,9 @@ pub struct RecordFilter {
     /// Instead of live records, those soft-deleted at exactly this instant
     /// (records deleted together with their parent).
     pub deleted_at: Option<Timestamp>,
-    /// Live and soft-deleted records alike (what an erasure removes).
+    /// Live and soft-deleted records alike (everything still held: what a
+    /// person's export shows and an erasure removes); `deleted_at` then has
+    /// no effect.
     pub any_state: bool,
 }
 

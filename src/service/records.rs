@@ -36,7 +36,7 @@ pub(crate) fn created_event<F: RecordFields>(actor: &Actor, record: &Stored<F>) 
 }
 
 
-fn decode<F: RecordFields>(record: crate::domain::record::Record) -> ServiceResult<Stored<F>> {
+pub(crate) fn decode<F: RecordFields>(record: crate::domain::record::Record) -> ServiceResult<Stored<F>> {
     Stored::from_record(record).map_err(ServiceError::Internal)
 }
 

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
+use crate::domain::client::match_keys::MatchKind;
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::{Firm, FirmSettings};
@@ -244,6 +245,28 @@ pub struct EventQuery {
     pub numbered_only: bool,
 }
 
+/// Which groups of clients sharing a match key to read ([`Store::match_groups`]).
+#[derive(Debug, Clone)]
+pub struct MatchQuery {
+    pub kind: MatchKind,
+    /// Only keys after this one (or from it, when `inclusive`), in key order.
+    pub after: Option<String>,
+    pub inclusive: bool,
+    pub limit: usize,
+    /// Members read per group, by id.
+    pub max_members: usize,
+}
+
+/// Live clients of a firm sharing one match key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchGroup {
+    pub key: String,
+    /// How many share it (more than `members` may hold).
+    pub size: u64,
+    /// Their ids and normalised names.
+    pub members: Vec<(ClientId, String)>,
+}
+
 /// A reference a write makes, and whether the record already held it.
 ///
 /// A new link must name a live record of the right kind in the writer's
@@ -363,6 +386,9 @@ pub trait Store: Send + Sync + 'static {
     /// Live clients matching the query, in its order, at most `limit`.
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>>;
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64>;
+    /// Groups of two or more live clients of a firm sharing a match key
+    /// (kept with every client write, in its transaction).
+    async fn match_groups(&self, firm: FirmId, query: &MatchQuery) -> StoreResult<Vec<MatchGroup>>;
 
     /// Runs `writes` in one transaction, all or nothing: the writes in order,
     /// then the checks of the references they made, then their events in

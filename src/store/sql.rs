@@ -418,3 +418,48 @@ fn record_where(sql: &mut Sql<'_>, firm: FirmId, kind: RecordKind, f: &RecordFil
         sql.push(" AND r.search_text LIKE ").bind(SqlValue::Text(like_pattern(term.as_str()))).push(" ESCAPE '\\'");
     }
 }
+
+/// Forgets a client's match keys (before writing them again, or for good).
+pub fn delete_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, "DELETE FROM client_match_keys WHERE client_id = ");
+    sql.bind(SqlValue::Id(c.id.as_uuid()));
+    sql
+}
+
+/// Inserts a live client's match keys; none for a deleted client, or one
+/// without keys.
+pub fn insert_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Option<Sql<'d>> {
+    let (name, keys) = crate::domain::client::match_keys::match_keys(&c.fields);
+    if c.deleted_at.is_some() || keys.is_empty() {
+        return None;
+    }
+    let mut sql = Sql::new(dialect, "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name) VALUES ");
+    for (i, (kind, key)) in keys.into_iter().enumerate() {
+        sql.push(if i > 0 { ", (" } else { "(" });
+        sql.bind(SqlValue::Id(c.firm_id.as_uuid())).push(", ").bind(SqlValue::Text(kind.as_str().into())).push(", ");
+        sql.bind(SqlValue::Text(key)).push(", ").bind(SqlValue::Id(c.id.as_uuid())).push(", ");
+        sql.bind(SqlValue::Text(name.clone())).push(")");
+    }
+    Some(sql)
+}
+
+/// Keys of `kind` that two or more of the firm's clients share, in key
+/// order after `after` (from `after` itself when `inclusive`), with how many share each.
+pub fn shared_match_keys<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, kind: &str, after: Option<&str>, inclusive: bool, limit: usize) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, "SELECT key, count(*) FROM client_match_keys WHERE firm_id = ");
+    sql.bind(SqlValue::Id(firm.as_uuid())).push(" AND kind = ").bind(SqlValue::Text(kind.into()));
+    if let Some(after) = after {
+        sql.push(if inclusive { " AND key >= " } else { " AND key > " }).bind(SqlValue::Text(after.into()));
+    }
+    sql.push(" GROUP BY key HAVING count(*) > 1 ORDER BY key LIMIT ").bind(SqlValue::Int(limit as i64));
+    sql
+}
+
+/// The clients (id, normalised name) sharing one key, by id, at most `limit`.
+pub fn match_key_members<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, kind: &str, key: &str, limit: usize) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, "SELECT client_id, name FROM client_match_keys WHERE firm_id = ");
+    sql.bind(SqlValue::Id(firm.as_uuid())).push(" AND kind = ").bind(SqlValue::Text(kind.into()));
+    sql.push(" AND key = ").bind(SqlValue::Text(key.into()));
+    sql.push(" ORDER BY client_id LIMIT ").bind(SqlValue::Int(limit as i64));
+    sql
+}

@@ -153,7 +153,7 @@ fn encode(layout: Option<&Layout>, first: bool, views: impl Iterator<Item = serd
 /// A failure after the answer started: the stream ends with an error, so the
 /// connection is cut and the caller sees an incomplete body, never a short
 /// export that looks whole.
-fn failed(e: ServiceError) -> std::io::Error {
+pub(crate) fn failed(e: ServiceError) -> std::io::Error {
     tracing::warn!(error = %e, "export failed part-way");
     std::io::Error::other("the export failed part-way")
 }

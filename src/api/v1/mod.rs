@@ -5,12 +5,14 @@ pub mod clients;
 pub mod custom_actions;
 pub mod custom_fields;
 pub mod erasure;
+pub mod duplicates;
 pub mod events;
 pub mod export;
 pub mod keys;
 pub mod leads;
 pub mod matters;
 pub mod notes;
+pub mod person;
 pub mod record_views;
 pub mod records;
 pub mod rendered;
@@ -58,6 +60,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(custom_actions::issue_nonce))
         .routes(routes!(export::clients))
         .routes(routes!(export::matters))
+        .routes(routes!(person::export))
+        .routes(routes!(duplicates::list))
         .routes(routes!(batch::clients))
         .routes(routes!(batch::matters))
         .routes(routes!(events::client_history))

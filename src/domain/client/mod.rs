@@ -2,6 +2,7 @@
 
 pub mod contract;
 mod document;
+pub mod match_keys;
 pub mod query;
 
 pub use document::{merge_patch, parse_document, read_custom_fields, to_document, READ_ONLY};

@@ -12,6 +12,8 @@ use crate::store::StoreResult;
 enum Step {
     Sql(&'static str),
     RekeyEmails,
+    /// The duplicates' match keys, then their values for the clients there.
+    Duplicates,
 }
 
 const MIGRATIONS: &[(i64, Step)] = &[
@@ -24,6 +26,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (7, Step::RekeyEmails),
     (8, Step::Sql(include_str!("../../../migrations/postgres/0008_webhooks.sql"))),
     (9, Step::Sql(include_str!("../../../migrations/postgres/0009_external_ids.sql"))),
+    (11, Step::Duplicates),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;
@@ -44,6 +47,7 @@ pub async fn apply(conn: &mut Object) -> StoreResult<()> {
             match step {
                 Step::Sql(sql) => tx.batch_execute(sql).await.map_err(db_error)?,
                 Step::RekeyEmails => rekey_emails(&tx).await?,
+                Step::Duplicates => duplicates(&tx).await?,
             }
             let now = crate::domain::time::Timestamp::now().millis();
             tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[version, &now])
@@ -86,4 +90,26 @@ async fn rekey_emails(tx: &Transaction<'_>) -> StoreResult<()> {
         tracing::warn!(kept, "email keys left in their old form: the canonical form would make them collide with another");
     }
     Ok(())
+}
+
+/// The match keys of candidate duplicates, for the live clients already there.
+async fn duplicates(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.batch_execute(include_str!("../../../migrations/postgres/0011_duplicates.sql")).await.map_err(db_error)?;
+    // A page at a time, so a large table is not held in memory at once.
+    let select = format!(
+        "SELECT {} FROM clients c WHERE c.deleted_at IS NULL AND c.seq > $1 ORDER BY c.seq LIMIT 10000",
+        crate::store::sql::CLIENT_COLUMNS
+    );
+    let mut after = 0_i64;
+    loop {
+        let rows = tx.query(&select, &[&after]).await.map_err(db_error)?;
+        for row in &rows {
+            let client = super::rows::client(row)?;
+            after = client.seq;
+            super::duplicates::write_match_keys(tx, &client, false).await?;
+        }
+        if rows.len() < 10000 {
+            return Ok(());
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! database. Each write is one transaction, its events included.
 
 mod delivery_batches;
+mod duplicates;
 mod migrations;
 mod numbering;
 mod queries;
@@ -16,7 +17,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, Recycli
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
-use super::{DeliveryQuery, EventQuery, IdempotencyRecord, PoolStatus, QueueStatus, Store, StoreError, StoreResult, Unique, WebhookCursor, Write};
+use super::{MatchGroup, MatchQuery, DeliveryQuery, EventQuery, IdempotencyRecord, PoolStatus, QueueStatus, Store, StoreError, StoreResult, Unique, WebhookCursor, Write};
 use crate::domain::webhook::Delivery;
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
@@ -176,6 +177,10 @@ impl Store for PgStore {
 
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
         queries::count_clients(&self.conn().await?, firm, filter).await
+    }
+
+    async fn match_groups(&self, firm: FirmId, query: &MatchQuery) -> StoreResult<Vec<MatchGroup>> {
+        duplicates::match_groups(&self.conn().await?, firm, query).await
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {

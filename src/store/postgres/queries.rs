@@ -365,9 +365,13 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
         }
         rest = &rest[1..];
         match write {
-            Write::InsertClient { client, .. } => seqs.push(insert_returning_seq(c, &sql::insert_client(&Postgres, client)).await?),
+            Write::InsertClient { client, .. } => {
+                seqs.push(insert_returning_seq(c, &sql::insert_client(&Postgres, client)).await?);
+                super::duplicates::write_match_keys(c, client, false).await?
+            }
             Write::UpdateClient { client, expected_version, .. } => {
-                update_at_version(c, &sql::update_client(&Postgres, client, *expected_version)).await?
+                update_at_version(c, &sql::update_client(&Postgres, client, *expected_version)).await?;
+                super::duplicates::write_match_keys(c, client, true).await?
             }
             Write::InsertRecord { record, .. } => seqs.push(insert_returning_seq(c, &sql::insert_record(&Postgres, record)).await?),
             Write::UpdateRecord { record, expected_version, .. } => {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (5, Step::Rust(rekey_emails)),
     (6, Step::Sql(include_str!("../../../migrations/sqlite/0006_webhooks.sql"))),
     (7, Step::Sql(include_str!("../../../migrations/sqlite/0007_external_ids.sql"))),
+    (9, Step::Rust(duplicates)),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {
@@ -86,6 +87,19 @@ fn rekey_emails(conn: &Connection) -> StoreResult<()> {
     )?;
     if kept > 0 {
         tracing::warn!(kept, "email keys left in their old form: the canonical form would make them collide with another");
+    }
+    Ok(())
+}
+
+/// The match keys of candidate duplicates, for the live clients already there.
+fn duplicates(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch(include_str!("../../../migrations/sqlite/0009_duplicates.sql")).map_err(internal)?;
+    let select = format!("SELECT {} FROM clients c WHERE c.deleted_at IS NULL", crate::store::sql::CLIENT_COLUMNS);
+    let mut st = conn.prepare(&select).map_err(internal)?;
+    let mut rows = st.query([]).map_err(internal)?;
+    while let Some(row) = rows.next().map_err(internal)? {
+        let client = super::rows::client(row).map_err(internal)?;
+        super::duplicates::write_match_keys(conn, &client, false)?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! pool of read-only connections with cached statements.
 
 mod client_cache;
+mod duplicates;
 mod migrations;
 mod queries;
 mod readers;
@@ -21,7 +22,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 
-use super::{DeliveryQuery, EventQuery, IdempotencyRecord, PoolStatus, QueueStatus, Store, StoreError, StoreResult, WebhookCursor, Write};
+use super::{MatchGroup, MatchQuery, DeliveryQuery, EventQuery, IdempotencyRecord, PoolStatus, QueueStatus, Store, StoreError, StoreResult, WebhookCursor, Write};
 use crate::domain::webhook::Delivery;
 use crate::domain::record::{Record, RecordFilter, RecordKind, RecordQuery};
 use crate::domain::api_key::{ApiKey, SecretHash};
@@ -346,6 +347,11 @@ impl Store for SqliteStore {
     async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
         let (filter, store) = (filter.clone(), self.clone());
         self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter, &store.inner.hit_counts)).await
+    }
+
+    async fn match_groups(&self, firm: FirmId, query: &MatchQuery) -> StoreResult<Vec<MatchGroup>> {
+        let query = query.clone();
+        self.read_blocking(move |conn| duplicates::match_groups(conn, firm, &query)).await
     }
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {

@@ -338,9 +338,13 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
     for write in writes {
         match write {
-            Write::InsertClient { client, .. } => seqs.push(insert_returning_seq(conn, &sql::insert_client(&WRITES, client))?),
+            Write::InsertClient { client, .. } => {
+                seqs.push(insert_returning_seq(conn, &sql::insert_client(&WRITES, client))?);
+                super::duplicates::write_match_keys(conn, client, false)?
+            }
             Write::UpdateClient { client, expected_version, .. } => {
-                update_at_version(conn, &sql::update_client(&WRITES, client, *expected_version))?
+                update_at_version(conn, &sql::update_client(&WRITES, client, *expected_version))?;
+                super::duplicates::write_match_keys(conn, client, true)?
             }
             Write::InsertRecord { record, .. } => seqs.push(insert_returning_seq(conn, &sql::insert_record(&WRITES, record))?),
             Write::UpdateRecord { record, expected_version, .. } => {
