@@ -109,6 +109,8 @@ mod tests {
             code,
             errors: (!errors.is_empty()).then_some(errors),
             request_id: Some("req_1".into()),
+            merged_into: None,
+            merged_into_seq: None,
         }
     }
 

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (7, Step::RekeyEmails),
     (8, Step::Sql(include_str!("../../../migrations/postgres/0008_webhooks.sql"))),
     (9, Step::Sql(include_str!("../../../migrations/postgres/0009_external_ids.sql"))),
+    (10, Step::Sql(include_str!("../../../migrations/postgres/0010_merges.sql"))),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;
