@@ -49,6 +49,8 @@ pub struct Merged {
     pub leads: Vec<(Lead, Lead)>,
     /// People whose company was a source.
     pub people: Vec<(Client, Client)>,
+    /// Nothing was written.
+    pub dry_run: bool,
 }
 
 impl Service {
@@ -123,7 +125,7 @@ impl Service {
         let mut client = Client { fields, merged_into: None, ..target.clone() };
         client.version = target.version + 1;
         client.updated_at = Timestamp::now().max(target.updated_at);
-        let mut plan = Merged { client, sources: Vec::new(), matters: Vec::new(), notes: Vec::new(), leads: Vec::new(), people: Vec::new() };
+        let mut plan = Merged { client, sources: Vec::new(), matters: Vec::new(), notes: Vec::new(), leads: Vec::new(), people: Vec::new(), dry_run: request.dry_run };
         for source in &sources {
             self.plan_moves(actor, source.id, target.id, &mut plan).await?;
         }

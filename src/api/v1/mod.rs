@@ -9,6 +9,7 @@ pub mod export;
 pub mod keys;
 pub mod leads;
 pub mod matters;
+pub mod merges;
 pub mod notes;
 pub mod record_views;
 pub mod records;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(clients::list, clients::create))
         .routes(routes!(clients::get, clients::update, clients::replace, clients::delete))
         .routes(routes!(clients::restore))
+        .routes(routes!(merges::merge))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::revoke))
         .routes(routes!(keys::me))
