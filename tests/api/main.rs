@@ -29,6 +29,7 @@ mod idempotency;
 mod leads;
 mod lists;
 mod matters;
+mod merges;
 mod notes;
 mod openapi;
 mod operations;
