@@ -34,6 +34,14 @@ pub struct Problem {
     /// The id of the request, to quote when asking for help.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// For a client merged into another: that client's id, to read instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "cli_01J9ZQ4R8Y6V2K3M5N7P9Q1S3T")]
+    pub merged_into: Option<String>,
+    /// The same client's integer id, for the dialects that show those.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub merged_into_seq: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -64,6 +72,7 @@ impl Problem {
             #[serde(default)]
             errors: Vec<StoredField>,
             request_id: Option<String>,
+            merged_into: Option<String>,
         }
         #[derive(serde::Deserialize)]
         struct StoredField {
@@ -81,6 +90,8 @@ impl Problem {
             code,
             errors: (!errors.is_empty()).then_some(errors),
             request_id: stored.request_id,
+            merged_into: stored.merged_into,
+            merged_into_seq: None,
         })
     }
 
@@ -153,7 +164,7 @@ impl ApiError {
                 ServiceError::Invalid(_) => "invalid_request",
                 ServiceError::Unauthenticated => "unauthorized",
                 ServiceError::InsufficientScope(_) => "insufficient_scope",
-                ServiceError::NotFound(_) => "not_found",
+                ServiceError::NotFound(_) | ServiceError::Merged { .. } => "not_found",
                 ServiceError::DuplicateEmail => "duplicate_email",
                 ServiceError::DuplicateKey => "duplicate_key",
                 ServiceError::DuplicateExternalId => "duplicate_external_id",
@@ -188,6 +199,7 @@ impl ApiError {
                 format!("{} field(s) are invalid: {}{more}", errors.len(), named.join(", "))
             }
             ApiError::Service(ServiceError::NotFound(what)) => format!("No {what} with this id exists in your firm."),
+            ApiError::Service(ServiceError::Merged { into, .. }) => format!("This client was merged into {into}; read that one instead."),
             // Never leak internals to the caller; they are logged instead.
             ApiError::Service(ServiceError::Internal(_)) => "The server failed to handle this request.".into(),
             ApiError::Service(ServiceError::Unavailable(_)) => "The database is unavailable; retry shortly.".into(),
@@ -202,6 +214,10 @@ impl ApiError {
             ApiError::Service(ServiceError::Invalid(errors)) => Some(errors.iter().take(MAX_ERRORS).map(view).collect()),
             _ => None,
         };
+        let merged = match self {
+            ApiError::Service(ServiceError::Merged { into, into_seq }) => Some((*into, *into_seq)),
+            _ => None,
+        };
         Problem {
             type_: format!("/problems/{code}"),
             title,
@@ -210,6 +226,8 @@ impl ApiError {
             code,
             errors,
             request_id: current_request_id(),
+            merged_into: merged.map(|(id, _)| id.to_string()),
+            merged_into_seq: merged.map(|(_, seq)| seq),
         }
     }
 }

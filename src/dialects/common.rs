@@ -12,6 +12,13 @@ use crate::domain::api_key::Scope;
 use crate::service::precondition::Precondition;
 use crate::service::{Actor, Service, ServiceError};
 
+/// The client a merged one went to, in the hyphenated UUID form the
+/// UUID-id dialects show (`Problem::merged_into` holds the canonical id).
+pub fn merged_into_uuid(problem: &crate::api::problem::Problem) -> Option<String> {
+    let id: crate::domain::ids::ClientId = problem.merged_into.as_deref()?.parse().ok()?;
+    Some(id.as_uuid().hyphenated().to_string())
+}
+
 /// A per-table integer id from a path. Anything else names nothing: 404.
 pub fn seq_id(raw: &str, what: &'static str) -> Result<i64, ApiError> {
     raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or(ApiError::Service(ServiceError::NotFound(what)))

@@ -63,7 +63,7 @@ pub const READ_ONLY: &[&str] =
 /// (`<kind>.<action>`): only what the server writes.
 const TYPES: &[(&str, &[&str])] = &[
     ("api_key", &["created", "revoked"]),
-    ("client", &["created", "updated", "replaced", "deleted", "restored", "purged", "erased"]),
+    ("client", &["created", "updated", "replaced", "deleted", "restored", "merged", "purged", "erased"]),
     ("custom_action", &["created", "updated", "deleted", "purged"]),
     ("custom_field", &["created", "updated", "deleted", "purged"]),
     ("firm", &["created", "updated"]),

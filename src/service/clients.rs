@@ -59,6 +59,7 @@ impl Service {
             created_at: now,
             updated_at: now,
             deleted_at: None,
+            merged_into: None,
         };
         let event = actor.event("client.created", "client", client.id.to_string(), None, Some(client.snapshot()));
         let seqs = self.commit(vec![Write::insert_client(&client), Write::Event(event)]).await?;
@@ -168,6 +169,10 @@ impl Service {
         actor.require(Scope::ClientsWrite)?;
         until_settled("client", || async move {
             let current = self.store.get_client(actor.firm.id, id).await?.ok_or(ServiceError::NotFound("client"))?;
+            if let Some(into) = current.merged_into {
+                // A tombstone's matters, notes and email are the target's now.
+                return Err(self.merged_error(actor, into).await);
+            }
             let Some(deleted_at) = current.deleted_at else { return Ok(Round::Done(current)) };
             let filter = RecordFilter { parent_id: Some(id.as_uuid()), deleted_at: Some(deleted_at), ..RecordFilter::default() };
             let matters = self.all::<MatterFields>(actor, filter, MAX_CASCADE).await?;
@@ -224,12 +229,17 @@ impl Service {
             limit: 1,
         };
         let found = self.store.list_clients(actor.firm.id, &query).await?;
-        found.first().map(|c| c.id).ok_or(ServiceError::NotFound("client"))
+        match found.first() {
+            Some(c) => Ok(c.id),
+            None => Err(self.merged_by_seq(actor, seq).await),
+        }
     }
 
-    async fn live_client(&self, actor: &Actor, id: ClientId) -> ServiceResult<Client> {
+    /// The live client, or why not: a merged one's 404 names where it went.
+    pub(crate) async fn live_client(&self, actor: &Actor, id: ClientId) -> ServiceResult<Client> {
         match self.store.get_client(actor.firm.id, id).await? {
             Some(c) if c.deleted_at.is_none() => Ok(c),
+            Some(Client { merged_into: Some(into), .. }) => Err(self.merged_error(actor, into).await),
             _ => Err(ServiceError::NotFound("client")),
         }
     }
@@ -243,11 +253,15 @@ impl Service {
         action: &str,
         new_fields: impl Fn(&Client) -> ServiceResult<ClientFields>,
     ) -> ServiceResult<Client> {
-        self.change::<Client>(actor, id, pre, action, false, |current| {
+        let changed = self.change::<Client>(actor, id, pre, action, false, |current| {
             let fields = new_fields(current)?;
             Ok((fields != current.fields).then(|| Changed::to(Client { fields, ..current.clone() })))
-        })
-        .await
+        });
+        match changed.await {
+            // Say where a merged client went, as a read does.
+            Err(ServiceError::NotFound(_)) => Err(self.live_client(actor, id).await.err().unwrap_or(ServiceError::NotFound("client"))),
+            other => other,
+        }
     }
 }
 

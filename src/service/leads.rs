@@ -208,7 +208,7 @@ impl Conversion {
 }
 
 fn new_client(actor: &Actor, id: ClientId, fields: ClientFields, now: Timestamp) -> Client {
-    Client { id, firm_id: actor.firm.id, seq: 0, fields, matters_count: 0, version: 1, created_at: now, updated_at: now, deleted_at: None }
+    Client { id, firm_id: actor.firm.id, seq: 0, fields, matters_count: 0, version: 1, created_at: now, updated_at: now, deleted_at: None, merged_into: None }
 }
 
 fn prefixed(prefix: &str, errors: Vec<FieldError>) -> Vec<FieldError> {

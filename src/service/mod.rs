@@ -20,6 +20,7 @@ pub mod intake;
 pub mod keys;
 pub mod leads;
 pub mod matters;
+pub mod merges;
 pub mod notes;
 pub mod person;
 pub mod paging;
@@ -39,7 +40,7 @@ use crate::domain::api_key::{Scope, Scopes};
 use crate::domain::event::Event;
 use crate::domain::field::FieldError;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{EventId, KeyId, UserId};
+use crate::domain::ids::{ClientId, EventId, KeyId, UserId};
 use crate::domain::time::Timestamp;
 use crate::store::{Store, StoreError};
 
@@ -54,6 +55,10 @@ pub enum ServiceError {
     InsufficientScope(Scope),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The client was merged into another (whose integer id is `into_seq`):
+    /// not found, with where it went.
+    #[error("the client was merged into {into}")]
+    Merged { into: ClientId, into_seq: i64 },
     #[error("another record of this firm already has this email")]
     DuplicateEmail,
     #[error("a custom field with this key already exists for this entity")]

@@ -128,6 +128,10 @@ pub enum Write {
     /// `VersionMismatch` if the client still has a live matter (after the
     /// transaction's own cascade: one opened meanwhile).
     RequireNoLiveMatters { firm: FirmId, client: ClientId },
+    /// `VersionMismatch` if a live record still has the client as its parent,
+    /// or a live person still has it as their company (after the
+    /// transaction's own moves: one added meanwhile).
+    RequireNoDependants { firm: FirmId, client: ClientId },
     InsertKey(ApiKey),
     /// `NotFound` unless the key is this firm's and not yet revoked.
     RevokeKey { firm: FirmId, id: KeyId, at: Timestamp },

@@ -122,7 +122,7 @@ impl SqlValue {
 }
 
 /// The columns a client write sets, with their values for `c`.
-fn client_row(c: &Client) -> [(&'static str, SqlValue); 25] {
+fn client_row(c: &Client) -> [(&'static str, SqlValue); 26] {
     let f = &c.fields;
     [
         ("kind", SqlValue::Text(f.kind.as_str().into())),
@@ -150,6 +150,7 @@ fn client_row(c: &Client) -> [(&'static str, SqlValue); 25] {
         ("sort_name", SqlValue::Text(f.name_key())),
         ("sort_last_name", SqlValue::Text(f.last_name_key())),
         ("search_text", SqlValue::Text(f.search_text())),
+        ("merged_into", c.merged_into.map_or(SqlValue::Null, |id| SqlValue::Id(id.as_uuid()))),
     ]
 }
 
@@ -232,7 +233,7 @@ pub const CLIENT_COLUMNS: &str = "c.seq, c.id, c.firm_id, c.kind, c.first_name, 
     c.email, c.phone, c.address, c.other_emails, c.other_phones, c.other_addresses, c.date_of_birth, \
     c.company_id, c.status, c.tags, c.source, c.notes, c.custom_fields, \
     (SELECT count(*) FROM records m WHERE m.parent_id = c.id AND m.kind = 'matter' AND m.deleted_at IS NULL), c.version, \
-    c.created_at, c.updated_at, c.deleted_at, c.external_id";
+    c.created_at, c.updated_at, c.deleted_at, c.external_id, c.merged_into";
 
 fn sort_column(field: SortField) -> &'static str {
     match field {
@@ -291,7 +292,8 @@ pub fn count_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, filter: &Cli
 
 fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: bool) {
     // `deleted_at IS NULL` is spelled out so the partial indexes apply.
-    sql.push(" WHERE c.firm_id = ").bind(SqlValue::Id(firm.as_uuid())).push(" AND c.deleted_at IS NULL");
+    sql.push(" WHERE c.firm_id = ").bind(SqlValue::Id(firm.as_uuid()));
+    sql.push(if f.merged { " AND c.merged_into IS NOT NULL" } else { " AND c.deleted_at IS NULL" });
     if !f.statuses.is_empty() {
         sql.push(" AND ").any_of("c.status", SqlList::Text(f.statuses.clone()));
     }

@@ -31,6 +31,7 @@ mod idempotency;
 mod leads;
 mod lists;
 mod matters;
+mod merges;
 mod notes;
 mod person_export;
 mod openapi;

@@ -388,6 +388,7 @@ pub(crate) fn client_filter(p: &mut ParamReader<'_>) -> ClientFilter {
         search: search.flatten(),
         custom,
         custom_values: Vec::new(),
+        merged: false,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod export;
 pub mod keys;
 pub mod leads;
 pub mod matters;
+pub mod merges;
 pub mod notes;
 pub mod person;
 pub mod record_views;
@@ -33,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(clients::get, clients::update, clients::replace, clients::delete))
         .routes(routes!(clients::restore))
         .routes(routes!(erasure::erase))
+        .routes(routes!(merges::merge))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::get, keys::revoke))
         .routes(routes!(keys::me))

@@ -81,6 +81,7 @@ mod tests {
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
             deleted_at: None,
+            merged_into: None,
         }
     }
 

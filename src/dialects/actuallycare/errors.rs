@@ -79,6 +79,9 @@ pub struct ErrorDetail {
     /// The id of the request, to quote when asking for help.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) request_id: Option<String>,
+    /// For a client merged into another: that client's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) merged_into: Option<String>,
 }
 
 /// ActuallyCare's error envelope.
@@ -109,6 +112,7 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
             message,
             details: (!details.is_empty()).then_some(details),
             request_id: problem.request_id.clone(),
+            merged_into: crate::dialects::common::merged_into_uuid(problem),
         },
         timestamp: Timestamp::now().to_string(),
     };

@@ -18,6 +18,9 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
             .collect();
         error["details"] = Value::Array(details);
     }
+    if let Some(id) = &problem.merged_into {
+        error["merged_into"] = Value::String(id.clone());
+    }
     if let Some(id) = &problem.request_id {
         error["request_id"] = Value::String(id.clone());
     }
@@ -41,7 +44,8 @@ pub(super) fn code_name(code: &str) -> String {
 pub struct ErrorBody {
     /// `{"code": "invalid_request" | "unauthorized" | "insufficient_scope" |
     /// "client_not_found" | "duplicate_email" | "rate_limited" | …,
-    /// "message": "…", "details": [{"field", "message"}]}`
+    /// "message": "…", "details": [{"field", "message"}], "merged_into"?: "cli_…"}`
+    /// (`merged_into`: for a client merged into another, that one's id)
     #[schema(value_type = Object)]
     error: Value,
 }

@@ -12,6 +12,9 @@ use crate::api::problem::Problem;
 pub fn error(problem: &Problem) -> (StatusCode, Value) {
     let (status, code, message) = vendor_code(problem);
     let mut error = json!({"code": code, "details": details(problem)});
+    if let Some(id) = crate::dialects::common::merged_into_uuid(problem) {
+        error["merged_into"] = Value::String(id);
+    }
     if let Some(id) = &problem.request_id {
         error["request_id"] = Value::String(id.clone());
     }
@@ -85,6 +88,9 @@ pub struct ErrorDetail {
     /// The request's id, to quote when asking for help.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) request_id: Option<String>,
+    /// For a contact merged into another: that contact's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) merged_into: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

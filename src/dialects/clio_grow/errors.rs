@@ -22,6 +22,9 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
         let message: Vec<String> = problem.field_errors().iter().map(|e| format!("{} {}", vendor_field(&e.field), e.message)).collect();
         error["message"] = Value::String(message.join("; "));
     }
+    if let Some(seq) = problem.merged_into_seq {
+        error["merged_into"] = Value::from(seq);
+    }
     if let Some(id) = &problem.request_id {
         error["request_id"] = Value::String(id.clone());
     }
@@ -83,6 +86,8 @@ pub struct ErrorDetail {
     /// For validation errors: each bad field and what is wrong with it.
     details: Option<Vec<ErrorField>>,
     request_id: Option<String>,
+    /// For a contact merged into another: that contact's integer id.
+    merged_into: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -109,6 +114,8 @@ mod tests {
             code,
             errors: (!errors.is_empty()).then_some(errors),
             request_id: Some("req_1".into()),
+            merged_into: None,
+            merged_into_seq: None,
         }
     }
 

@@ -29,6 +29,9 @@ pub struct ErrorBody {
     /// For `invalid_request`: each bad field and what is wrong with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) details: Option<Vec<FieldDetail>>,
+    /// For a client merged into another: that client's id.
+    #[serde(rename = "mergedInto", skip_serializing_if = "Option::is_none")]
+    pub(super) merged_into: Option<String>,
 }
 
 /// `{"error": "<message>", "code": "<code>", "details": [{field, message}]}`.
@@ -40,7 +43,12 @@ pub fn error(problem: &Problem) -> (StatusCode, Value) {
     } else {
         details.iter().map(|d| format!("{} {}", d.field, d.message)).collect::<Vec<_>>().join("; ")
     };
-    let body = ErrorBody { error: message, code: problem.code.to_string(), details: (!details.is_empty()).then_some(details) };
+    let body = ErrorBody {
+        error: message,
+        code: problem.code.to_string(),
+        details: (!details.is_empty()).then_some(details),
+        merged_into: crate::dialects::common::merged_into_uuid(problem),
+    };
     (problem.status(), serde_json::to_value(body).unwrap_or_default())
 }
 

@@ -3,6 +3,7 @@
 pub mod contract;
 mod document;
 pub mod match_keys;
+pub mod merge;
 pub mod query;
 
 pub use document::{merge_patch, parse_document, read_custom_fields, to_document, READ_ONLY};
@@ -161,6 +162,9 @@ pub struct Client {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub deleted_at: Option<Timestamp>,
+    /// The client this one was merged into: then it is a tombstone (also
+    /// `deleted_at`), never live again.
+    pub merged_into: Option<ClientId>,
 }
 
 impl Client {
@@ -174,6 +178,9 @@ impl Client {
         doc.insert("updated_at".into(), Value::String(self.updated_at.to_string()));
         if let Some(t) = self.deleted_at {
             doc.insert("deleted_at".into(), Value::String(t.to_string()));
+        }
+        if let Some(id) = self.merged_into {
+            doc.insert("merged_into".into(), Value::String(id.to_string()));
         }
         Value::Object(doc)
     }

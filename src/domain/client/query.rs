@@ -32,6 +32,9 @@ pub struct ClientFilter {
     pub custom: Vec<(String, String)>,
     /// `custom`, typed: each key must hold exactly this JSON value.
     pub custom_values: Vec<(String, serde_json::Value)>,
+    /// Merged tombstones instead of live clients (to say where an integer
+    /// id went; never a list a caller asks for).
+    pub merged: bool,
 }
 
 /// A case-insensitive substring to find in a client's name or email, or, when

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (7, Step::RekeyEmails),
     (8, Step::Sql(include_str!("../../../migrations/postgres/0008_webhooks.sql"))),
     (9, Step::Sql(include_str!("../../../migrations/postgres/0009_external_ids.sql"))),
+    (10, Step::Sql(include_str!("../../../migrations/postgres/0010_merges.sql"))),
     (11, Step::Duplicates),
 ];
 /// An arbitrary constant naming Clientele's migration lock.

@@ -392,6 +392,7 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
                 Link { reference: *reference, kept: false }.verdict(find_target(c, *firm, reference).await?)?
             }
             Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(c, *firm, *client).await?,
+            Write::RequireNoDependants { firm, client } => require_none(c, DEPENDANTS, *firm, *client).await?,
             Write::InsertKey(key) => write_key(c, key).await?,
             Write::RevokeKey { firm, id, at } => revoke_key(c, *firm, *id, *at).await?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(c, *firm, *user, *at).await?,
@@ -459,15 +460,19 @@ async fn find_target(c: &impl GenericClient, firm: FirmId, reference: &Reference
 }
 
 async fn require_no_live_matters(c: &impl GenericClient, firm: FirmId, client: ClientId) -> StoreResult<()> {
-    // Runs after the client's own UPDATE, which waited for any writer holding
-    // the client FOR SHARE; this statement's snapshot then sees its matter.
-    let open = c
-        .query_opt(
-            "SELECT 1 FROM records WHERE firm_id = $1 AND parent_id = $2 AND kind = 'matter' AND deleted_at IS NULL LIMIT 1",
-            &[&firm.as_uuid(), &client.as_uuid()],
-        )
+    require_none(c, "SELECT 1 FROM records WHERE firm_id = $1 AND parent_id = $2 AND kind = 'matter' AND deleted_at IS NULL LIMIT 1", firm, client)
         .await
-        .map_err(db_error)?;
+}
+
+/// A live record whose parent is the client, or a live person of that company.
+const DEPENDANTS: &str = "SELECT 1 FROM records WHERE firm_id = $1 AND parent_id = $2 AND deleted_at IS NULL \
+    UNION ALL SELECT 1 FROM clients WHERE firm_id = $1 AND company_id = $2 AND deleted_at IS NULL LIMIT 1";
+
+/// `VersionMismatch` if `sql` (over the firm and the client) finds a row.
+async fn require_none(c: &impl GenericClient, sql: &str, firm: FirmId, client: ClientId) -> StoreResult<()> {
+    // Runs after the client's own UPDATE, which waited for any writer holding
+    // the client FOR SHARE; this statement's snapshot then sees what it wrote.
+    let open = c.query_opt(sql, &[&firm.as_uuid(), &client.as_uuid()]).await.map_err(db_error)?;
     match open {
         Some(_) => Err(StoreError::VersionMismatch),
         None => Ok(()),

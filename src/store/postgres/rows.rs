@@ -106,6 +106,7 @@ pub fn client(row: &Row) -> StoreResult<Client> {
         created_at: Timestamp::from_millis(get(row, 22)?),
         updated_at: Timestamp::from_millis(get(row, 23)?),
         deleted_at: opt_time(row, 24)?,
+        merged_into: get::<Option<Uuid>>(row, 26)?.map(ClientId::from_uuid),
     })
 }
 

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (5, Step::Rust(rekey_emails)),
     (6, Step::Sql(include_str!("../../../migrations/sqlite/0006_webhooks.sql"))),
     (7, Step::Sql(include_str!("../../../migrations/sqlite/0007_external_ids.sql"))),
+    (8, Step::Sql(include_str!("../../../migrations/sqlite/0008_merges.sql"))),
     (9, Step::Rust(duplicates)),
 ];
 

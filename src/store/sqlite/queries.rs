@@ -364,7 +364,8 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
             Write::RequireLive { firm, reference } => {
                 Link { reference: *reference, kept: false }.verdict(find_target(conn, *firm, reference)?)?
             }
-            Write::RequireNoLiveMatters { firm, client } => require_no_live_matters(conn, *firm, *client)?,
+            Write::RequireNoLiveMatters { firm, client } => require_none(conn, LIVE_MATTERS, *firm, *client)?,
+            Write::RequireNoDependants { firm, client } => require_none(conn, DEPENDANTS, *firm, *client)?,
             Write::InsertKey(key) => write_key(conn, key)?,
             Write::RevokeKey { firm, id, at } => revoke_key(conn, *firm, *id, *at)?,
             Write::RevokeUserKeys { firm, user, at } => revoke_user_keys(conn, *firm, *user, *at)?,
@@ -435,11 +436,15 @@ fn purge_record(conn: &Connection, firm: FirmId, id: uuid::Uuid, version: i64) -
     Ok(())
 }
 
-fn require_no_live_matters(conn: &Connection, firm: FirmId, client: ClientId) -> StoreResult<()> {
+const LIVE_MATTERS: &str = "SELECT 1 FROM records WHERE firm_id = ?1 AND parent_id = ?2 AND kind = 'matter' AND deleted_at IS NULL LIMIT 1";
+/// A live record whose parent is the client, or a live person of that company.
+const DEPENDANTS: &str = "SELECT 1 FROM records WHERE firm_id = ?1 AND parent_id = ?2 AND deleted_at IS NULL \
+    UNION ALL SELECT 1 FROM clients WHERE firm_id = ?1 AND company_id = ?2 AND deleted_at IS NULL LIMIT 1";
+
+/// `VersionMismatch` if `sql` (over the firm and the client) finds a row.
+fn require_none(conn: &Connection, sql: &str, firm: FirmId, client: ClientId) -> StoreResult<()> {
     let open: Option<i64> = conn
-        .prepare_cached(
-            "SELECT 1 FROM records WHERE firm_id = ?1 AND parent_id = ?2 AND kind = 'matter' AND deleted_at IS NULL LIMIT 1",
-        )
+        .prepare_cached(sql)
         .and_then(|mut st| st.query_row([firm.as_bytes(), client.as_bytes()], |r| r.get(0)).optional())
         .map_err(internal)?;
     match open {

@@ -111,6 +111,7 @@ pub fn client(row: &Row<'_>) -> rusqlite::Result<Client> {
         created_at: Timestamp::from_millis(row.get(22)?),
         updated_at: Timestamp::from_millis(row.get(23)?),
         deleted_at: opt_time(row, 24)?,
+        merged_into: opt_id_bytes(row, 26)?.map(ClientId::from_bytes),
     })
 }
 
