@@ -107,7 +107,12 @@ fn object(record: Value) -> Result<Map<String, Value>, Problems> {
 
 /// The vendor's id of a record, as text: a string, or Clio's integer.
 pub(super) fn vendor_id(record: &Map<String, Value>) -> Option<String> {
-    match record.get("id")? {
+    record.get("id").and_then(id_text)
+}
+
+/// A vendor id as text: a non-blank string (trimmed), or an integer.
+pub(super) fn id_text(id: &Value) -> Option<String> {
+    match id {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,

@@ -9,7 +9,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::dialects::common::{refuse_unknown, split_full_name};
-use crate::dialects::import::{problems, Problems};
+use crate::dialects::import::{id_text, problems, Problems};
 use crate::domain::field::FieldError;
 
 const CONTACT_FIELDS: &[&str] = &[
@@ -105,14 +105,6 @@ pub(crate) fn matter(record: Map<String, Value>, currency: &str) -> Result<Map<S
 fn copy(record: &Map<String, Value>, from: &str, doc: &mut Map<String, Value>, to: &str) {
     if let Some(value) = record.get(from) {
         doc.insert(to.into(), value.clone());
-    }
-}
-
-fn id_text(id: &Value) -> Option<String> {
-    match id {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
     }
 }
 
