@@ -1,4 +1,4 @@
-# Shell helpers shared by bench/run.sh and bench/instructions.sh (sourced
+# Shell helpers shared by the bench scripts (sourced
 # after HERE is set to the bench directory).
 
 # bench_layout N: checks N and sets what both scripts must agree on: the
@@ -60,3 +60,36 @@ free_port() {
 
 # json_field NAME: a top-level field of bench_seed's output ($META).
 json_field() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$META" | head -n1; }
+
+# start_store STORE NAME [serve flag…]: a fresh database called NAME on STORE
+# (sqlite: a file in $WORK; postgres: a database on $PG_SERVER), a firm in it,
+# and `clientele serve` on a free port with the given flags. Sets DB_URL, KEY
+# (the firm's admin key), BASE and SERVER_PID.
+start_store() {
+    local store="$1" name="$2" port
+    shift 2
+    case "$store" in
+        sqlite) DB_URL="sqlite://$WORK/$name.db" ;;
+        postgres)
+            DB_URL="$PG_SERVER/$name"
+            psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)"
+            psql "$PG_SERVER/postgres" -qc "CREATE DATABASE $name"
+            ;;
+        *) echo "unknown store $store" >&2; return 2 ;;
+    esac
+    KEY="$("$BIN" firms create --name "Bench" --database-url "$DB_URL" | python3 -c 'import json,sys; print(json.load(sys.stdin)["admin_key"]["secret"])')"
+    port="$(free_port)"
+    BASE="http://127.0.0.1:$port"
+    "$BIN" serve --database-url "$DB_URL" --bind "127.0.0.1:$port" "$@" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do curl -fs "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+}
+
+# stop_store STORE NAME: stops the server start_store started and drops its database.
+stop_store() {
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+    case "$1" in
+        sqlite) rm -f "$WORK/$2".db* ;;
+        postgres) psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $2 WITH (FORCE)" ;;
+    esac
+}

@@ -101,22 +101,10 @@ fi
 get_time() { curl -fs -o "$WORK/page.json" -w '%{time_total}' -H "X-Api-Key: $KEY" "$1"; }
 
 run_store() {
-    local store="$1" url port base out
-    case "$store" in
-        sqlite) url="sqlite://$WORK/dup.db" ;;
-        postgres)
-            url="$PG_SERVER/clientele_t_dupbench"
-            psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS clientele_t_dupbench WITH (FORCE)"
-            psql "$PG_SERVER/postgres" -qc "CREATE DATABASE clientele_t_dupbench"
-            ;;
-    esac
+    local store="$1" name=clientele_t_dupbench out
     out="$DATA/duplicates-$store-$N.txt"
-    KEY="$("$BIN" firms create --name "Duplicates Bench" --database-url "$url" | python3 -c 'import json,sys; print(json.load(sys.stdin)["admin_key"]["secret"])')"
-    port="$(free_port)"
-    base="http://127.0.0.1:$port"
-    "$BIN" serve --database-url "$url" --bind "127.0.0.1:$port" --rate-limit-per-minute 1000000 --purge-interval-secs 0 >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+    start_store "$store" "$name" --rate-limit-per-minute 1000000 --purge-interval-secs 0
+    local base="$BASE"
     export CLIENTELE_API_KEY="$KEY"
     log "$store: importing $N rows"
     local t0 t1; t0=$(date +%s.%N)
@@ -133,7 +121,7 @@ run_store() {
         cursor="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pagination"]["next_cursor"] or "")' "$WORK/page.json")"
         [ -z "$cursor" ] && break
     done
-    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+    stop_store "$store" "$name"
     python3 - "$store" "$N" "$RATE" "$BIN" "$t0" "$t1" "$cold" "${warm[*]}" "${walk[*]}" "$groups" "$WORK/summary.json" <<'PY' | tee "$out"
 import json, statistics, sys
 store, n, rate, binary, t0, t1, cold, warm, walk, groups, summary = sys.argv[1:]
@@ -149,8 +137,6 @@ print(f"{store}: walk of {len(walk)} pages of 100: {groups:,} groups, slowest pa
 print(f"RESULT store={store} rows={n} rate={rate} first_page_cold_ms={cold * 1000:.0f} "
       f"first_page_median_ms={statistics.median(warm) * 1000:.0f} walk_max_ms={max(walk) * 1000:.0f} target_met={cold <= 2.0}")
 PY
-    [ "$store" = postgres ] && psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS clientele_t_dupbench WITH (FORCE)"
-    rm -f "$WORK"/dup.db*
 }
 
 for store in $STORES; do

@@ -69,25 +69,13 @@ timed() {
 }
 
 run_store() {
-    local store="$1" url port base key out
-    case "$store" in
-        sqlite) url="sqlite://$WORK/import.db" ;;
-        postgres)
-            url="$PG_SERVER/clientele_t_importbench"
-            psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS clientele_t_importbench WITH (FORCE)"
-            psql "$PG_SERVER/postgres" -qc "CREATE DATABASE clientele_t_importbench"
-            ;;
-    esac
+    local store="$1" name=clientele_t_importbench out
     out="$DATA/import-$store-$N.txt"
-    key="$("$BIN" firms create --name "Import Bench" --database-url "$url" | python3 -c 'import json,sys; print(json.load(sys.stdin)["admin_key"]["secret"])')"
-    port="$(free_port)"
-    base="http://127.0.0.1:$port"
     # The limit on requests a minute is the server's; an import of 1M rows
     # makes 2,000 batch requests.
-    "$BIN" serve --database-url "$url" --bind "127.0.0.1:$port" --rate-limit-per-minute 1000000 >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
-    export CLIENTELE_API_KEY="$key"
+    start_store "$store" "$name" --rate-limit-per-minute 1000000
+    local base="$BASE"
+    export CLIENTELE_API_KEY="$KEY"
     log "$store: importing $N rows"
     local import export_ndjson export_csv
     import="$(timed "$BIN" import clients "$CSV" --server "$base" --rejects "$WORK/rejects.csv" "${EXTRA[@]}" 3>&1 >"$WORK/summary.json" 2>"$WORK/import.log")"
@@ -97,7 +85,7 @@ run_store() {
     export_csv="$(timed "$BIN" export clients --format csv --server "$base" 3>&1 >"$WORK/export.csv" 2>/dev/null)"
     local exported; exported="$(wc -l <"$WORK/export.ndjson")"
     local server_rss; server_rss="$(peak_rss_kb "$SERVER_PID")"
-    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+    stop_store "$store" "$name"
     python3 - "$store" "$N" "$import" "$export_ndjson" "$export_csv" "$exported" "$server_rss_import" "$server_rss" "$WORK/summary.json" <<'PY' | tee "$out"
 import json, sys
 store, n, imp, nd, cs, exported, rss_import, rss, summary = sys.argv[1:]
@@ -112,8 +100,7 @@ print(f"{store}: server peak RSS {float(rss_import) / 1024:.0f} MiB after the im
 print(f"RESULT store={store} rows={n} import_s={ti} import_rows_s={n / ti:.0f} export_ndjson_rows_s={exported / tn:.0f} "
       f"export_csv_rows_s={exported / tc:.0f} server_rss_mib={float(rss) / 1024:.0f} cli_rss_mib={max(mi, mn, mc) / 1024:.0f}")
 PY
-    [ "$store" = postgres ] && psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS clientele_t_importbench WITH (FORCE)"
-    rm -f "$WORK"/import.db* "$WORK"/export.* "$CSV.clientele-checkpoint"
+    rm -f "$WORK"/export.* "$CSV.clientele-checkpoint"
 }
 
 for store in $STORES; do

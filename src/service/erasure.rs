@@ -12,6 +12,7 @@ use super::change::Versioned;
 use super::precondition::{until_settled, Round};
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
+use crate::domain::client::query::{ClientFilter, ClientQuery, ClientSort};
 use crate::domain::client::Client;
 use crate::domain::erasure::{identifying_texts, EraseRequest, MatterDisposal};
 use crate::domain::ids::ClientId;
@@ -66,11 +67,34 @@ impl Service {
     }
 
     /// The clients an erasure of `id` removes: the client itself, live or
-    /// soft-deleted. The one place to add the clients that stand for the
-    /// same person (tombstones merged into it, once merging exists).
+    /// soft-deleted, and every tombstone merged into it, directly or through
+    /// another tombstone (a merged client's tombstones keep pointing at it
+    /// when it is merged in turn): they all hold the same person's data.
     async fn erasure_set(&self, actor: &Actor, id: ClientId) -> ServiceResult<Vec<Client>> {
         let client = self.store.get_client(actor.firm.id, id).await?.ok_or(ServiceError::NotFound("client"))?;
-        Ok(vec![client])
+        if let Some(into) = client.merged_into {
+            // Like every other route on a tombstone; the person is erased
+            // from the client it was merged into.
+            return Err(self.merged_error(actor, into).await);
+        }
+        let mut clients = vec![client];
+        let mut frontier = vec![id];
+        while !frontier.is_empty() {
+            let filter = ClientFilter { merged: true, merged_into: std::mem::take(&mut frontier), ..ClientFilter::default() };
+            let limit = MAX_ERASED_RECORDS + 1 - clients.len();
+            let query = ClientQuery { filter, sort: ClientSort::default(), after: None, offset: 0, limit };
+            for tombstone in self.store.list_clients(actor.firm.id, &query).await? {
+                // A cycle can't be made by merging, but a walk must end regardless.
+                if !clients.iter().any(|c| c.id == tombstone.id) {
+                    frontier.push(tombstone.id);
+                    clients.push(tombstone);
+                }
+            }
+            if clients.len() > MAX_ERASED_RECORDS {
+                return Err(ServiceError::invalid("id", format!("more than {MAX_ERASED_RECORDS} clients were merged into the client")));
+            }
+        }
+        Ok(clients)
     }
 
     /// The writes of erasing `clients` (`id` first), from one reading of what they hold.

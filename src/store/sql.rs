@@ -320,6 +320,9 @@ fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: boo
     if !f.seqs.is_empty() {
         sql.push(" AND ").any_of("c.seq", SqlList::Int(f.seqs.clone()));
     }
+    if !f.merged_into.is_empty() {
+        sql.push(" AND ").any_of("c.merged_into", SqlList::Id(f.merged_into.iter().map(|id| id.as_uuid()).collect()));
+    }
     if !f.external_ids.is_empty() {
         sql.push(" AND ").any_of("c.external_id", SqlList::Text(f.external_ids.clone()));
     }

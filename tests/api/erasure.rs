@@ -24,6 +24,7 @@ crate::store_tests!(
     a_kept_idempotent_response_is_forgotten,
     the_erased_webhook_carries_no_personal_data,
     erased_data_is_nowhere_in_the_database,
+    erasure_reaches_the_clients_merged_into_it,
     an_erasure_planned_before_a_change_is_refused_by_the_store,
 );
 
@@ -347,6 +348,44 @@ async fn erased_data_is_nowhere_in_the_database(app: TestApp) {
     for needle in &needles {
         assert!(!dump.contains(needle.as_str()), "a table still holds {needle}");
         assert!(!dump.contains(&hex(needle.as_bytes())), "a table still holds {needle} as bytes");
+    }
+    for file in sqlite_files(&app) {
+        for needle in &needles {
+            assert!(!holds(&file, needle), "{} still holds {needle}", file.to_string_lossy());
+        }
+    }
+}
+
+/// A tombstone merged into the client (directly, or into a client merged
+/// into it later) is the same person: it goes with the erasure, bytes and all.
+async fn erasure_reaches_the_clients_merged_into_it(app: TestApp) {
+    let (person, duplicate, older) = (Person::new(), Person::new(), Person::new());
+    let client_of = |p: &Person| json!({"first_name": p.first, "last_name": p.last, "email": p.email, "phone": p.phone_written});
+    let target = id(&created(app.post("/v1/clients", &app.admin_key, &client_of(&person)).await).await);
+    let source = id(&created(app.post("/v1/clients", &app.admin_key, &client_of(&duplicate)).await).await);
+    let oldest = id(&created(app.post("/v1/clients", &app.admin_key, &client_of(&older)).await).await);
+    let bystander = id(&created(app.post("/v1/clients", &app.admin_key, &json!({"first_name": "Bystander", "last_name": "Kept", "email": "by@example.com"})).await).await);
+    // `oldest` into `source`, then `source` into `target`: the first
+    // tombstone still names `source`.
+    ok(app.post(&format!("/v1/clients/{source}/merge"), &app.admin_key, &json!({"from": [oldest]})).await).await;
+    ok(app.post(&format!("/v1/clients/{target}/merge"), &app.admin_key, &json!({"from": [source]})).await).await;
+    let merged = expect_problem(app.get(&format!("/v1/clients/{source}"), &app.admin_key).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(merged["merged_into"], target.as_str(), "{merged}");
+    // A tombstone is erased from the client it went into, not on its own.
+    let refused = expect_problem(erase(&app, &app.admin_key, &source, json!({"confirm": source})).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(refused["merged_into"], target.as_str(), "{refused}");
+
+    ok(erase(&app, &app.admin_key, &target, json!({"confirm": target})).await).await;
+
+    for gone in [&target, &source, &oldest] {
+        let problem = expect_problem(app.get(&format!("/v1/clients/{gone}"), &app.admin_key).await, StatusCode::NOT_FOUND, "not_found").await;
+        assert_eq!(problem.get("merged_into"), None, "an erased tombstone points nowhere: {problem}");
+    }
+    assert_eq!(status_of(&app, &format!("/v1/clients/{bystander}")).await, StatusCode::OK);
+    let needles: Vec<String> = [&person, &duplicate, &older].iter().flat_map(|p| p.needles()).collect();
+    let dump = app.dump_database().await;
+    for needle in &needles {
+        assert!(!dump.contains(needle.as_str()) && !dump.contains(&hex(needle.as_bytes())), "a table still holds {needle}");
     }
     for file in sqlite_files(&app) {
         for needle in &needles {

@@ -24,6 +24,8 @@ crate::store_tests!(
     edits_racing_a_merge_are_never_lost,
     notes_added_while_merging_end_up_on_the_target,
     every_dialect_says_where_a_merged_client_went,
+    merging_companies_moves_their_people,
+    a_tombstone_is_purged_after_retention,
 );
 
 async fn merge(app: &TestApp, target: &Value, body: Value) -> reqwest::Response {
@@ -349,6 +351,42 @@ async fn every_dialect_says_where_a_merged_client_went(app: TestApp) {
 }
 
 /// A contact's integer id in Clio Grow.
+async fn merging_companies_moves_their_people(app: TestApp) {
+    let target = app.create_client(json!({"kind": "company", "name": "Lee Ltd"})).await;
+    let source = app.create_client(json!({"kind": "company", "name": "Lee Limited"})).await;
+    let staff = app.create_client(json!({"first_name": "Ann", "last_name": "Lee", "company_id": id(&source)})).await;
+    let already = app.create_client(json!({"first_name": "Bo", "last_name": "Lee", "company_id": id(&target)})).await;
+    let before = last_seq(&app).await;
+    merged(&app, &target, json!({"from": [id(&source)]})).await;
+    let person = get_data(&app, &path_of(&staff)).await;
+    assert_eq!(person["company_id"], target["id"], "{person}");
+    assert_eq!(person["version"], 2, "the move is a change like any other: {person}");
+    let mut people = list_ids(&app, &[("company_id", id(&target).as_str())]).await;
+    people.sort();
+    let mut expected = vec![id(&staff), id(&already)];
+    expected.sort();
+    assert_eq!(people, expected);
+    assert!(list_ids(&app, &[("company_id", id(&source).as_str())]).await.is_empty());
+    let moved = events_since(&app, before).await;
+    assert!(moved.iter().any(|e| e["type"] == "client.updated" && e["resource_id"] == staff["id"]), "{moved:?}");
+}
+
+/// A tombstone is a deleted client: after the firm's retention it is purged
+/// like one, and its id is then a plain 404.
+async fn a_tombstone_is_purged_after_retention(app: TestApp) {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let (target, source) = (app.person("Ann", "Lee").await, app.person("Anne", "Lee").await);
+    merged(&app, &target, json!({"from": [id(&source)]})).await;
+    let now = clientele::domain::time::Timestamp::now();
+    assert_eq!(app.service.purge_expired(now.plus_millis(DAY_MS)).await.unwrap(), 0, "kept within the retention");
+    let kept = expect_problem(app.get(&path_of(&source), &app.admin_key).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(kept["merged_into"], target["id"]);
+    assert_eq!(app.service.purge_expired(now.plus_millis(31 * DAY_MS)).await.unwrap(), 1);
+    let purged = expect_problem(app.get(&path_of(&source), &app.admin_key).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert!(purged.get("merged_into").is_none(), "{purged}");
+    get_data(&app, &path_of(&target)).await;
+}
+
 async fn clio_id(app: &TestApp, client: &Value) -> i64 {
     let global = id(client).split_once('_').unwrap().1.to_string();
     let list = get_full(app, &format!("{CLIO_CONTACTS}?limit=100")).await;

@@ -389,6 +389,7 @@ pub(crate) fn client_filter(p: &mut ParamReader<'_>) -> ClientFilter {
         custom,
         custom_values: Vec::new(),
         merged: false,
+        merged_into: Vec::new(),
     }
 }
 

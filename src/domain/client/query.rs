@@ -33,8 +33,10 @@ pub struct ClientFilter {
     /// `custom`, typed: each key must hold exactly this JSON value.
     pub custom_values: Vec<(String, serde_json::Value)>,
     /// Merged tombstones instead of live clients (to say where an integer
-    /// id went; never a list a caller asks for).
+    /// id went, or what an erasure reaches; never a list a caller asks for).
     pub merged: bool,
+    /// With `merged`: only the tombstones merged into any of these.
+    pub merged_into: Vec<ClientId>,
 }
 
 /// A case-insensitive substring to find in a client's name or email, or, when

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (7, Step::Sql(include_str!("../../../migrations/sqlite/0007_external_ids.sql"))),
     (8, Step::Sql(include_str!("../../../migrations/sqlite/0008_merges.sql"))),
     (9, Step::Rust(duplicates)),
+    (10, Step::Sql(include_str!("../../../migrations/sqlite/0010_merged_into_index.sql"))),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {
