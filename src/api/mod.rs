@@ -2,6 +2,7 @@
 //! views and the `/v1` routes. The vendor dialects build on it; the server
 //! assembles the two (`server::app`). Nothing here knows a vendor.
 
+pub mod assets;
 pub mod context;
 pub mod contract;
 pub mod cors;

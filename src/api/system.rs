@@ -29,7 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     description = "An HTML page rendering /openapi.json; self-contained, works offline.",
     responses((status = 200, description = "The page", content_type = "text/html")))]
 pub async fn docs() -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], include_str!("docs.html")).into_response()
+    super::assets::docs()
 }
 
 #[derive(Serialize, ToSchema)]

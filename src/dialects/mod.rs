@@ -138,7 +138,7 @@ pub fn dialect_of(path: &str, root: Option<Dialect>) -> Option<Dialect> {
         let name = rest.split('/').next().unwrap_or("");
         return Dialect::parse(name);
     }
-    let canonical = ["/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/problems/"];
+    let canonical = ["/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/problems/", "/console", "/assets/"];
     let is_canonical = path == "/v1" || canonical.iter().any(|p| path.starts_with(p));
     root.filter(|_| !is_canonical)
 }

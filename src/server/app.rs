@@ -14,6 +14,8 @@ use crate::service::Service;
 pub fn app(service: Service, http: &HttpOptions, root_dialect: Option<Dialect>) -> Router {
     let (compat, root) = dialects::routes(root_dialect);
     let (mut routes, doc) = OpenApiRouter::with_openapi(api::openapi::base()).merge(api::routes()).merge(compat).split_for_parts();
+    // The console and its assets are for browsers, not in the document.
+    routes = routes.merge(api::assets::routes());
     if let Some(root) = root {
         routes = routes.merge(root);
     }

@@ -1,30 +1,3 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Clientele API</title>
-<style>
-  body { font: 15px/1.5 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f7f8fa; }
-  header { background: #1d2330; color: #fff; padding: 1rem 2rem; }
-  header p { margin: .25rem 0 0; color: #c8cedb; }
-  main { max-width: 960px; margin: 0 auto; padding: 1rem 2rem 4rem; }
-  h2 { margin-top: 2rem; border-bottom: 1px solid #d5d9e2; text-transform: capitalize; }
-  details { background: #fff; border: 1px solid #d5d9e2; border-radius: 6px; margin: .5rem 0; }
-  summary { cursor: pointer; padding: .6rem .8rem; font-family: ui-monospace, monospace; }
-  .m { display: inline-block; width: 4.5rem; font-weight: bold; }
-  .get { color: #1c6bb5; } .post { color: #1e8a4c; } .patch, .put { color: #a26207; } .delete { color: #b42323; }
-  .body { padding: 0 1rem 1rem; }
-  table { border-collapse: collapse; width: 100%; font-size: 14px; }
-  td, th { text-align: left; padding: .25rem .5rem; border-top: 1px solid #eceef3; vertical-align: top; }
-  code, pre { font-family: ui-monospace, monospace; font-size: 13px; }
-  pre { background: #f1f3f7; padding: .6rem; overflow: auto; border-radius: 4px; }
-</style>
-</head>
-<body>
-<header><h1 id="title">Clientele API</h1><p id="desc"></p></header>
-<main id="ops"><p>Loading <a href="/openapi.json">/openapi.json</a>…</p></main>
-<script>
 // Renders this server's own OpenAPI document; no external assets.
 const el = (tag, attrs = {}, ...kids) => {
   const e = document.createElement(tag);
@@ -71,6 +44,3 @@ fetch('/openapi.json').then(r => r.json()).then(doc => {
   Object.keys(byTag).sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
     .forEach(tag => main.append(el('h2', {}, tag), ...byTag[tag]));
 });
-</script>
-</body>
-</html>
