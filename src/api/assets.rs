@@ -37,11 +37,37 @@ macro_rules! assets {
 /// Every file under `/assets/`, by path.
 static ASSETS: &[(&str, &[u8])] = assets![
     "console/index.html",
+    "console/api.js",
     "console/app.css",
     "console/app.js",
+    "console/client_form.js",
+    "console/client_view.js",
+    "console/clients.js",
+    "console/custom_fields.js",
+    "console/edit_support.js",
+    "console/events.js",
+    "console/fields.js",
+    "console/history.js",
+    "console/keys.js",
+    "console/leads.js",
+    "console/matter_form.js",
+    "console/matter_view.js",
+    "console/matters.js",
+    "console/notes.js",
+    "console/people.js",
+    "console/pickers.js",
+    "console/router.js",
+    "console/ui.js",
+    "console/users.js",
+    "console/webhooks.js",
     "docs/index.html",
     "docs/docs.css",
     "docs/docs.js",
+    "docs/h.js",
+    "docs/markdown.js",
+    "docs/schema.js",
+    "docs/search.js",
+    "docs/tryit.js",
 ];
 
 /// The routes of the pages. Not in the OpenAPI document: they are for
@@ -140,6 +166,20 @@ mod tests {
     fn every_listed_asset_has_a_known_type() {
         for (path, _) in ASSETS {
             assert_ne!(content_type(path), "application/octet-stream", "{path}");
+        }
+    }
+
+    /// A file left out of the table works with `CLIENTELE_ASSETS_DIR` and
+    /// breaks the page in the binary.
+    #[test]
+    fn every_file_under_assets_is_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+        for dir in std::fs::read_dir(&root).unwrap() {
+            let dir = dir.unwrap();
+            for file in std::fs::read_dir(dir.path()).unwrap() {
+                let path = format!("{}/{}", dir.file_name().to_string_lossy(), file.unwrap().file_name().to_string_lossy());
+                assert!(ASSETS.iter().any(|(p, _)| *p == path), "{path} is not in ASSETS");
+            }
         }
     }
 

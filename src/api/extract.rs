@@ -31,17 +31,15 @@ pub fn body_limit(path: &str) -> usize {
     }
 }
 
-/// The authenticated caller, from `X-Api-Key` or `Authorization: Bearer`.
+/// The authenticated caller, from `X-Api-Key`, `Authorization: Bearer` or
+/// the console's session cookie (`credentials`).
 pub struct Auth(pub Actor);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let authenticated = match presented_key(&parts.headers)? {
-            Some(presented) => state.service.authenticate(presented, current_request_id()).await,
-            None => Err(ServiceError::Unauthenticated),
-        };
+        let authenticated = super::credentials::authenticate(state, &parts.method, &parts.headers, current_request_id()).await;
         let actor = match authenticated {
             Ok(actor) => actor,
             Err(ServiceError::Unauthenticated) => {
@@ -65,9 +63,20 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The client's address (as [`client_address`] reads it).
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts)))
+    }
+}
+
 /// The client's address, for limiting failed authentication. Behind a proxy
 /// every client shares the proxy's address; see docs/security.md.
-fn client_address(parts: &Parts) -> String {
+pub(crate) fn client_address(parts: &Parts) -> String {
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -15,6 +15,7 @@ use super::extract::{body_limit, presented_key, read_body};
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::service::idempotency::{Outcome, Pending};
+use crate::domain::ids::{KeyId, UserId};
 use crate::service::ServiceError;
 use crate::store::StoredResponse;
 
@@ -25,7 +26,9 @@ static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 const KEPT_HEADERS: &[&str] = &["content-type", "location", "etag", "retry-after"];
 
 pub async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
-    if request.method() != Method::POST {
+    // Signing in changes nothing a retry could repeat; and a sign-in has no
+    // credential yet, so its key would be shared by everyone.
+    if request.method() != Method::POST || request.uri().path() == "/v1/sessions" {
         return Ok(next.run(request).await);
     }
     let Some(key) = request.headers().get(&IDEMPOTENCY_KEY).map(|v| v.to_str().map(str::to_string)) else {
@@ -35,12 +38,9 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     // Only a caller who could make the request may claim or replay a key: a
     // bad, revoked or ambiguous credential goes straight to the handler (and
     // its 401 or 400), costing no write here.
-    let credential = match presented_key(request.headers()) {
-        Ok(Some(presented)) => match state.service.authenticate(presented, None).await {
-            Ok(actor) => actor.key_id,
-            Err(_) => return Ok(next.run(request).await),
-        },
-        Ok(None) => None,
+    let credential = match super::credentials::authenticate(&state, request.method(), request.headers(), None).await {
+        Ok(actor) => Caller::of(&actor),
+        Err(ServiceError::Unauthenticated) if !has_credential(request.headers()) => Caller::Anonymous,
         Err(_) => return Ok(next.run(request).await),
     };
     let (parts, body) = request.into_parts();
@@ -62,18 +62,44 @@ pub async fn idempotency(State(state): State<AppState>, request: Request, next: 
     }
 }
 
+/// Whose idempotency keys a request uses.
+enum Caller {
+    Key(KeyId),
+    /// A signed-in user, through any of their sessions.
+    User(UserId),
+    Anonymous,
+}
+
+impl Caller {
+    fn of(actor: &crate::service::Actor) -> Self {
+        match (actor.key_id, actor.user_id) {
+            (Some(key), _) => Caller::Key(key),
+            (None, Some(user)) => Caller::User(user),
+            (None, None) => Caller::Anonymous,
+        }
+    }
+}
+
+fn has_credential(headers: &HeaderMap) -> bool {
+    !matches!(presented_key(headers), Ok(None)) || super::credentials::session_cookie(headers).is_some()
+}
+
 /// Keys belong to the API key that sent them, by its id: however the secret
 /// was presented (`X-Api-Key` or `Bearer`), a retry finds its first attempt.
-/// Without a key they belong to the path (the public intake form's token is in
-/// its path).
-fn scope_of(key: Option<crate::domain::ids::KeyId>, path: &str) -> [u8; 32] {
+/// A signed-in user's belong to the user. Without a credential they belong
+/// to the path (the public intake form's token is in its path).
+fn scope_of(caller: Caller, path: &str) -> [u8; 32] {
     let mut hash = Sha256::new();
-    match key {
-        Some(id) => {
+    match caller {
+        Caller::Key(id) => {
             hash.update(b"key:");
             hash.update(id.as_bytes());
         }
-        None => {
+        Caller::User(id) => {
+            hash.update(b"user:");
+            hash.update(id.as_bytes());
+        }
+        Caller::Anonymous => {
             hash.update(b"path:");
             hash.update(path.as_bytes());
         }

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod context;
+pub mod credentials;
 pub mod contract;
 pub mod cors;
 pub mod echoed;

@@ -150,6 +150,9 @@ typed_id!(
     /// A webhook subscription.
     WebhookId, "wh");
 typed_id!(
+    /// A signed-in user's session (its id, never its token).
+    SessionId, "ses");
+typed_id!(
     /// One event sent to one webhook subscription (its `webhook-id`), or a ping.
     DeliveryId, "msg");
 

@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod batch;
 pub mod client;
+pub mod credential;
 pub mod contract;
 pub mod email;
 pub mod erasure;

@@ -72,7 +72,8 @@ const TYPES: &[(&str, &[&str])] = &[
     ("matter", &["created", "updated", "replaced", "deleted", "restored", "purged"]),
     ("nonce", &["created", "used"]),
     ("note", &["created", "updated", "deleted", "restored", "purged"]),
-    ("user", &["created", "updated", "deleted", "purged"]),
+    ("session", &["created", "deleted"]),
+    ("user", &["created", "updated", "deleted", "purged", "password_set"]),
     ("webhook", &["created", "updated", "deleted", "purged", "secret_rotated", "disabled"]),
 ];
 

@@ -126,6 +126,9 @@ fn spawn_purger(service: Service, every_secs: u64) {
             if let Err(e) = service.purge_idempotency_keys(now).await {
                 tracing::warn!(error = %e, "idempotency key purge failed; will retry");
             }
+            if let Err(e) = service.purge_sessions(now).await {
+                tracing::warn!(error = %e, "expired session purge failed; will retry");
+            }
         }
     });
 }

@@ -105,7 +105,7 @@ impl Service {
                 }
             });
         }
-        Ok(Actor { firm, key_id: Some(key.id), user_id: key.user_id, scopes: key.scopes, rate_limit: key.rate_limit_per_minute, request_id })
+        Ok(Actor { firm, key_id: Some(key.id), user_id: key.user_id, session: None, scopes: key.scopes, rate_limit: key.rate_limit_per_minute, request_id })
     }
 }
 
@@ -113,9 +113,14 @@ impl Service {
     /// Takes one request from the actor's key's budget: the key's own limit,
     /// else its firm's, else the server's. The operator is never limited.
     pub async fn check_rate(&self, actor: &Actor) -> Option<Decision> {
-        let key = actor.key_id?;
+        // A signed-in user's sessions share one budget, as a key's requests do.
+        let bucket = match (actor.key_id, actor.session, actor.user_id) {
+            (Some(key), _, _) => format!("key:{key}"),
+            (None, Some(_), Some(user)) => format!("user:{user}"),
+            _ => return None,
+        };
         let per_minute = actor.rate_limit.or(actor.firm.settings.rate_limit_per_minute).unwrap_or(self.limits.per_key_per_minute);
-        Some(self.limits.limiter.check(&format!("key:{key}"), Quota::per_minute(per_minute)).await)
+        Some(self.limits.limiter.check(&bucket, Quota::per_minute(per_minute)).await)
     }
 
     /// Counts a failed authentication from a client address; past the quota
@@ -127,5 +132,14 @@ impl Service {
 
     fn failed_auth_quota(&self) -> Quota {
         Quota::per_minute(self.limits.failed_auth_per_minute)
+    }
+}
+
+impl Service {
+    /// Counts a sign-in attempt from a client address against the quota of
+    /// failed authentication: every attempt costs an argon2 verification, so
+    /// all of them are limited, not only the failures.
+    pub async fn record_sign_in_attempt(&self, address: &str) -> Decision {
+        self.limits.limiter.check(&format!("sign_in:{address}"), self.failed_auth_quota()).await
     }
 }

@@ -28,6 +28,7 @@ pub mod precondition;
 pub mod rate_limit;
 pub mod records;
 pub mod retention;
+pub mod sessions;
 pub mod users;
 pub mod dispatch;
 pub mod webhooks;
@@ -40,7 +41,7 @@ use crate::domain::api_key::{Scope, Scopes};
 use crate::domain::event::Event;
 use crate::domain::field::FieldError;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, EventId, KeyId, UserId};
+use crate::domain::ids::{ClientId, EventId, KeyId, SessionId, UserId};
 use crate::domain::time::Timestamp;
 use crate::store::{Store, StoreError};
 
@@ -49,8 +50,16 @@ use crate::store::{Store, StoreError};
 pub enum ServiceError {
     #[error("the request has invalid fields")]
     Invalid(Vec<FieldError>),
-    #[error("missing or invalid API key")]
+    #[error("missing or invalid API key (or console session)")]
     Unauthenticated,
+    /// A sign-in whose firm, email or password is wrong, or whose account
+    /// is locked: which of them is not said.
+    #[error("the firm, email or password is wrong, or the account is locked after repeated failures")]
+    SignInFailed,
+    /// A request authenticated by the session cookie that may change
+    /// something came without the session's CSRF token.
+    #[error("missing or wrong X-CSRF-Token")]
+    CsrfTokenInvalid,
     #[error("the API key lacks the `{0}` scope")]
     InsufficientScope(Scope),
     #[error("{0} not found")]
@@ -127,8 +136,10 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub struct Actor {
     pub firm: Firm,
     pub key_id: Option<KeyId>,
-    /// The staff user the key belongs to, if any.
+    /// The staff user the key belongs to, or who signed in, if any.
     pub user_id: Option<UserId>,
+    /// The console session the request came with, if it came with one.
+    pub session: Option<SessionId>,
     pub scopes: Scopes,
     /// The key's own rate limit (requests a minute), if it has one.
     pub rate_limit: Option<u32>,
@@ -139,7 +150,7 @@ pub struct Actor {
 impl Actor {
     /// The operator at the CLI, or the server itself: admin of one firm, no key.
     pub fn operator(firm: Firm) -> Self {
-        Actor { firm, key_id: None, user_id: None, scopes: Scopes::new(vec![Scope::Admin]), rate_limit: None, request_id: None }
+        Actor { firm, key_id: None, user_id: None, session: None, scopes: Scopes::new(vec![Scope::Admin]), rate_limit: None, request_id: None }
     }
 
     pub fn require(&self, scope: Scope) -> ServiceResult<()> {

@@ -14,7 +14,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::user::{parse_user, UserFields};
 use super::keys::snapshot as key_snapshot;
 use crate::domain::api_key::ApiKey;
-use crate::store::Write;
+use crate::store::{SignInWrite, Write};
 
 pub type User = Stored<UserFields>;
 
@@ -66,7 +66,7 @@ impl Service {
         // minted for the user meanwhile.
         let keys: Vec<_> = self.store.list_keys(firm).await?.into_iter().filter(|k| k.user_id == Some(id) && k.revoked_at.is_none()).collect();
         self.change::<Stored<UserFields>>(actor, id, &pre, "deleted", false, |current| {
-            let mut writes = vec![Write::RevokeUserKeys { firm, user: id, at: now }];
+            let mut writes = vec![Write::RevokeUserKeys { firm, user: id, at: now }, Write::SignIn(SignInWrite::Forget { firm, user: id })];
             for key in &keys {
                 let revoked = ApiKey { revoked_at: Some(now), ..key.clone() };
                 let event = actor.event("api_key.revoked", "api_key", key.id.to_string(), Some(key_snapshot(key)), Some(key_snapshot(&revoked)));

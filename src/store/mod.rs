@@ -5,6 +5,7 @@
 pub mod deliveries;
 pub mod erasure;
 pub mod postgres;
+pub mod sign_in;
 pub mod sql;
 pub mod sqlite;
 
@@ -14,9 +15,10 @@ use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::match_keys::MatchKind;
 use crate::domain::client::Client;
+use crate::domain::credential::{Credentials, PasswordHash, Session, TokenHash};
 use crate::domain::event::Event;
 use crate::domain::firm::{Firm, FirmSettings};
-use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, UserId, WebhookId};
+use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, SessionId, UserId, WebhookId};
 use crate::domain::webhook::{Attempt, Delivery, DeliveryStatus};
 use crate::domain::record::{Record, RecordFields, RecordFilter, RecordKind, RecordQuery, Reference, Stored, Target};
 use crate::domain::time::Timestamp;
@@ -173,8 +175,29 @@ pub enum Write {
     /// redacted: an erasure committed after they were read, so what was
     /// made from them (webhook payloads) carries erased data.
     RequireUnredacted { firm: FirmId, seqs: Vec<i64> },
+    /// Passwords and sessions ([`SignInWrite`]).
+    SignIn(SignInWrite),
     /// Inserted after every other write of the batch (see [`Store::apply`]).
     Event(Event),
+}
+
+/// Changes to how users sign in (SQL: `store::sign_in`).
+#[derive(Debug, Clone)]
+pub enum SignInWrite {
+    /// Sets a user's password, forgetting their failures and lock.
+    SetPassword { firm: FirmId, user: UserId, hash: PasswordHash, at: Timestamp },
+    /// Counts a failed sign-in; the one that makes the limit locks the
+    /// account. Bookkeeping, like a key's use: it has no event.
+    Failed { firm: FirmId, user: UserId, at: Timestamp },
+    /// Forgets a user's failures and lock (they signed in).
+    Succeeded { firm: FirmId, user: UserId },
+    InsertSession(Session),
+    /// Ends one session (sign-out); nothing if it is gone already.
+    DeleteSession { firm: FirmId, id: SessionId },
+    /// Ends a user's sessions, but for `except` (the one changing its own password).
+    EndUserSessions { firm: FirmId, user: UserId, except: Option<SessionId> },
+    /// Drops a deleted user's sessions and password.
+    Forget { firm: FirmId, user: UserId },
 }
 
 /// What an erasure removes, as the service planned it from what it read
@@ -382,6 +405,16 @@ pub trait Store: Send + Sync + 'static {
     async fn find_key(&self, hash: &SecretHash) -> StoreResult<Option<(ApiKey, Firm)>>;
     async fn get_key(&self, firm: FirmId, id: KeyId) -> StoreResult<Option<ApiKey>>;
     async fn list_keys(&self, firm: FirmId) -> StoreResult<Vec<ApiKey>>;
+
+    /// The firm's live user with this unique key (folded email), and their
+    /// password, if they have one.
+    async fn find_user_sign_in(&self, firm: FirmId, email_key: &str) -> StoreResult<Option<(Record, Option<Credentials>)>>;
+    async fn credentials(&self, firm: FirmId, user: UserId) -> StoreResult<Option<Credentials>>;
+    /// The session with this token, whatever its state, with its firm and
+    /// its user's record (deleted or not).
+    async fn find_session(&self, token: &TokenHash) -> StoreResult<Option<(Session, Firm, Record)>>;
+    /// Erases sessions expired by `now` (upkeep, without events); returns how many.
+    async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64>;
 
     /// A client of this firm, including soft-deleted ones.
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>>;

@@ -42,6 +42,7 @@ mod rate_limits;
 mod read_modify_write;
 mod retention;
 mod security;
+mod sessions;
 mod tenancy;
 mod updates;
 mod users;

@@ -80,18 +80,24 @@ async fn public_routes_declare_no_security_and_the_document_names_its_server_and
     assert_eq!(doc["servers"][0]["url"], "/");
     assert_eq!(doc["info"]["license"]["identifier"], "Apache-2.0");
     for (method, path, op) in operations(&doc) {
-        let public = !path.starts_with("/v1/") && !path.starts_with("/compat/") || path.starts_with("/v1/intake/") || !path.starts_with('/');
+        let public = !path.starts_with("/v1/") && !path.starts_with("/compat/")
+            || path.starts_with("/v1/intake/")
+            || path == "/v1/sessions"
+            || !path.starts_with('/');
         let security = op["security"].as_array().unwrap_or_else(|| panic!("{method} {path} declares no security"));
         if public {
             assert!(security.is_empty(), "{method} {path} is public: {security:?}");
         } else {
-            assert_eq!(security, &vec![json!({"api_key": []}), json!({"bearer": []})], "{method} {path}");
+            assert_eq!(security, &vec![json!({"api_key": []}), json!({"bearer": []}), json!({"session": []})], "{method} {path}");
         }
     }
     // What the document says public is: no key needed.
     for path in ["/healthz", "/readyz", "/openapi.json"] {
         assert_eq!(app.http.get(app.url(path)).send().await.unwrap().status(), StatusCode::OK, "{path}");
     }
+    // Signing in needs no credential: a wrong one is a 401 of its own.
+    let sign_in = app.http.post(app.url("/v1/sessions")).json(&json!({"firm_id": app.firm_id, "email": "a@b.example", "password": "x"}));
+    assert_eq!(sign_in.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn conditional_headers_are_plain_strings_and_if_none_match_is_declared(app: TestApp) {

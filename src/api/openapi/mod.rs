@@ -46,6 +46,7 @@ use webhooks::{WebhookPing, WebhookPingData};
         (name = "notes", description = "Notes on clients and matters"),
         (name = "leads", description = "The intake inbox, lead conversion and public intake forms"),
         (name = "users", description = "Staff users"),
+        (name = "sessions", description = "Signing in to the console with a staff user's email and password"),
         (name = "custom fields", description = "Typed custom field definitions for clients and matters"),
         (name = "custom actions", description = "UI links with single-use nonces (Clio Grow)"),
         (name = "webhooks", description = "Subscriptions to events and their delivery log; what is delivered is under `webhooks`"),
@@ -57,6 +58,9 @@ struct Base;
 pub fn base() -> OpenApi {
     Base::openapi()
 }
+
+/// Signing in: public, and not idempotent (`api::idempotency`).
+const SIGN_IN: &str = "/v1/sessions";
 
 /// How the errors of a surface built on the toolkit are documented (a vendor
 /// dialect's, on its paths).
@@ -80,11 +84,17 @@ pub fn finish(mut doc: OpenApi, shape_of: &dyn Fn(&str) -> Option<ErrorShape>) -
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+        crate::api::credentials::SESSION_COOKIE,
+        "The console's session (`POST /v1/sessions`). A request that may change anything also sends `X-CSRF-Token`.",
+    ))));
     for (path, item) in doc.paths.paths.iter_mut() {
         // Every other surface's routes need a key; the public intake
-        // endpoint's token is in its path.
+        // endpoint's token is in its path, and signing in is how a session
+        // begins.
         let shape = shape_of(path);
-        let authenticated = shape.is_some() || (path.starts_with("/v1/") && !path.starts_with("/v1/intake/"));
+        let public = path.starts_with("/v1/intake/") || path == SIGN_IN;
+        let authenticated = shape.is_some() || (path.starts_with("/v1/") && !public);
         let errors = shape.unwrap_or(PROBLEMS);
         let operations = [
             (HttpMethod::Get, &mut item.get),
@@ -95,7 +105,9 @@ pub fn finish(mut doc: OpenApi, shape_of: &dyn Fn(&str) -> Option<ErrorShape>) -
         ];
         for (method, op) in operations {
             if let Some(op) = op {
-                add_shared_responses(op, &method, authenticated, &errors);
+                // The Idempotency-Key middleware reads it on every POST but a sign-in.
+                let idempotent = method == HttpMethod::Post && path != SIGN_IN;
+                add_shared_responses(op, idempotent, authenticated, &errors);
                 qualify_operation_id(op);
             }
         }
@@ -136,7 +148,7 @@ fn retry_after() -> utoipa::openapi::header::Header {
         .build()
 }
 
-fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: bool, errors: &ErrorShape) {
+fn add_shared_responses(op: &mut Operation, idempotent: bool, authenticated: bool, errors: &ErrorShape) {
     let has_body = op.request_body.is_some();
     let code = |c: &str| format!("`{}`", (errors.code)(c));
     let mut shared = vec![
@@ -150,20 +162,24 @@ fn add_shared_responses(op: &mut Operation, method: &HttpMethod, authenticated: 
     ];
     if authenticated {
         shared.push(("400", format!("Invalid fields or parameters ({}, {}); each is listed", code("invalid_request"), code("malformed_json"))));
-        shared.push(("401", format!("Missing or invalid API key ({})", code("unauthorized"))));
-        shared.push(("403", format!("The key lacks the scope ({})", code("insufficient_scope"))));
+        shared.push(("401", format!("Missing or invalid API key or session ({})", code("unauthorized"))));
+        shared.push(("403", format!(
+            "The key (or the user's role) lacks the scope ({}), or a session's request lacks its `X-CSRF-Token` ({})",
+            code("insufficient_scope"),
+            code("csrf_token_invalid")
+        )));
         shared.push(("429", format!("Over the key's rate limit, or too many failed authentications ({})", code("rate_limited"))));
         op.security = Some(vec![
             SecurityRequirement::new("api_key", Vec::<String>::new()),
             SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("session", Vec::<String>::new()),
         ]);
     } else {
         // Said outright, so a generator doesn't apply a default, and a
         // linter knows the route is public on purpose.
         op.security = Some(Vec::new());
     }
-    if *method == HttpMethod::Post {
-        // The Idempotency-Key middleware reads this and answers these for any POST.
+    if idempotent {
         op.parameters.get_or_insert_with(Vec::new).push(idempotency_key().into());
         shared.push(("409", format!(
                 "A request with this `Idempotency-Key` is still running ({}), or made its change and lost its response ({})",

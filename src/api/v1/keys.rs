@@ -111,12 +111,19 @@ pub async fn revoke(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
 #[utoipa::path(
     get, path = "/v1/me", tag = "api keys",
     summary = "Who am I",
-    description = "Any valid key: its firm, the key itself and its scopes.",
+    description = "Any valid key or console session: its firm, the key (for a key), the staff user (if the key \
+        belongs to one, or for a session) and the scopes.",
     responses((status = 200, description = "The caller", body = MeEnvelope))
 )]
 pub async fn me(State(state): State<AppState>, Auth(actor): Auth) -> Result<Json<MeEnvelope>, ApiError> {
-    let key_id = actor.key_id.ok_or(ServiceError::Unauthenticated)?;
-    let key = state.service.get_key(&actor, key_id).await?;
+    let key = match actor.key_id {
+        Some(id) => Some(ApiKeyView::from(&state.service.get_key(&actor, id).await?)),
+        None => None,
+    };
+    let user = match actor.user_id {
+        Some(_) => Some(super::record_views::UserView::from(&state.service.current_user(&actor).await?)),
+        None => None,
+    };
     let settings = &actor.firm.settings;
     let firm = FirmView {
         id: actor.firm.id.to_string(),
@@ -126,5 +133,5 @@ pub async fn me(State(state): State<AppState>, Auth(actor): Auth) -> Result<Json
         retention_days: settings.retention_days,
     };
     let scopes = actor.scopes.iter().map(|s| s.as_str()).collect();
-    Ok(Json(MeEnvelope { data: MeView { firm, key: ApiKeyView::from(&key), scopes } }))
+    Ok(Json(MeEnvelope { data: MeView { firm, key, user, scopes } }))
 }

@@ -16,6 +16,7 @@ pub mod notes;
 pub mod person;
 pub mod record_views;
 pub mod records;
+pub mod sessions;
 pub mod rendered;
 pub mod select;
 pub mod users;
@@ -55,6 +56,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::me))
         .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(sessions::set_password))
+        .routes(routes!(sessions::create))
+        .routes(routes!(sessions::current, sessions::delete))
         .routes(routes!(custom_fields::list, custom_fields::create))
         .routes(routes!(custom_fields::get, custom_fields::update, custom_fields::delete))
         .routes(routes!(custom_actions::list, custom_actions::create))

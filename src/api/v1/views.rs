@@ -260,7 +260,11 @@ pub struct FirmView {
 #[derive(Serialize, ToSchema)]
 pub struct MeView {
     pub firm: FirmView,
-    pub key: ApiKeyView,
+    /// The key making the request; `null` for a console session.
+    pub key: Option<ApiKeyView>,
+    /// The staff user the key belongs to, or who signed in; `null` for a
+    /// key of no user.
+    pub user: Option<super::record_views::UserView>,
     #[schema(value_type = Vec<crate::api::openapi::ScopeName>)]
     pub scopes: Vec<&'static str>,
 }

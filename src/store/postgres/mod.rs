@@ -7,6 +7,7 @@ mod migrations;
 mod numbering;
 mod queries;
 mod rows;
+mod sign_in;
 mod webhooks;
 
 use std::str::FromStr;
@@ -25,7 +26,8 @@ use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, WebhookId};
+use crate::domain::credential::{Credentials, Session, TokenHash};
+use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, UserId, WebhookId};
 use crate::domain::time::Timestamp;
 
 /// Connection pool and timeout settings.
@@ -161,6 +163,22 @@ impl Store for PgStore {
 
     async fn list_keys(&self, firm: FirmId) -> StoreResult<Vec<ApiKey>> {
         queries::list_keys(&self.conn().await?, firm).await
+    }
+
+    async fn find_user_sign_in(&self, firm: FirmId, email_key: &str) -> StoreResult<Option<(Record, Option<Credentials>)>> {
+        sign_in::find_user(&self.conn().await?, firm, email_key).await
+    }
+
+    async fn credentials(&self, firm: FirmId, user: UserId) -> StoreResult<Option<Credentials>> {
+        sign_in::credentials(&self.conn().await?, firm, user).await
+    }
+
+    async fn find_session(&self, token: &TokenHash) -> StoreResult<Option<(Session, Firm, Record)>> {
+        sign_in::find_session(&self.conn().await?, token).await
+    }
+
+    async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        sign_in::purge_sessions(&self.conn().await?, now).await
     }
 
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {

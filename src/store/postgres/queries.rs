@@ -401,6 +401,7 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
             Write::KeepIdempotentResponse { scope, key, request_hash, at, response } => {
                 keep_idempotent_response(c, scope, key, request_hash, *at, response).await?
             }
+            Write::SignIn(write) => super::sign_in::apply(c, write).await?,
             Write::Event(_) => {}
             webhook => {
                 super::webhooks::apply(c, webhook).await?;

@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use crate::domain::api_key::{ApiKey, Scopes, SecretHash};
 use crate::domain::client::{Client, ClientFields, ClientKind};
+use crate::domain::credential::{Credentials, PasswordHash, Session, TokenHash};
 use crate::domain::email::Email;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, UserId};
+use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, SessionId, UserId};
 use crate::domain::record::{Record, RecordKind};
 use crate::domain::phone::Phone;
 use crate::domain::time::{CalendarDate, Timestamp};
@@ -179,5 +180,24 @@ pub fn record(row: &Row) -> StoreResult<Record> {
         created_at: Timestamp::from_millis(get(row, 9)?),
         updated_at: Timestamp::from_millis(get(row, 10)?),
         deleted_at: opt_time(row, 11)?,
+    })
+}
+
+/// Reads `store::sign_in::CREDENTIAL_COLUMNS` from `at`; `None` when they
+/// are null (a user without a password).
+pub fn credentials(row: &Row, at: usize) -> StoreResult<Option<Credentials>> {
+    let Some(hash) = get::<Option<String>>(row, at)? else { return Ok(None) };
+    Ok(Some(Credentials { hash: PasswordHash(hash), failed_attempts: get(row, at + 1)?, locked_until: opt_time(row, at + 2)? }))
+}
+
+/// Reads `store::sign_in::SESSION_COLUMNS` from `at`.
+pub fn session(row: &Row, at: usize) -> StoreResult<Session> {
+    Ok(Session {
+        id: SessionId::from_uuid(get(row, at)?),
+        firm_id: FirmId::from_uuid(get(row, at + 1)?),
+        user_id: UserId::from_uuid(get(row, at + 2)?),
+        token_hash: TokenHash(get(row, at + 3)?),
+        created_at: Timestamp::from_millis(get(row, at + 4)?),
+        expires_at: Timestamp::from_millis(get(row, at + 5)?),
     })
 }

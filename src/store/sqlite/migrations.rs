@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (8, Step::Sql(include_str!("../../../migrations/sqlite/0008_merges.sql"))),
     (9, Step::Rust(duplicates)),
     (10, Step::Sql(include_str!("../../../migrations/sqlite/0010_merged_into_index.sql"))),
+    (11, Step::Sql(include_str!("../../../migrations/sqlite/0011_sign_in.sql"))),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

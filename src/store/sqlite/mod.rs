@@ -13,6 +13,7 @@ mod queries;
 mod readers;
 mod rows;
 mod search;
+mod sign_in;
 mod webhooks;
 mod writer;
 
@@ -30,7 +31,8 @@ use crate::domain::client::query::{ClientFilter, ClientQuery};
 use crate::domain::client::Client;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, WebhookId};
+use crate::domain::credential::{Credentials, Session, TokenHash};
+use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, UserId, WebhookId};
 use crate::domain::time::Timestamp;
 
 /// Read once: `available_parallelism` asks the kernel and parses cgroup
@@ -320,6 +322,22 @@ impl Store for SqliteStore {
 
     async fn list_keys(&self, firm: FirmId) -> StoreResult<Vec<ApiKey>> {
         self.read(|conn| queries::list_keys(conn, firm))
+    }
+
+    async fn find_user_sign_in(&self, firm: FirmId, email_key: &str) -> StoreResult<Option<(Record, Option<Credentials>)>> {
+        self.read(|conn| sign_in::find_user(conn, firm, email_key))
+    }
+
+    async fn credentials(&self, firm: FirmId, user: UserId) -> StoreResult<Option<Credentials>> {
+        self.read(|conn| sign_in::credentials(conn, firm, user))
+    }
+
+    async fn find_session(&self, token: &TokenHash) -> StoreResult<Option<(Session, Firm, Record)>> {
+        self.read(|conn| sign_in::find_session(conn, token))
+    }
+
+    async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        self.inner.writer.run(move |tx| sign_in::purge_sessions(tx, now)).await
     }
 
     async fn get_client(&self, firm: FirmId, id: ClientId) -> StoreResult<Option<Client>> {

@@ -374,6 +374,7 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
             Write::KeepIdempotentResponse { scope, key, request_hash, at, response } => {
                 keep_idempotent_response(conn, scope, key, request_hash, *at, response)?
             }
+            Write::SignIn(write) => super::sign_in::apply(conn, write)?,
             Write::Event(_) => {}
             webhook => {
                 super::webhooks::apply(conn, webhook)?;

@@ -6,10 +6,11 @@ use serde::de::DeserializeOwned;
 
 use crate::domain::api_key::{ApiKey, Scopes, SecretHash};
 use crate::domain::client::{Client, ClientFields, ClientKind};
+use crate::domain::credential::{Credentials, PasswordHash, Session, TokenHash};
 use crate::domain::email::Email;
 use crate::domain::event::Event;
 use crate::domain::firm::Firm;
-use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, UserId};
+use crate::domain::ids::{ClientId, EventId, FirmId, KeyId, SessionId, UserId};
 use crate::domain::record::{Record, RecordKind};
 use crate::domain::phone::Phone;
 use crate::domain::time::{CalendarDate, Timestamp};
@@ -186,5 +187,24 @@ pub fn record(row: &Row<'_>) -> rusqlite::Result<Record> {
         created_at: Timestamp::from_millis(row.get(9)?),
         updated_at: Timestamp::from_millis(row.get(10)?),
         deleted_at: opt_time(row, 11)?,
+    })
+}
+
+/// Reads `store::sign_in::CREDENTIAL_COLUMNS` from `at`; `None` when they
+/// are null (a user without a password).
+pub fn credentials(row: &Row<'_>, at: usize) -> rusqlite::Result<Option<Credentials>> {
+    let Some(hash) = row.get::<_, Option<String>>(at)? else { return Ok(None) };
+    Ok(Some(Credentials { hash: PasswordHash(hash), failed_attempts: row.get(at + 1)?, locked_until: opt_time(row, at + 2)? }))
+}
+
+/// Reads `store::sign_in::SESSION_COLUMNS` from `at`.
+pub fn session(row: &Row<'_>, at: usize) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: SessionId::from_bytes(id_bytes(row, at)?),
+        firm_id: FirmId::from_bytes(id_bytes(row, at + 1)?),
+        user_id: UserId::from_bytes(id_bytes(row, at + 2)?),
+        token_hash: TokenHash(row.get(at + 3)?),
+        created_at: Timestamp::from_millis(row.get(at + 4)?),
+        expires_at: Timestamp::from_millis(row.get(at + 5)?),
     })
 }
