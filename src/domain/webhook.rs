@@ -493,6 +493,16 @@ impl RetrySchedule {
 mod tests {
     use super::*;
 
+    /// docs/webhooks.md's table of event types is this list, no more, no less.
+    #[test]
+    fn the_documented_event_types_are_the_ones_written() {
+        let doc = include_str!("../../docs/webhooks.md");
+        let table = doc.split("| kind | types |").nth(1).unwrap().split("\n\n").next().unwrap();
+        let mut documented: Vec<&str> = table.split('`').skip(1).step_by(2).collect();
+        documented.sort();
+        assert_eq!(documented, event_types().iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
     #[test]
     fn patterns_cover_types() {
         assert!(matches("*", "client.created"));
