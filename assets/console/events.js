@@ -68,9 +68,13 @@ screen('/events', {
     let next = null;
     const filters = () => ({ type: f.type.value.trim(), resource_type: f.resource_type.value.trim(), resource_id: f.resource_id.value.trim() });
 
-    function actor(e, n) {
+    // link: false in a <summary>, which must hold no other control (the body links it).
+    function actor(e, n, { link = true } = {}) {
       const parts = [];
-      if (e.actor_user_id) parts.push(h('a', { href: `#/users/${encodeURIComponent(e.actor_user_id)}` }, n.users.get(e.actor_user_id) || e.actor_user_id));
+      if (e.actor_user_id) {
+        const name = n.users.get(e.actor_user_id) || e.actor_user_id;
+        parts.push(link ? h('a', { href: `#/users/${encodeURIComponent(e.actor_user_id)}` }, name) : h('span', null, name));
+      }
       if (e.actor_key_id) parts.push(h('span', { class: 'muted' }, parts.length ? ' via key ' : 'key ', `“${n.keys.get(e.actor_key_id) || e.actor_key_id}”`));
       return parts.length ? parts : h('span', { class: 'muted' }, 'operator (CLI)');
     }
@@ -83,7 +87,7 @@ screen('/events', {
           h('span', { class: 'adm-seq muted' }, '#', String(e.seq)),
           h('span', { class: 'adm-event-type' }, badge(e.type, KIND[verb])),
           h('span', { class: 'adm-event-res' }, e.resource_type, ' ', h('code', null, e.resource_id)),
-          h('span', { class: 'adm-event-actor' }, actor(e, n)),
+          h('span', { class: 'adm-event-actor' }, actor(e, n, { link: false })),
           h('span', { class: 'adm-event-time' }, timeEl(e.created_at))),
         h('div', { class: 'adm-event-body' },
           h('dl', { class: 'dl' },
@@ -94,8 +98,8 @@ screen('/events', {
             e.request_id ? [h('dt', null, 'Request ID'), h('dd', null, h('code', null, e.request_id))] : null,
             changed.length ? [h('dt', null, 'Changed'), h('dd', null, changed.map((k) => h('code', { class: 'adm-chip' }, k)))] : null),
           h('div', { class: 'adm-before-after' },
-            h('div', null, h('h3', null, 'Before'), jsonBlock(e.before)),
-            h('div', null, h('h3', null, 'After'), jsonBlock(e.after)))));
+            h('div', null, h('h2', null, 'Before'), jsonBlock(e.before)),
+            h('div', null, h('h2', null, 'After'), jsonBlock(e.after)))));
       return h('li', null, details);
     }
 

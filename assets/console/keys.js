@@ -135,7 +135,7 @@ export function table(headers, caption) {
   const tbody = h('tbody');
   const el = h('div', { class: 'table-wrap adm-table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
     h('table', { class: 'table' }, h('caption', { class: 'visually-hidden sr-only' }, caption),
-      h('thead', null, h('tr', null, headers.map((t) => h('th', { scope: 'col' }, t)))), tbody));
+      h('thead', null, h('tr', null, headers.map((t) => h('th', { scope: 'col' }, t || h('span', { class: 'visually-hidden' }, 'Actions'))))), tbody));
   // Each cell carries its column's name, shown beside it when rows stack (phones).
   const label = () => tbody.querySelectorAll('tr').forEach((tr) => {
     [...tr.children].forEach((td, i) => { if (!td.dataset.label) td.dataset.label = headers[i] || ''; });

@@ -160,22 +160,23 @@ function paramsTable(params) {
     h('thead', null, h('tr', null, ['Name', 'In', 'Type', 'Description'].map(t => h('th', { scope: 'col' }, t)))), h('tbody', null, rows)));
 }
 
-function exampleBlock(media, label, request = false) {
+function exampleBlock(media, label, request = false, name = 'Example') {
   const ex = mediaExample(media, { request });
   if (ex.value === undefined) return null;
   const text = typeof ex.value === 'string' && !/json/.test(label || '') ? ex.value : JSON.stringify(ex.value, null, 2);
   return h('div', { class: 'example' },
     h('p', { class: 'label' }, 'Example', ex.source === 'generated' ? h('span', { class: 'muted' }, ' (built from the schema)') : null, ex.summary ? ` — ${ex.summary}` : null),
-    h('pre', { class: 'code', tabindex: '0', 'aria-label': 'Example' }, h('code', null, text)));
+    h('pre', { class: 'code', tabindex: '0', role: 'region', 'aria-label': name }, h('code', null, text)));
 }
 
 const isProblem = (ct, schema) => /problem\+json/.test(ct) || /Problem$|Error$/.test(refName(schema) || '');
 
-function mediaBlock(ct, media, request = false) {
+// name: the example's accessible name, unique on the page (a request, or a response's status).
+function mediaBlock(ct, media, request = false, name = request ? 'Example request' : 'Example') {
   return h('div', { class: 'media' },
     h('p', { class: 'media-type' }, 'Content type ', h('code', null, ct)),
     media.schema ? schemaView(media.schema) : null,
-    exampleBlock(media, ct, request));
+    exampleBlock(media, ct, request, name));
 }
 
 function responsesSection(o) {
@@ -206,7 +207,7 @@ function responsesSection(o) {
               h('td', { class: 'desc' }, hd.description ? markdownBlock(hd.description) : null));
           })))));
       }
-      for (const [ct, m] of content) d.append(mediaBlock(ct, m));
+      for (const [ct, m] of content) d.append(mediaBlock(ct, m, false, `Example ${status} response`));
       details.push(d);
     }
   }

@@ -281,7 +281,7 @@ async function showResponse(out, res, ms) {
     h('details', { class: 'resp-headers' }, h('summary', null, `Response headers (${hdrRows.length})`),
       h('div', { class: 'table-wrap' }, h('table', { class: 'headers' }, h('tbody', null, hdrRows)))),
     h('p', { class: 'label' }, 'Response body', ct ? h('span', { class: 'muted' }, ' · ' + ct.split(';')[0]) : null),
-    pretty ? h('pre', { class: 'code resp-body', tabindex: '0', 'aria-label': 'Response body' }, h('code', null, pretty)) : h('p', { class: 'muted' }, '(empty body)'),
+    pretty ? h('pre', { class: 'code resp-body', tabindex: '0', role: 'region', 'aria-label': 'Response body' }, h('code', null, pretty)) : h('p', { class: 'muted' }, '(empty body)'),
     cut ? h('p', { class: 'muted' }, 'Showing the first 200,000 characters.') : null].filter(Boolean));
 }
 
@@ -293,7 +293,7 @@ function curlBlock(built, mode) {
   for (const [k, v] of Object.entries(built.headers)) parts.push('-H ' + shellQuote(`${k}: ${v}`));
   if (built.body !== undefined) parts.push('--data-raw ' + shellQuote(built.body));
   const cmd = parts.join(' \\\n  ');
-  const pre = h('pre', { class: 'code curl', tabindex: '0', 'aria-label': 'curl command' }, h('code', null, cmd));
+  const pre = h('pre', { class: 'code curl', tabindex: '0', role: 'region', 'aria-label': 'curl command' }, h('code', null, cmd));
   const copy = h('button', {
     type: 'button', class: 'btn small',
     on: {
