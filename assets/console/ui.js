@@ -229,11 +229,25 @@ export function badge(text, kind) {
   return h('span', { class: ['badge', kind ? `badge-${kind}` : null] }, text);
 }
 
+// Debounced calls still waiting. Leaving a screen (any hash change) drops them: a
+// search typed on one screen must not fire after the user has moved to another and
+// write its query into that screen's URL.
+const pendingCalls = new Set();
+window.addEventListener('hashchange', () => {
+  for (const t of pendingCalls) clearTimeout(t);
+  pendingCalls.clear();
+});
+
 // Debounce with cancel.
 export function debounce(fn, ms) {
   let t = null;
-  const d = (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
-  d.cancel = () => clearTimeout(t);
+  const cancel = () => { clearTimeout(t); pendingCalls.delete(t); };
+  const d = (...args) => {
+    cancel();
+    t = setTimeout(() => { pendingCalls.delete(t); fn(...args); }, ms);
+    pendingCalls.add(t);
+  };
+  d.cancel = cancel;
   return d;
 }
 

@@ -82,3 +82,18 @@ test('triage: ignore a lead, and edit it with a field error shown at the field',
   await expect(page.getByRole('heading', { level: 1 })).toContainText('ignored');
   expect((await api(0).get(`/v1/leads/${lead.id}`)).body.data.state).toBe('ignored');
 });
+
+test('a search still waiting when the user opens a lead does not follow them there', async ({ page, signIn, api }) => {
+  const lead = await newLead(api);
+  await signIn(page, { firm: 0, who: 'admin' });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Leads' }).click();
+  const link = page.getByRole('link', { name: `Imogen ${lead.last_name}` });
+  await expect(link).toBeVisible();
+  // Typed, and the lead opened before the search's debounce (250 ms) fires.
+  await page.getByLabel('Search leads').pressSequentially('zz');
+  await link.click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(lead.last_name);
+  await page.waitForTimeout(600);
+  expect(new URL(page.url()).hash).toBe(`#/leads/${lead.id}`);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(lead.last_name);
+});
