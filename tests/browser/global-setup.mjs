@@ -128,20 +128,31 @@ export default async function globalSetup() {
   const url = `http://127.0.0.1:${port}`;
   const logFile = path.join(dir, 'server.log');
   const log = openSync(logFile, 'a');
-  const child = spawn(bin, [
+  // The server runs under a small sh that stops it when its stdin closes: at teardown, and
+  // also when the test runner dies without one (Ctrl-C, a broken pipe, SIGKILL), so no
+  // server outlives its run; then it removes the temp dir too (unless KEEP_BROWSER_TMP).
+  // The sh exits with the server, so a failed start shows at once.
+  const args = [
     'serve', '--bind', `127.0.0.1:${port}`, '--database-url', db,
     // Tests sign in and fail on purpose many times a minute from one address.
     '--failed-auth-per-minute', '100000', '--rate-limit-per-minute', '100000',
     '--webhook-allow-hosts', `127.0.0.1,${hookHost}`, '--webhook-resolve', `${hookHost}=127.0.0.1`,
     '--webhook-retry-schedule', '1s,1s',
     '--purge-interval-secs', '0', '--log', 'warn',
-  ], { env, stdio: ['ignore', log, log] });
+  ];
+  const watchdog = 'exec 3<&0; "$@" 3<&- </dev/null & pid=$!; ' +
+    '(cat <&3 >/dev/null; kill $pid 2>/dev/null; while kill -0 $pid 2>/dev/null; do sleep 0.1; done; ' +
+    '[ -n "$RM_DIR" ] && rm -rf "$RM_DIR") & exec 3<&-; wait $pid';
+  const child = spawn('sh', ['-c', watchdog, 'sh', bin, ...args], {
+    env: { ...env, RM_DIR: process.env.KEEP_BROWSER_TMP ? '' : dir },
+    stdio: ['pipe', log, log],
+  });
 
   const teardown = async () => {
-    if (child.exitCode === null) {
+    child.stdin.end();
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     }

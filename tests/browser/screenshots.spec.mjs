@@ -10,7 +10,9 @@ const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 async function shot(page, testInfo, name) {
   // Let lists and loading states settle, and fonts/transitions finish.
   await page.waitForLoadState('networkidle');
-  await expect(page.getByText(/^Loading/)).toHaveCount(0);
+  // ui.js's loading() placeholders (the contract's shared `.loading` class), whatever they say.
+  await expect(page.locator('.loading')).toHaveCount(0);
+  await page.waitForLoadState('networkidle');
   await page.evaluate(() => document.activeElement?.blur?.());
   await page.mouse.move(0, 0);
   const file = process.env.UPDATE_SCREENSHOTS
