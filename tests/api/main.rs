@@ -36,6 +36,7 @@ mod notes;
 mod person_export;
 mod openapi;
 mod operations;
+mod pages;
 mod phones;
 mod point_reads;
 mod rate_limits;
