@@ -214,6 +214,8 @@ async fn signing_out_ends_the_session(app: TestApp) {
     expect_problem(signed.get(&app, "/v1/me").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
     expect_problem(signed.get(&app, "/v1/sessions/current").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
     expect_status(kept.get(&app, "/v1/me").await, StatusCode::OK).await;
+    // A key has no session to end.
+    expect_problem(app.delete("/v1/sessions/current", &app.admin_key).await, StatusCode::NOT_FOUND, "not_found").await;
 }
 
 async fn an_expired_session_is_refused(app: TestApp) {

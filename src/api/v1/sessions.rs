@@ -70,6 +70,7 @@ pub struct SessionEnvelope {
     request_body(content = SessionCreate, content_type = "application/json"),
     responses(
         (status = 201, description = "Signed in; the cookie is set", body = SessionEnvelope, headers(("Set-Cookie" = String))),
+        (status = 400, description = "A field is missing or not a string, or an unknown field is sent (`invalid_request`), or the body is not a JSON object (`malformed_json`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong credentials or a locked account", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json"),
     )
@@ -132,6 +133,7 @@ pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> Resul
     responses(
         (status = 204, description = "Signed out"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The request came with an API key, not a session", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`csrf_token_invalid`", body = Problem, content_type = "application/problem+json"),
     )
 )]
