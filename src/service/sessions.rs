@@ -44,6 +44,9 @@ impl Service {
             return Err(ServiceError::SignInFailed);
         };
         if credentials.is_locked_at(now) {
+            // Checked all the same, so that a lock (which only an account
+            // that exists can have) takes as long to answer as a guess.
+            verify(PasswordHash::decoy().clone(), presented).await?;
             tracing::info!(user = %user.id(), "sign-in refused: the account is locked");
             return Err(ServiceError::SignInFailed);
         }
