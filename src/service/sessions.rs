@@ -11,7 +11,6 @@ use crate::domain::credential::{role_scopes, Credentials, Password, PasswordHash
 use crate::domain::email::Email;
 use crate::domain::firm::Firm;
 use crate::domain::ids::{FirmId, SessionId, UserId};
-use crate::domain::record::{Record, Stored};
 use crate::domain::time::Timestamp;
 use crate::store::{SignInWrite, Write};
 
@@ -83,7 +82,7 @@ impl Service {
         let (Ok(firm_id), Ok(email)) = (firm.trim().parse::<FirmId>(), Email::parse(email.trim())) else { return Ok(None) };
         let Some(firm) = self.store.get_firm(firm_id).await? else { return Ok(None) };
         let Some((record, Some(credentials))) = self.store.find_user_sign_in(firm_id, &email.key()).await? else { return Ok(None) };
-        Ok(Some((firm, decode_user(record)?, credentials)))
+        Ok(Some((firm, super::records::decode(record)?, credentials)))
     }
 
     /// The session a cookie's token names, if it is live and its user is.
@@ -94,7 +93,7 @@ impl Service {
         if !session.token_hash.matches(&hash) || !session.is_live_at(Timestamp::now()) || record.deleted_at.is_some() {
             return Err(ServiceError::Unauthenticated);
         }
-        let user = decode_user(record)?;
+        let user = super::records::decode(record)?;
         let actor = session_actor(firm, &user, &session, request_id);
         Ok(SignedIn { session, token, user, actor })
     }
@@ -159,10 +158,6 @@ impl Service {
 /// Checks a password off the runtime's threads (argon2 takes tens of ms).
 async fn verify(hash: PasswordHash, password: Password) -> ServiceResult<bool> {
     tokio::task::spawn_blocking(move || hash.verify(&password)).await.map_err(|e| ServiceError::Internal(e.to_string()))
-}
-
-fn decode_user(record: Record) -> ServiceResult<User> {
-    Stored::from_record(record).map_err(ServiceError::Internal)
 }
 
 fn session_actor(firm: Firm, user: &User, session: &Session, request_id: Option<String>) -> Actor {

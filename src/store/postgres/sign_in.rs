@@ -4,7 +4,8 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::db_error;
-use super::queries::{Param, Postgres};
+use super::queries::Postgres;
+use super::webhooks::{execute, params};
 use super::rows::{self, FIRM_COLUMNS};
 use crate::domain::credential::{Credentials, Session, TokenHash};
 use crate::domain::firm::Firm;
@@ -15,18 +16,9 @@ use crate::store::sign_in::{self as sql, RECORD_COLUMN_COUNT, SESSION_COLUMN_COU
 use crate::store::sql::Sql;
 use crate::store::{SignInWrite, StoreResult};
 
-fn params<'a>(sql: &'a Sql<'_>) -> Vec<Param<'a>> {
-    sql.params.iter().map(|p| p as Param).collect()
-}
-
 async fn one(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<Option<Row>> {
     let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
     c.query_opt(&st, &params(sql)).await.map_err(db_error)
-}
-
-async fn execute(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<u64> {
-    let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
-    c.execute(&st, &params(sql)).await.map_err(db_error)
 }
 
 pub async fn find_user(c: &impl GenericClient, firm: FirmId, email_key: &str) -> StoreResult<Option<(Record, Option<Credentials>)>> {

@@ -17,11 +17,12 @@ use crate::store::deliveries as sql;
 use crate::store::sql::Sql;
 use crate::store::{DeliveryQuery, EventQuery, QueueStatus, StoreError, StoreResult, WebhookCursor, Write};
 
-fn params<'a>(sql: &'a Sql<'_>) -> Vec<Param<'a>> {
+pub(super) fn params<'a>(sql: &'a Sql<'_>) -> Vec<Param<'a>> {
     sql.params.iter().map(|p| p as Param).collect()
 }
 
-async fn execute(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<u64> {
+/// Runs a statement through the connection's statement cache.
+pub(super) async fn execute(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<u64> {
     let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
     c.execute(&st, &params(sql)).await.map_err(db_error)
 }

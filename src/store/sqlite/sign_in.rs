@@ -5,6 +5,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use super::queries::WRITES;
 use super::rows::{self, FIRM_COLUMNS};
 use super::internal;
+use super::webhooks::execute;
 use crate::domain::credential::{Credentials, Session, TokenHash};
 use crate::domain::firm::Firm;
 use crate::domain::ids::{FirmId, UserId};
@@ -36,14 +37,12 @@ pub fn find_session(conn: &Connection, token: &TokenHash) -> StoreResult<Option<
 
 pub fn apply(conn: &Connection, write: &SignInWrite) -> StoreResult<()> {
     for statement in sql::write(&WRITES, write) {
-        conn.prepare_cached(&statement.text).map_err(internal)?.execute(params_from_iter(statement.params.iter())).map_err(internal)?;
+        execute(conn, &statement)?;
     }
     Ok(())
 }
 
 pub fn purge_sessions(conn: &Connection, now: Timestamp) -> StoreResult<u64> {
-    let statement = sql::purge_sessions(&WRITES, now);
-    let purged = conn.prepare_cached(&statement.text).map_err(internal)?.execute(params_from_iter(statement.params.iter())).map_err(internal)?;
-    Ok(purged as u64)
+    Ok(execute(conn, &sql::purge_sessions(&WRITES, now))? as u64)
 }
 

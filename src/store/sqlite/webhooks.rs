@@ -13,7 +13,8 @@ use crate::store::deliveries as sql;
 use crate::store::sql::Sql;
 use crate::store::{DeliveryQuery, EventQuery, Finished, QueueStatus, StoreError, StoreResult, WebhookCursor, Write};
 
-fn execute(conn: &Connection, sql: &Sql<'_>) -> StoreResult<usize> {
+/// Runs a statement through the connection's statement cache.
+pub(super) fn execute(conn: &Connection, sql: &Sql<'_>) -> StoreResult<usize> {
     let mut st = conn.prepare_cached(&sql.text).map_err(internal)?;
     st.execute(params_from_iter(sql.params.iter())).map_err(internal)
 }
