@@ -12,6 +12,7 @@
 #                                          the cluster; the run makes (and drops)
 #                                          a database clientele_t_importbench
 #   BENCH_IMPORT_ARGS="--batch-size 1000"  extra flags for `clientele import`
+#   BENCH_BIN=/tmp/clientele-before        a binary to use instead of building
 #
 # Outputs go to target/bench/data/import-*.txt as well as the terminal.
 set -euo pipefail
@@ -34,8 +35,13 @@ trap cleanup EXIT
 
 log() { echo "[import] $*" >&2; }
 
-log "building the release binary"
-cargo build --release --quiet --bin clientele
+if [ -n "${BENCH_BIN:-}" ]; then
+    BIN="$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")"
+    log "using $BIN (not built here)"
+else
+    log "building the release binary"
+    cargo build --release --quiet --bin clientele
+fi
 
 CSV="$DATA/import-$N.csv"
 if [ ! -f "$CSV" ]; then

@@ -14,14 +14,16 @@ use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use reqwest::StatusCode;
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::checkpoint::{Checkpoint, FileIdentity, Rejects};
 use super::dry_run::Checker;
 use super::progress::{thousands, Counts, Progress};
-use super::remote::{Failure, Patience, Remote, RemoteArgs};
+use super::remote::{Patience, Remote, RemoteArgs};
+use super::send::{self, Op, Sender, Sent};
 use super::resolve::{ClientIndex, Reference};
 use super::saved::SavedSource;
 use super::source::{self, Content, Format, Kind, Row, Source, CLIENT_REFERENCES};
@@ -32,7 +34,7 @@ use crate::domain::email::Email;
 /// Rows per batch unless `--batch-size` says otherwise.
 pub const DEFAULT_BATCH: u64 = 500;
 /// The largest batch body sent: the server takes 8 MiB, less room to spare.
-const MAX_BODY: usize = 8 * 1024 * 1024 - 64 * 1024;
+pub(super) const MAX_BODY: usize = 8 * 1024 * 1024 - 64 * 1024;
 /// The longest `external_id` a match may carry (as the server checks).
 const MAX_EXTERNAL_ID: usize = 255;
 
@@ -198,27 +200,27 @@ pub async fn run(mut args: ImportArgs) -> Result<Summary, String> {
     };
     let rejects = Rejects::open(&rejects_path, args.resume.then_some(start_after))?;
     let summary = Summary { kind: args.kind.as_str(), file: args.file.display().to_string(), dry_run: args.dry_run, rows: total, ..Summary::default() };
-    let mut import = Import {
-        kind: args.kind,
-        upsert_by: args.upsert_by,
-        identity,
-        remote,
-        index: ClientIndex::default(),
-        checker,
-        rejects,
-        summary,
-        done_to: start_after,
-    };
     let checkpoint = (!args.dry_run).then(|| Checkpoint {
-        file: import.identity.path.clone(),
-        size: import.identity.size,
-        modified_ns: import.identity.modified_ns,
+        file: identity.path.clone(),
+        size: identity.size,
+        modified_ns: identity.modified_ns,
         kind: args.kind,
         format,
         options,
         batch_size,
         last_row: start_after,
     });
+    let sender = Sender { remote: Arc::new(remote), kind: args.kind, upsert_by: args.upsert_by, identity: Arc::new(identity) };
+    let mut import = Import {
+        kind: args.kind,
+        upsert_by: args.upsert_by,
+        sender: Arc::new(sender),
+        index: ClientIndex::default(),
+        checker,
+        rejects,
+        summary,
+        done_to: start_after,
+    };
     let mut progress = Progress::new("rows", Some(total), 0);
     let walked = import.walk(&mut source, batch_size as usize, start_after, checkpoint, &checkpoint_path, &mut progress).await;
     progress.end_line();
@@ -251,20 +253,35 @@ pub(super) fn beside(file: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A batch operation, and the row it came from.
-struct Op {
-    row: u64,
-    value: Value,
-}
-
 /// A rejected row's complaint: row, field, message.
 pub(super) type Line = (u64, String, String);
+
+/// One batch's place in the file, and the rows refused before sending.
+struct Batch {
+    last_row: u64,
+    /// Rows read up to the end of this batch.
+    done: u64,
+    lines: Vec<Line>,
+}
+
+/// A batch sent and not yet booked.
+struct InFlight {
+    batch: Batch,
+    keys: HashSet<String>,
+    answer: tokio::task::JoinHandle<Result<Sent, String>>,
+}
+
+/// Where an import records how far it is.
+struct Book<'a> {
+    checkpoint: Option<Checkpoint>,
+    checkpoint_path: &'a Path,
+    progress: &'a mut Progress,
+}
 
 struct Import {
     kind: Kind,
     upsert_by: Option<MatchField>,
-    identity: FileIdentity,
-    remote: Remote,
+    sender: Arc<Sender>,
     index: ClientIndex,
     /// Set for a dry run: checks rows instead of sending them.
     checker: Option<Checker>,
@@ -280,7 +297,7 @@ impl Import {
         source: &mut Source,
         batch_size: usize,
         start_after: u64,
-        mut checkpoint: Option<Checkpoint>,
+        checkpoint: Option<Checkpoint>,
         checkpoint_path: &Path,
         progress: &mut Progress,
     ) -> Result<(), String> {
@@ -298,6 +315,8 @@ impl Import {
             *progress = Progress::new("rows", Some(self.summary.rows), done);
         }
         progress.tick(&Counts { done, rejected: self.rejects.rows });
+        let mut book = Book { checkpoint, checkpoint_path, progress };
+        let mut flight: VecDeque<InFlight> = VecDeque::new();
         loop {
             let mut rows: Vec<Row> = carried.take().into_iter().collect();
             while rows.len() < batch_size {
@@ -308,20 +327,74 @@ impl Import {
             }
             let Some(last_row) = rows.last().map(|r| r.number) else { break };
             done += rows.len() as u64;
-            self.batch(rows).await?;
-            self.done_to = last_row;
-            if let Some(checkpoint) = checkpoint.as_mut() {
-                checkpoint.last_row = last_row;
-                checkpoint.save(checkpoint_path)?;
+            let (ops, mut lines) = self.prepare(rows).await?;
+            if self.checker.is_some() {
+                self.check(&ops, &mut lines);
+                self.land(Batch { last_row, done, lines }, Sent::default(), &mut book)?;
+                continue;
             }
-            progress.tick(&Counts { done, rejected: self.rejects.rows });
+            let keys = send::batch_identities(&ops);
+            while flight.len() >= send::IN_FLIGHT || flight.iter().any(|f| !f.keys.is_disjoint(&keys)) {
+                let Some(front) = flight.pop_front() else { break };
+                self.land_answer(front, &mut book).await?;
+            }
+            let sender = self.sender.clone();
+            let answer = tokio::spawn(async move { sender.send(ops).await });
+            flight.push_back(InFlight { batch: Batch { last_row, done, lines }, keys, answer });
         }
-        progress.finish(&Counts { done, rejected: self.rejects.rows });
+        while let Some(front) = flight.pop_front() {
+            self.land_answer(front, &mut book).await?;
+        }
+        book.progress.finish(&Counts { done, rejected: self.rejects.rows });
         Ok(())
     }
 
-    /// Reads, resolves, sends (or checks) one batch of rows, and writes its rejects.
-    async fn batch(&mut self, rows: Vec<Row>) -> Result<(), String> {
+    /// Waits for the oldest batch in flight and books it.
+    async fn land_answer(&mut self, flight: InFlight, book: &mut Book<'_>) -> Result<(), String> {
+        let sent = match flight.answer.await {
+            Ok(Ok(sent)) => sent,
+            Ok(Err(failure)) => return Err(self.fatal(&failure)),
+            Err(e) => return Err(self.fatal(&format!("sending a batch failed: {e}"))),
+        };
+        self.land(flight.batch, sent, book)
+    }
+
+    /// Books a batch, in file order: its tallies, its rejects, the checkpoint
+    /// (so a resumed import starts after it) and the progress line.
+    fn land(&mut self, batch: Batch, sent: Sent, book: &mut Book<'_>) -> Result<(), String> {
+        self.summary.created += sent.created;
+        self.summary.updated += sent.updated;
+        self.summary.replayed_batches += sent.replayed_batches;
+        let mut lines = batch.lines;
+        lines.extend(sent.lines);
+        lines.sort_by_key(|l| l.0);
+        self.rejects.write(&lines)?;
+        self.done_to = batch.last_row;
+        if let Some(checkpoint) = book.checkpoint.as_mut() {
+            checkpoint.last_row = batch.last_row;
+            checkpoint.save(book.checkpoint_path)?;
+        }
+        book.progress.tick(&Counts { done: batch.done, rejected: self.rejects.rows });
+        Ok(())
+    }
+
+    /// A dry run's checks of one batch's operations, against the firm's
+    /// settings and custom fields.
+    fn check(&mut self, ops: &[Op], lines: &mut Vec<Line>) {
+        let Some(checker) = self.checker.as_mut() else { return };
+        let checked = self.summary.checked.get_or_insert(0);
+        for op in ops {
+            let errors = checker.check(op.row, op.value["data"].as_object().unwrap_or(&Map::new()));
+            if errors.is_empty() {
+                *checked += 1;
+            }
+            lines.extend(errors.into_iter().map(|(f, m)| (op.row, f, m)));
+        }
+    }
+
+    /// Reads and resolves one batch of rows: its operations, and the
+    /// complaints about rows that could not become one.
+    async fn prepare(&mut self, rows: Vec<Row>) -> Result<(Vec<Op>, Vec<Line>), String> {
         let mut lines: Vec<Line> = Vec::new();
         let mut docs: Vec<(u64, Map<String, Value>)> = Vec::new();
         for row in rows {
@@ -341,20 +414,7 @@ impl Import {
                 Err((field, message)) => lines.push((row, field.to_string(), message)),
             }
         }
-        if let Some(checker) = self.checker.as_mut() {
-            for op in &ops {
-                let errors = checker.check(op.row, op.value["data"].as_object().unwrap_or(&Map::new()));
-                if errors.is_empty() {
-                    *self.summary.checked.get_or_insert(0) += 1;
-                }
-                lines.extend(errors.into_iter().map(|(f, m)| (op.row, f, m)));
-            }
-            self.summary.checked.get_or_insert(0);
-        } else {
-            self.send(ops, &mut lines).await?;
-        }
-        lines.sort_by_key(|l| l.0);
-        self.rejects.write(&lines)
+        Ok((ops, lines))
     }
 
     /// The batch operation for a row: a create, or an upsert matched on `--upsert-by`.
@@ -411,7 +471,7 @@ impl Import {
         }
         let wanted: Vec<&Reference> = refs.iter().flatten().map(|(_, r)| r).collect();
         if !wanted.is_empty() {
-            if let Err(failure) = self.index.look_up(&self.remote, wanted).await {
+            if let Err(failure) = self.index.look_up(&self.sender.remote, wanted).await {
                 return Err(self.fatal(&format!("looking up the matters' clients: {failure}")));
             }
         }
@@ -434,82 +494,6 @@ impl Import {
         Ok(resolved)
     }
 
-    /// Sends operations in batches of at most 8 MiB and tallies the answers.
-    async fn send(&mut self, ops: Vec<Op>, lines: &mut Vec<Line>) -> Result<(), String> {
-        let path = format!("/v1/{}/batch", self.kind.as_str());
-        // Each entry: operations, and how many times their answer was lost.
-        let mut queue: VecDeque<(Vec<Op>, u32)> = VecDeque::from([(ops, 0)]);
-        while let Some((chunk, lost)) = queue.pop_front() {
-            if chunk.is_empty() {
-                continue;
-            }
-            let operations: Vec<&Value> = chunk.iter().map(|o| &o.value).collect();
-            let body = serde_json::to_vec(&json!({"atomic": false, "operations": operations})).map_err(|e| e.to_string())?;
-            if body.len() > MAX_BODY {
-                if chunk.len() == 1 {
-                    lines.push((chunk[0].row, String::new(), "is too large: a batch request carries at most 8 MiB".into()));
-                } else {
-                    let (first, second) = halves(chunk);
-                    queue.push_front((second, lost));
-                    queue.push_front((first, lost));
-                }
-                continue;
-            }
-            let key = self.identity.idempotency_key(self.kind, chunk[0].row, lost, &body);
-            let answer = match self.remote.post_idempotent(&path, &body, &key, Patience::Long).await {
-                Ok(answer) => answer,
-                Err(Failure::Refused { status: StatusCode::BAD_REQUEST, code, errors, .. })
-                    if code == "invalid_request" && !errors.is_empty() && errors.iter().all(|(f, _)| operation_index(f).is_some_and(|(i, _)| i < chunk.len())) =>
-                {
-                    // The batch named operations it cannot take at all: their
-                    // rows are rejected, the others sent again without them.
-                    let mut refused = HashSet::new();
-                    for (field, message) in errors {
-                        let Some((i, rest)) = operation_index(&field) else { continue };
-                        refused.insert(i);
-                        lines.push((chunk[i].row, rest.trim_start_matches("match.").trim_start_matches("data.").to_string(), message));
-                    }
-                    let rest: Vec<Op> = chunk.into_iter().enumerate().filter(|(i, _)| !refused.contains(i)).map(|(_, op)| op).collect();
-                    queue.push_front((rest, lost));
-                    continue;
-                }
-                Err(Failure::Refused { status: StatusCode::PAYLOAD_TOO_LARGE, .. }) if chunk.len() > 1 => {
-                    let (first, second) = halves(chunk);
-                    queue.push_front((second, lost));
-                    queue.push_front((first, lost));
-                    continue;
-                }
-                Err(failure) if failure.code() == "idempotency_response_lost" => {
-                    if self.upsert_by.is_some() && lost < 3 {
-                        // Upserts applied again change nothing more: send them
-                        // again under a new key.
-                        queue.push_front((chunk, lost + 1));
-                    } else {
-                        let message = "outcome unknown: the server stopped while applying this row's batch and lost its answer; check whether the record was written";
-                        lines.extend(chunk.iter().map(|op| (op.row, String::new(), message.to_string())));
-                    }
-                    continue;
-                }
-                Err(failure) => return Err(self.fatal(&failure.to_string())),
-            };
-            if answer.replayed() {
-                self.summary.replayed_batches += 1;
-            }
-            let answered = answer.json().map_err(|e| self.fatal(&e))?;
-            let results = answered["data"].as_array().filter(|r| r.len() == chunk.len()).ok_or_else(|| {
-                self.fatal(&format!("the server's answer to a batch of {} operations is not one result per operation", chunk.len()))
-            })?;
-            for (op, result) in chunk.iter().zip(results) {
-                match result["status"].as_u64() {
-                    Some(201) => self.summary.created += 1,
-                    Some(200) => self.summary.updated += 1,
-                    _ => lines.extend(problem_lines(op.row, &result["problem"])),
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// A fatal error's message, with how to go on.
     fn fatal(&self, what: &str) -> String {
         if self.done_to > 0 {
@@ -518,40 +502,6 @@ impl Import {
             format!("{what}. Run the same command again (with --resume) once that is fixed")
         }
     }
-}
-
-fn halves(mut ops: Vec<Op>) -> (Vec<Op>, Vec<Op>) {
-    let second = ops.split_off(ops.len() / 2);
-    (ops, second)
-}
-
-/// `operations[12].match.email` → (12, `match.email`).
-fn operation_index(field: &str) -> Option<(usize, &str)> {
-    let rest = field.strip_prefix("operations[")?;
-    let (index, rest) = rest.split_once(']')?;
-    Some((index.parse().ok()?, rest.trim_start_matches('.')))
-}
-
-/// A per-operation problem as reject lines: one per field error, or one
-/// for the problem (the field its code is about, when there is one).
-fn problem_lines(row: u64, problem: &Value) -> Vec<Line> {
-    let errors: Vec<Line> = problem["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| (row, e["field"].as_str().unwrap_or_default().to_string(), e["message"].as_str().unwrap_or_default().to_string()))
-        .collect();
-    if !errors.is_empty() {
-        return errors;
-    }
-    let code = problem["code"].as_str().unwrap_or("unknown");
-    let field = match code {
-        "duplicate_email" => "email",
-        "duplicate_external_id" => "external_id",
-        _ => "",
-    };
-    let detail = problem["detail"].as_str().unwrap_or("the server refused this row");
-    vec![(row, field.to_string(), format!("{code}: {detail}"))]
 }
 
 /// The firm's custom field definitions for records of `kind`.
@@ -576,25 +526,5 @@ async fn custom_field_definitions(remote: &Remote, kind: Kind) -> Result<Vec<Cus
             Some(next) => cursor = Some(next.to_string()),
             None => return Ok(definitions),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batch_errors_are_traced_to_their_operation() {
-        assert_eq!(operation_index("operations[12].match.email"), Some((12, "match.email")));
-        assert_eq!(operation_index("operations[0]"), Some((0, "")));
-        assert_eq!(operation_index("atomic"), None);
-    }
-
-    #[test]
-    fn problems_become_reject_lines() {
-        let invalid = json!({"code": "invalid_request", "errors": [{"field": "last_name", "message": "is required for a person"}]});
-        assert_eq!(problem_lines(4, &invalid), vec![(4, "last_name".to_string(), "is required for a person".to_string())]);
-        let duplicate = json!({"code": "duplicate_email", "detail": "Another live client has it."});
-        assert_eq!(problem_lines(5, &duplicate), vec![(5, "email".to_string(), "duplicate_email: Another live client has it.".to_string())]);
     }
 }

@@ -10,6 +10,7 @@ pub mod progress;
 pub mod remote;
 pub mod resolve;
 pub mod saved;
+pub mod send;
 pub mod source;
 
 use clap::{Parser, Subcommand};

@@ -58,6 +58,15 @@ pub trait SqlDialect: Sync {
     fn sorts_keys_first(&self) -> bool {
         false
     }
+    /// Whether writes are built so that no statement needs a statement
+    /// journal: one row per statement, no `RETURNING` (the new `seq` is the
+    /// connection's last rowid instead). SQLite's are: there every statement
+    /// with a statement journal makes FTS5 write its pending entries out as
+    /// a segment of their own, once or twice per client (bench/README.md,
+    /// "Where an import's time goes").
+    fn avoids_statement_journals(&self) -> bool {
+        false
+    }
     /// A condition that custom field `key` of `c` equals `value`. `key` has
     /// been checked to be a plain custom field key.
     fn custom_field_equals(&self, sql: &mut Sql, key: &str, value: &serde_json::Value);
@@ -167,7 +176,8 @@ fn record_row(r: &Record) -> [(&'static str, SqlValue); 7] {
     ]
 }
 
-/// `INSERT INTO table (columns) VALUES (…) RETURNING seq`.
+/// `INSERT INTO table (columns) VALUES (…) RETURNING seq` (without the
+/// RETURNING where [`SqlDialect::avoids_statement_journals`]).
 fn insert<'d>(dialect: &'d dyn SqlDialect, table: &str, row: impl IntoIterator<Item = (&'static str, SqlValue)>) -> Sql<'d> {
     let (columns, values): (Vec<&str>, Vec<SqlValue>) = row.into_iter().unzip();
     let mut sql = Sql::new(dialect, &format!("INSERT INTO {table} ({}) VALUES (", columns.join(", ")));
@@ -177,7 +187,7 @@ fn insert<'d>(dialect: &'d dyn SqlDialect, table: &str, row: impl IntoIterator<I
         }
         sql.bind(value);
     }
-    sql.push(") RETURNING seq");
+    sql.push(if dialect.avoids_statement_journals() { ")" } else { ") RETURNING seq" });
     sql
 }
 
@@ -431,21 +441,29 @@ pub fn delete_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Sql<'d>
     sql
 }
 
-/// Inserts a live client's match keys; none for a deleted client, or one
-/// without keys.
-pub fn insert_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Option<Sql<'d>> {
+/// Inserts a live client's match keys: one statement, or one per key where
+/// [`SqlDialect::avoids_statement_journals`]; none for a deleted client, or
+/// one without keys.
+pub fn insert_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Vec<Sql<'d>> {
     let (name, keys) = crate::domain::client::match_keys::match_keys(&c.fields);
-    if c.deleted_at.is_some() || keys.is_empty() {
-        return None;
+    if c.deleted_at.is_some() {
+        return Vec::new();
     }
-    let mut sql = Sql::new(dialect, "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name) VALUES ");
-    for (i, (kind, key)) in keys.into_iter().enumerate() {
-        sql.push(if i > 0 { ", (" } else { "(" });
+    let one_row_each = dialect.avoids_statement_journals();
+    let mut statements: Vec<Sql<'d>> = Vec::new();
+    for (kind, key) in keys {
+        match statements.last_mut() {
+            Some(sql) if !one_row_each => {
+                sql.push(", (");
+            }
+            _ => statements.push(Sql::new(dialect, "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name) VALUES (")),
+        }
+        let Some(sql) = statements.last_mut() else { break };
         sql.bind(SqlValue::Id(c.firm_id.as_uuid())).push(", ").bind(SqlValue::Text(kind.as_str().into())).push(", ");
         sql.bind(SqlValue::Text(key)).push(", ").bind(SqlValue::Id(c.id.as_uuid())).push(", ");
         sql.bind(SqlValue::Text(name.clone())).push(")");
     }
-    Some(sql)
+    statements
 }
 
 /// Keys of `kind` that two or more of the firm's clients share, in key

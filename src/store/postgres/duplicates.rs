@@ -22,7 +22,7 @@ pub async fn write_match_keys(c: &impl GenericClient, client: &Client, replacing
     if replacing {
         rows(c, &sql::delete_match_keys(&Postgres, client)).await?;
     }
-    if let Some(insert) = sql::insert_match_keys(&Postgres, client) {
+    for insert in sql::insert_match_keys(&Postgres, client) {
         rows(c, &insert).await?;
     }
     Ok(())

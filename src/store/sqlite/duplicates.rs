@@ -21,10 +21,10 @@ pub fn write_match_keys(conn: &Connection, client: &Client, replacing: bool) -> 
     if replacing {
         execute(conn, &sql::delete_match_keys(&WRITES, client))?;
     }
-    match sql::insert_match_keys(&WRITES, client) {
-        Some(insert) => execute(conn, &insert),
-        None => Ok(()),
+    for insert in sql::insert_match_keys(&WRITES, client) {
+        execute(conn, &insert)?;
     }
+    Ok(())
 }
 
 pub fn match_groups(conn: &Connection, firm: FirmId, q: &MatchQuery) -> StoreResult<Vec<MatchGroup>> {

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (9, Step::Rust(duplicates)),
     (10, Step::Sql(include_str!("../../../migrations/sqlite/0010_merged_into_index.sql"))),
     (11, Step::Sql(include_str!("../../../migrations/sqlite/0011_sign_in.sql"))),
+    (12, Step::Sql(include_str!("../../../migrations/sqlite/0012_search_index_without_insert_trigger.sql"))),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -67,6 +67,10 @@ impl SqlDialect for Sqlite {
         format!("json_extract(r.doc, '$.{field}')")
     }
 
+    fn avoids_statement_journals(&self) -> bool {
+        true
+    }
+
     fn sorts_keys_first(&self) -> bool {
         // Up to 2,000 hits are sorted; the rest walk an index in order.
         matches!(self.search, Search::Hits { .. })
@@ -112,8 +116,13 @@ fn violated_index(conn: &Connection, message: &str) -> Option<String> {
 
 /// Appends an event with the firm's next event number.
 fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
+    // Not `UPDATE … RETURNING`, which needs a statement journal (see
+    // `index_for_search`); the one writer makes the two statements atomic.
+    conn.prepare_cached("UPDATE firms SET event_seq = event_seq + 1 WHERE id = ?1")
+        .and_then(|mut st| st.execute([e.firm_id.as_bytes()]))
+        .map_err(internal)?;
     let firm_seq: i64 = conn
-        .prepare_cached("UPDATE firms SET event_seq = event_seq + 1 WHERE id = ?1 RETURNING event_seq")
+        .prepare_cached("SELECT event_seq FROM firms WHERE id = ?1")
         .and_then(|mut st| st.query_row([e.firm_id.as_bytes()], |r| r.get(0)))
         .map_err(internal)?;
     conn.prepare_cached(
@@ -231,11 +240,22 @@ fn touch_key(conn: &Connection, id: KeyId, at: Timestamp) -> StoreResult<()> {
     Ok(())
 }
 
-/// Runs an insert that returns the new row's `seq`.
+/// Runs a one-row insert and returns the new row's `seq` (its rowid).
 fn insert_returning_seq(conn: &Connection, sql: &Sql<'_>) -> StoreResult<i64> {
     conn.prepare_cached(&sql.text)
-        .and_then(|mut st| st.query_row(params_from_iter(sql.params.iter()), |r| r.get(0)))
-        .map_err(|e| duplicate_or_internal(conn, e))
+        .and_then(|mut st| st.execute(params_from_iter(sql.params.iter())))
+        .map_err(|e| duplicate_or_internal(conn, e))?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Adds a new client to the search index. Not a trigger: a statement
+/// with a trigger needs a statement journal, and FTS5 flushes its pending
+/// entries at each one (migration 12). Updates and deletes keep theirs.
+fn index_for_search(conn: &Connection, seq: i64, client: &Client) -> StoreResult<()> {
+    conn.prepare_cached("INSERT INTO clients_fts (rowid, search_text) VALUES (?1, ?2)")
+        .and_then(|mut st| st.execute(params![seq, client.fields.search_text()]))
+        .map_err(internal)?;
+    Ok(())
 }
 
 /// Runs a compare-and-set update: `VersionMismatch` if no row was at the
@@ -339,7 +359,9 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
     for write in writes {
         match write {
             Write::InsertClient { client, .. } => {
-                seqs.push(insert_returning_seq(conn, &sql::insert_client(&WRITES, client))?);
+                let seq = insert_returning_seq(conn, &sql::insert_client(&WRITES, client))?;
+                index_for_search(conn, seq, client)?;
+                seqs.push(seq);
                 super::duplicates::write_match_keys(conn, client, false)?
             }
             Write::UpdateClient { client, expected_version, .. } => {

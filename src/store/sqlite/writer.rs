@@ -20,7 +20,7 @@ use crate::store::{StoreError, StoreResult};
 
 /// Jobs taken into one transaction at most; bounds how long one commit holds
 /// the others back.
-const MAX_BATCH: usize = 512;
+pub(super) const MAX_BATCH: usize = 512;
 /// Jobs that may wait for the writer before callers wait to enqueue.
 const QUEUE: usize = 4096;
 
