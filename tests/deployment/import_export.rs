@@ -326,9 +326,10 @@ async fn a_killed_import_resumed_puts_every_row_in_exactly_once() {
     let stats = summary(&resumed);
     assert_eq!(stats["skipped"].as_u64(), Some(stopped_at), "{stats}");
     assert_eq!(stats["created"].as_u64().unwrap() + stopped_at, ROWS as u64, "{stats}");
-    // The batch the kill interrupted (if it reached the server) is answered
-    // from the server's idempotency record, not applied again.
-    assert!(stats["replayed_batches"].as_u64().unwrap() <= 1, "{stats}");
+    // The batches the kill interrupted (the CLI keeps up to three in flight;
+    // those that reached the server) are answered from the server's
+    // idempotency record, not applied again.
+    assert!(stats["replayed_batches"].as_u64().unwrap() <= 3, "{stats}");
     assert!(!checkpoint.exists(), "a finished import leaves no checkpoint");
 
     let clients = setup.export_json(&key, "clients");
