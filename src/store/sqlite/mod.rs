@@ -6,6 +6,7 @@
 //! each commit durable before any of its writers hears back. Reads use a small
 //! pool of read-only connections with cached statements.
 
+mod checkpoints;
 mod client_cache;
 mod duplicates;
 mod migrations;
@@ -109,8 +110,16 @@ impl SqliteStore {
         )
         .map_err(internal)?;
         migrations::apply(&mut conn)?;
+        // The writer's own cache: an import's transaction dirties thousands
+        // of pages across the indexes (SQLite's default is 2 MB).
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;").map_err(internal)?;
+        let checkpoints = checkpoints::Checkpointer::start(path)?;
         let clients = Arc::new(client_cache::ClientCache::new(options.client_cache));
-        let flush = client_cache::watch(&conn, clients.clone())?;
+        let forget = client_cache::watch(&conn, clients.clone())?;
+        let flush = move |conn: &Connection| {
+            forget(conn);
+            checkpoints.nudge();
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
