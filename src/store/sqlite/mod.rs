@@ -118,7 +118,7 @@ impl SqliteStore {
         let forget = client_cache::watch(&conn, clients.clone())?;
         let flush = move |conn: &Connection| {
             forget(conn);
-            checkpoints.nudge();
+            checkpoints.after_transaction(conn);
         };
         Ok(Self {
             inner: Arc::new(Inner {
