@@ -3,8 +3,9 @@
 //! Writes go through one writer thread that commits whatever has queued up in
 //! a single transaction (group commit), with every job in its own savepoint so
 //! one failing write never undoes another. WAL with `synchronous=FULL` makes
-//! each commit durable before any of its writers hears back. Reads use a small
-//! pool of read-only connections with cached statements.
+//! each commit durable before any of its writers hears back; checkpoints run
+//! on a thread of their own (`checkpoints`). Reads use a small pool of
+//! read-only connections with cached statements.
 
 mod checkpoints;
 mod client_cache;
