@@ -96,12 +96,12 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// Ends when the writer (holding the nudge) is gone.
 fn run(conn: Connection, nudged: Receiver<()>, behind: &AtomicBool) {
-    let mut last = Instant::now() - PAUSE;
+    let mut last: Option<Instant> = None;
     while nudged.recv().is_ok() {
-        if let Some(wait) = PAUSE.checked_sub(last.elapsed()) {
+        if let Some(wait) = last.and_then(|at| PAUSE.checked_sub(at.elapsed())) {
             std::thread::sleep(wait);
         }
-        last = Instant::now();
+        last = Some(Instant::now());
         match checkpoint(&conn) {
             Ok(frames) => behind.store(frames > LONG_WAL, Ordering::Relaxed),
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; the next write tries again"),
