@@ -16,6 +16,18 @@ bench_layout() {
     SQLITE_SEEDED="$DATA/seed-$N-$SEED.db"
 }
 
+# use_or_build_bin: BIN is $BENCH_BIN (made absolute) when it is set, else
+# the release binary, built now. Needs the script's `log`.
+use_or_build_bin() {
+    if [ -n "${BENCH_BIN:-}" ]; then
+        BIN="$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")"
+        log "using $BIN (not built here)"
+    else
+        log "building the release binary"
+        cargo build --release --quiet --bin clientele
+    fi
+}
+
 # read_seed_terms: the admin key and search terms from bench_seed's output ($META).
 read_seed_terms() {
     KEY="$(json_field admin_key)"

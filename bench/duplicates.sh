@@ -43,13 +43,7 @@ trap cleanup EXIT
 
 log() { echo "[duplicates] $*" >&2; }
 
-if [ -n "${BENCH_BIN:-}" ]; then
-    BIN="$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")"
-    log "using $BIN (not built here)"
-else
-    log "building the release binary"
-    cargo build --release --quiet --bin clientele
-fi
+use_or_build_bin
 
 CSV="$DATA/duplicates-$N-$RATE.csv"
 if [ ! -f "$CSV" ]; then

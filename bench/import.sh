@@ -35,13 +35,7 @@ trap cleanup EXIT
 
 log() { echo "[import] $*" >&2; }
 
-if [ -n "${BENCH_BIN:-}" ]; then
-    BIN="$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")"
-    log "using $BIN (not built here)"
-else
-    log "building the release binary"
-    cargo build --release --quiet --bin clientele
-fi
+use_or_build_bin
 
 CSV="$DATA/import-$N.csv"
 if [ ! -f "$CSV" ]; then

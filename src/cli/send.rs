@@ -122,7 +122,6 @@ impl Sender {
         }
         Ok(sent)
     }
-
 }
 
 fn halves(mut ops: Vec<Op>) -> (Vec<Op>, Vec<Op>) {

@@ -445,25 +445,23 @@ pub fn delete_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Sql<'d>
 /// [`SqlDialect::avoids_statement_journals`]; none for a deleted client, or
 /// one without keys.
 pub fn insert_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Vec<Sql<'d>> {
-    let (name, keys) = crate::domain::client::match_keys::match_keys(&c.fields);
     if c.deleted_at.is_some() {
         return Vec::new();
     }
-    let one_row_each = dialect.avoids_statement_journals();
-    let mut statements: Vec<Sql<'d>> = Vec::new();
-    for (kind, key) in keys {
-        match statements.last_mut() {
-            Some(sql) if !one_row_each => {
-                sql.push(", (");
+    let (name, keys) = crate::domain::client::match_keys::match_keys(&c.fields);
+    let per_statement = if dialect.avoids_statement_journals() { 1 } else { keys.len().max(1) };
+    keys.chunks(per_statement)
+        .map(|rows| {
+            let mut sql = Sql::new(dialect, "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name) VALUES ");
+            for (i, (kind, key)) in rows.iter().enumerate() {
+                sql.push(if i > 0 { ", (" } else { "(" });
+                sql.bind(SqlValue::Id(c.firm_id.as_uuid())).push(", ").bind(SqlValue::Text(kind.as_str().into())).push(", ");
+                sql.bind(SqlValue::Text(key.clone())).push(", ").bind(SqlValue::Id(c.id.as_uuid())).push(", ");
+                sql.bind(SqlValue::Text(name.clone())).push(")");
             }
-            _ => statements.push(Sql::new(dialect, "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name) VALUES (")),
-        }
-        let Some(sql) = statements.last_mut() else { break };
-        sql.bind(SqlValue::Id(c.firm_id.as_uuid())).push(", ").bind(SqlValue::Text(kind.as_str().into())).push(", ");
-        sql.bind(SqlValue::Text(key)).push(", ").bind(SqlValue::Id(c.id.as_uuid())).push(", ");
-        sql.bind(SqlValue::Text(name.clone())).push(")");
-    }
-    statements
+            sql
+        })
+        .collect()
 }
 
 /// Keys of `kind` that two or more of the firm's clients share, in key

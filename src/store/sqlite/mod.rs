@@ -37,6 +37,9 @@ use crate::domain::credential::{Credentials, Session, TokenHash};
 use crate::domain::ids::{ClientId, DeliveryId, FirmId, KeyId, UserId, WebhookId};
 use crate::domain::time::Timestamp;
 
+/// How long any connection waits for a lock another holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Read once: `available_parallelism` asks the kernel and parses cgroup
 /// files on every call (3 `openat`s), and a point read asks on its way out.
 fn cores() -> usize {
@@ -106,10 +109,10 @@ impl SqliteStore {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA secure_delete = ON;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;",
+             PRAGMA foreign_keys = ON;",
         )
         .map_err(internal)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
         migrations::apply(&mut conn)?;
         // The writer's own cache: an import's transaction dirties thousands
         // of pages across the indexes (SQLite's default is 2 MB).
@@ -117,14 +120,14 @@ impl SqliteStore {
         let checkpoints = checkpoints::Checkpointer::start(path)?;
         let clients = Arc::new(client_cache::ClientCache::new(options.client_cache));
         let forget = client_cache::watch(&conn, clients.clone())?;
-        let flush = move |conn: &Connection| {
+        let after_transaction = move |conn: &Connection| {
             forget(conn);
             checkpoints.after_transaction(conn);
         };
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: writer::Writer::start(conn, flush),
+                writer: writer::Writer::start(conn, after_transaction),
                 readers: Mutex::new(Vec::new()),
                 reader_threads: OnceLock::new(),
                 hit_counts: search::HitCounts::new(),
@@ -226,7 +229,8 @@ fn open_reader(path: &Path) -> StoreResult<Connection> {
     // Zeroed freed pages on every connection, so that no connection (a
     // reader's is read-only, but the pragma costs nothing) leaves erased
     // bytes behind (docs/privacy.md, "Erasure").
-    conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA secure_delete = ON;").map_err(internal)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA secure_delete = ON;").map_err(internal)?;
     // Without the query planner stability guarantee, SQLite re-prepares a
     // statement whenever a bound value (such as `LIMIT ?`) could change its
     // plan: in list queries that was most of the CPU time. Our statements
@@ -244,7 +248,7 @@ pub fn backup(source: &Path, dest: &Path) -> StoreResult<()> {
         return Err(StoreError::Internal(format!("{} already exists", dest.display())));
     }
     let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(internal)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(internal)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(internal)?;
     conn.execute_batch("PRAGMA secure_delete = ON;").map_err(internal)?;
     conn.execute("VACUUM INTO ?1", [dest.to_string_lossy()]).map_err(internal)?;
     Ok(())
@@ -258,7 +262,7 @@ pub fn backup(source: &Path, dest: &Path) -> StoreResult<()> {
 /// and the warning says so (docs/privacy.md, "Erasure").
 fn truncate_wal(path: &Path) {
     let outcome = Connection::open(path).and_then(|conn| {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         for _ in 0..3 {
             let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
             if busy == 0 {
