@@ -77,6 +77,9 @@ run_store() {
     local base="$BASE"
     export CLIENTELE_API_KEY="$KEY"
     log "$store: importing $N rows"
+    # A checkpoint left by an interrupted run would make the import refuse
+    # to start (it asks for --resume); every run imports the whole file.
+    rm -f "$CSV.clientele-checkpoint"
     local import export_ndjson export_csv
     import="$(timed "$BIN" import clients "$CSV" --server "$base" --rejects "$WORK/rejects.csv" "${EXTRA[@]}" 3>&1 >"$WORK/summary.json" 2>"$WORK/import.log")"
     local server_rss_import; server_rss_import="$(peak_rss_kb "$SERVER_PID")"

@@ -2,8 +2,10 @@
 //! single requests (so validation, events and webhooks are the same).
 //!
 //! - Not atomic: each operation is applied on its own, in order; runs of
-//!   operations on different records go at once, so the store commits them
-//!   together (one transaction per operation, as seen from outside).
+//!   operations on different records go at once, so they are committed
+//!   together (by SQLite's writer, or here as one transaction that falls
+//!   back to one per operation when it fails), one transaction per
+//!   operation as seen from outside.
 //! - Atomic: every operation is planned against the stored state (each
 //!   record at most once per batch, so no operation depends on another's
 //!   write), their writes are gathered instead of committed
@@ -70,22 +72,71 @@ impl Service {
         // The request's idempotency key is claimed before any operation, so
         // a retry after a crash never applies one twice.
         self.claim_idempotency_key_now().await?;
-        let at_once = self.store.writes_at_once();
         let mut results: Vec<Option<OpResult>> = (0..operations.len()).map(|_| None).collect();
         for wave in waves(&operations) {
-            let mut running = tokio::task::JoinSet::new();
-            for i in wave {
-                if running.len() >= at_once {
-                    collect(&mut running, &mut results).await?;
-                }
-                let (service, actor, op) = (self.clone(), actor.clone(), operations[i].clone());
-                running.spawn(async move { (i, service.run_operation(&actor, kind, &op).await) });
-            }
-            while !running.is_empty() {
-                collect(&mut running, &mut results).await?;
+            if self.store.commits_concurrent_writes_together() {
+                self.separate_wave(actor, kind, &operations, &wave, &mut results).await?;
+            } else {
+                self.grouped_wave(actor, kind, &operations, &wave, &mut results).await?;
             }
         }
         Ok(results.into_iter().map(|r| r.unwrap_or(Err(ServiceError::Internal("an operation did not run".into())))).collect())
+    }
+
+    /// Runs a wave's operations at once, each committing on its own.
+    async fn separate_wave(&self, actor: &Actor, kind: BatchKind, operations: &[Operation], wave: &[usize], results: &mut [Option<OpResult>]) -> ServiceResult<()> {
+        let at_once = self.store.writes_at_once();
+        let mut running = tokio::task::JoinSet::new();
+        for &i in wave {
+            if running.len() >= at_once {
+                keep(results, next(&mut running).await?);
+            }
+            let (service, actor, op) = (self.clone(), actor.clone(), operations[i].clone());
+            running.spawn(async move { (i, service.run_operation(&actor, kind, &op).await, Vec::new()) });
+        }
+        while !running.is_empty() {
+            keep(results, next(&mut running).await?);
+        }
+        Ok(())
+    }
+
+    /// Runs a wave's operations as one commit, for a store that commits each
+    /// write on its own (PostgreSQL, where a transaction per operation makes
+    /// a batch wait for a disk flush per row). Each operation is planned
+    /// against the stored state with its writes gathered, as an atomic
+    /// batch's are (no two operations of a wave touch one record), and the
+    /// writes of those that planned are committed together. If that commit
+    /// fails (a unique value or a version another writer got to first, say),
+    /// nothing was written, and the wave runs again one commit per
+    /// operation, which names the operations at fault.
+    async fn grouped_wave(&self, actor: &Actor, kind: BatchKind, operations: &[Operation], wave: &[usize], results: &mut [Option<OpResult>]) -> ServiceResult<()> {
+        let at_once = self.store.writes_at_once();
+        let mut planned = Vec::with_capacity(wave.len());
+        let mut running = tokio::task::JoinSet::new();
+        for &i in wave {
+            if running.len() >= at_once {
+                planned.push(next(&mut running).await?);
+            }
+            let (service, actor, op) = (self.clone(), actor.clone(), operations[i].clone());
+            running.spawn(async move {
+                let gathered = Arc::new(Mutex::new(Vec::new()));
+                let result = DEFERRED.scope(gathered.clone(), service.run_operation(&actor, kind, &op)).await;
+                let writes = std::mem::take(&mut *gathered.lock().unwrap_or_else(|p| p.into_inner()));
+                (i, result, writes)
+            });
+        }
+        while !running.is_empty() {
+            planned.push(next(&mut running).await?);
+        }
+        // An operation that failed wrote nothing, whatever it had gathered.
+        let writes: Vec<Write> = planned.iter_mut().filter(|(_, result, _)| result.is_ok()).flat_map(|(_, _, writes)| std::mem::take(writes)).collect();
+        if !writes.is_empty() && self.commit_gathered(writes).await.is_err() {
+            return self.separate_wave(actor, kind, operations, wave, results).await;
+        }
+        for outcome in planned {
+            keep(results, outcome);
+        }
+        Ok(())
     }
 
     async fn atomic_batch(&self, actor: &Actor, kind: BatchKind, operations: &[Operation]) -> ServiceResult<Vec<OpResult>> {
@@ -242,13 +293,20 @@ impl Service {
     }
 }
 
-/// Waits for one running operation and keeps its result.
-async fn collect(running: &mut tokio::task::JoinSet<(usize, OpResult)>, results: &mut [Option<OpResult>]) -> ServiceResult<()> {
-    if let Some(joined) = running.join_next().await {
-        let (i, result) = joined.map_err(|e| ServiceError::Internal(format!("a batch operation panicked: {e}")))?;
-        results[i] = Some(result);
+/// An operation's index, result, and the writes it gathered (if planned).
+type Outcome = (usize, OpResult, Vec<Write>);
+
+/// Waits for one running operation.
+async fn next(running: &mut tokio::task::JoinSet<Outcome>) -> ServiceResult<Outcome> {
+    match running.join_next().await {
+        Some(joined) => joined.map_err(|e| ServiceError::Internal(format!("a batch operation panicked: {e}"))),
+        None => Err(ServiceError::Internal("no batch operation was running".into())),
     }
-    Ok(())
+}
+
+/// Keeps an operation's result in its place.
+fn keep(results: &mut [Option<OpResult>], (i, result, _): Outcome) {
+    results[i] = Some(result);
 }
 
 /// An upsert's new record carries the value it was matched on.

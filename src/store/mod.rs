@@ -397,6 +397,13 @@ pub trait Store: Send + Sync + 'static {
     fn writes_at_once(&self) -> usize {
         (self.pool_status().max / 2).clamp(1, 32)
     }
+    /// Whether separate writes sent at once are committed together by the
+    /// store itself (one transaction and one disk flush for many). Where
+    /// not, a non-atomic batch gathers its operations' writes into one
+    /// commit of its own.
+    fn commits_concurrent_writes_together(&self) -> bool {
+        false
+    }
 
     async fn get_firm(&self, id: FirmId) -> StoreResult<Option<Firm>>;
     async fn list_firms(&self) -> StoreResult<Vec<Firm>>;

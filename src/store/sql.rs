@@ -178,16 +178,26 @@ fn record_row(r: &Record) -> [(&'static str, SqlValue); 7] {
 
 /// `INSERT INTO table (columns) VALUES (…) RETURNING seq` (without the
 /// RETURNING where [`SqlDialect::avoids_statement_journals`]).
-fn insert<'d>(dialect: &'d dyn SqlDialect, table: &str, row: impl IntoIterator<Item = (&'static str, SqlValue)>) -> Sql<'d> {
-    let (columns, values): (Vec<&str>, Vec<SqlValue>) = row.into_iter().unzip();
-    let mut sql = Sql::new(dialect, &format!("INSERT INTO {table} ({}) VALUES (", columns.join(", ")));
-    for (i, value) in values.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
+/// One `INSERT … VALUES (…), (…)` of rows with the same columns; it returns
+/// their `seq`s (in the order of the rows: PostgreSQL inserts and returns
+/// them in that order) where the dialect can.
+fn insert_rows<'d>(dialect: &'d dyn SqlDialect, table: &str, rows: impl IntoIterator<Item = Vec<(&'static str, SqlValue)>>) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, "");
+    for (n, row) in rows.into_iter().enumerate() {
+        let (columns, values): (Vec<&str>, Vec<SqlValue>) = row.into_iter().unzip();
+        if n == 0 {
+            sql.push(&format!("INSERT INTO {table} ({}) VALUES (", columns.join(", ")));
+        } else {
+            sql.push(", (");
         }
-        sql.bind(value);
+        for (i, value) in values.into_iter().enumerate() {
+            sql.push(if i > 0 { ", " } else { "" }).bind(value);
+        }
+        sql.push(")");
     }
-    sql.push(if dialect.avoids_statement_journals() { ")" } else { ") RETURNING seq" });
+    if !dialect.avoids_statement_journals() {
+        sql.push(" RETURNING seq");
+    }
     sql
 }
 
@@ -205,12 +215,21 @@ fn update<'d>(dialect: &'d dyn SqlDialect, table: &str, row: impl IntoIterator<I
 
 /// Inserts a client; the statement returns its `seq`.
 pub fn insert_client<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Sql<'d> {
-    let keys = [
-        ("id", SqlValue::Id(c.id.as_uuid())),
-        ("firm_id", SqlValue::Id(c.firm_id.as_uuid())),
-        ("created_at", SqlValue::Int(c.created_at.millis())),
-    ];
-    insert(dialect, "clients", client_row(c).into_iter().chain(keys))
+    insert_clients(dialect, &[c])
+}
+
+/// Inserts clients in one statement (at least one); it returns their `seq`s
+/// in order.
+pub fn insert_clients<'d>(dialect: &'d dyn SqlDialect, clients: &[&Client]) -> Sql<'d> {
+    let rows = clients.iter().map(|c| {
+        let keys = [
+            ("id", SqlValue::Id(c.id.as_uuid())),
+            ("firm_id", SqlValue::Id(c.firm_id.as_uuid())),
+            ("created_at", SqlValue::Int(c.created_at.millis())),
+        ];
+        client_row(c).into_iter().chain(keys).collect()
+    });
+    insert_rows(dialect, "clients", rows)
 }
 
 /// Writes `c` over the stored client if that is still at `expected_version`
@@ -227,7 +246,7 @@ pub fn insert_record<'d>(dialect: &'d dyn SqlDialect, r: &Record) -> Sql<'d> {
         ("kind", SqlValue::Text(r.kind.as_str().into())),
         ("created_at", SqlValue::Int(r.created_at.millis())),
     ];
-    insert(dialect, "records", record_row(r).into_iter().chain(keys))
+    insert_rows(dialect, "records", [record_row(r).into_iter().chain(keys).collect()])
 }
 
 /// Writes `r` over the stored record of its kind if that is still at

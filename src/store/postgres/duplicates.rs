@@ -16,6 +16,35 @@ async fn rows(c: &impl GenericClient, sql: &Sql<'_>) -> StoreResult<Vec<tokio_po
     c.query(&st, &params).await.map_err(db_error)
 }
 
+/// Writes the keys of new clients (none for a deleted one), in the
+/// transaction that wrote them: one statement for them all.
+pub async fn insert_match_keys(c: &impl GenericClient, clients: &[&Client]) -> StoreResult<()> {
+    let (mut firms, mut kinds, mut keys, mut ids, mut names) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for client in clients.iter().filter(|c| c.deleted_at.is_none()) {
+        let (name, client_keys) = crate::domain::client::match_keys::match_keys(&client.fields);
+        for (kind, key) in client_keys {
+            firms.push(client.firm_id.as_uuid());
+            kinds.push(kind.as_str());
+            keys.push(key);
+            ids.push(client.id.as_uuid());
+            names.push(name.clone());
+        }
+    }
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let st = c
+        .prepare_cached(
+            "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[])",
+        )
+        .await
+        .map_err(db_error)?;
+    let params: [Param; 5] = [&firms, &kinds, &keys, &ids, &names];
+    c.execute(&st, &params).await.map_err(db_error)?;
+    Ok(())
+}
+
 /// Writes the client's keys anew (none once it is deleted), in the
 /// transaction that wrote the client.
 pub async fn write_match_keys(c: &impl GenericClient, client: &Client, replacing: bool) -> StoreResult<()> {

@@ -64,24 +64,69 @@ fn json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-/// Appends an event without its number: [`number_events`] gives it the
-/// firm's next one once this transaction has committed.
-async fn insert_event(c: &impl GenericClient, e: &Event) -> StoreResult<()> {
-    let actor = e.actor_key_id.map(|k| k.as_uuid());
-    let user = e.actor_user_id.map(|u| u.as_uuid());
-    let params: [Param; 11] = [
-        &e.id.as_uuid(), &e.firm_id.as_uuid(), &e.kind, &e.resource_type, &e.resource_id,
-        &actor, &e.request_id, &e.before, &e.after, &e.created_at.millis(), &user,
-    ];
+/// Appends a transaction's events, in order, without their numbers:
+/// [`number_events`] gives them the firm's next ones (in `seq` order) once
+/// the transaction has committed. One statement for them all.
+async fn insert_events(c: &impl GenericClient, events: &[&Event]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.id.as_uuid()).collect();
+    let firms: Vec<uuid::Uuid> = events.iter().map(|e| e.firm_id.as_uuid()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.resource_type.as_str()).collect();
+    let resources: Vec<&str> = events.iter().map(|e| e.resource_id.as_str()).collect();
+    let actors: Vec<Option<uuid::Uuid>> = events.iter().map(|e| e.actor_key_id.map(|k| k.as_uuid())).collect();
+    let requests: Vec<Option<&str>> = events.iter().map(|e| e.request_id.as_deref()).collect();
+    let befores: Vec<Option<&Value>> = events.iter().map(|e| e.before.as_ref()).collect();
+    let afters: Vec<Option<&Value>> = events.iter().map(|e| e.after.as_ref()).collect();
+    let times: Vec<i64> = events.iter().map(|e| e.created_at.millis()).collect();
+    let users: Vec<Option<uuid::Uuid>> = events.iter().map(|e| e.actor_user_id.map(|u| u.as_uuid())).collect();
+    let params: [Param; 11] = [&ids, &firms, &kinds, &types, &resources, &actors, &requests, &befores, &afters, &times, &users];
+    // In the order given (identity values are drawn in the sorted order).
     let st = c
         .prepare_cached(
             "INSERT INTO events (id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             SELECT id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::jsonb[], $9::jsonb[], $10::bigint[], $11::uuid[])
+                  WITH ORDINALITY AS e (id, firm_id, kind, resource_type, resource_id, actor_key_id, request_id, before, after, created_at, actor_user_id, n)
+             ORDER BY n",
         )
         .await
         .map_err(db_error)?;
     c.execute(&st, &params).await.map_err(db_error)?;
     Ok(())
+}
+
+/// Most clients one insert statement writes. Runs are cut into powers of
+/// two up to this, so a connection prepares at most seven shapes.
+const CLIENTS_PER_INSERT: usize = 64;
+
+/// Inserts a run of new clients at the head of `writes` (with the events
+/// between them, which [`apply`] inserts last) in a few statements instead
+/// of two per client; `None` unless the run has two clients or more.
+async fn insert_client_run(c: &impl GenericClient, writes: &[Write], seqs: &mut Vec<i64>) -> StoreResult<Option<usize>> {
+    let run = writes.iter().take_while(|w| matches!(w, Write::InsertClient { .. } | Write::Event(_))).count();
+    let clients: Vec<&Client> = writes[..run]
+        .iter()
+        .filter_map(|w| match w {
+            Write::InsertClient { client, .. } => Some(client),
+            _ => None,
+        })
+        .collect();
+    if clients.len() < 2 {
+        return Ok(None);
+    }
+    let mut rest = clients.as_slice();
+    while !rest.is_empty() {
+        let n = CLIENTS_PER_INSERT.min(1 << rest.len().ilog2());
+        let sql = sql::insert_clients(&Postgres, &rest[..n]);
+        let st = c.prepare_cached(&sql.text).await.map_err(db_error)?;
+        seqs.extend(query_rows(c, &st, &sql, |r| Ok(r.get::<_, i64>(0))).await?);
+        rest = &rest[n..];
+    }
+    super::duplicates::insert_match_keys(c, &clients).await?;
+    Ok(Some(run))
 }
 
 /// Names the advisory locks that number events, one per firm (the
@@ -363,6 +408,10 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
             rest = &rest[n..];
             continue;
         }
+        if let Some(n) = insert_client_run(c, rest, &mut seqs).await? {
+            rest = &rest[n..];
+            continue;
+        }
         rest = &rest[1..];
         match write {
             Write::InsertClient { client, .. } => {
@@ -413,11 +462,14 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
             link.verdict(find_target(c, firm, &link.reference).await?)?;
         }
     }
-    for write in writes {
-        if let Write::Event(event) = write {
-            insert_event(c, event).await?;
-        }
-    }
+    let events: Vec<&Event> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Event(event) => Some(event),
+            _ => None,
+        })
+        .collect();
+    insert_events(c, &events).await?;
     Ok(seqs)
 }
 

@@ -316,6 +316,11 @@ impl Store for SqliteStore {
         writer::MAX_BATCH
     }
 
+    /// The writer runs the writes waiting for it in one transaction.
+    fn commits_concurrent_writes_together(&self) -> bool {
+        true
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(internal))
     }
