@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
+use super::custom_fields::BATCH_DEFINITIONS;
 use super::precondition::Precondition;
 use super::{Actor, Service, ServiceError, ServiceResult};
 use crate::domain::batch::{Match, OpKind, Operation};
@@ -61,11 +62,14 @@ pub type OpResult = ServiceResult<Done>;
 impl Service {
     /// Runs a batch; one result per operation, in order.
     pub async fn batch(&self, actor: &Actor, kind: BatchKind, operations: Vec<Operation>, atomic: bool) -> ServiceResult<Vec<OpResult>> {
-        if atomic {
-            self.atomic_batch(actor, kind, &operations).await
-        } else {
-            self.separate_batch(actor, kind, operations).await
-        }
+        let batch = async {
+            if atomic {
+                self.atomic_batch(actor, kind, &operations).await
+            } else {
+                self.separate_batch(actor, kind, operations).await
+            }
+        };
+        BATCH_DEFINITIONS.scope(Arc::default(), batch).await
     }
 
     async fn separate_batch(&self, actor: &Actor, kind: BatchKind, operations: Vec<Operation>) -> ServiceResult<Vec<OpResult>> {
@@ -85,17 +89,8 @@ impl Service {
 
     /// Runs a wave's operations at once, each committing on its own.
     async fn separate_wave(&self, actor: &Actor, kind: BatchKind, operations: &[Operation], wave: &[usize], results: &mut [Option<OpResult>]) -> ServiceResult<()> {
-        let at_once = self.store.writes_at_once();
-        let mut running = tokio::task::JoinSet::new();
-        for &i in wave {
-            if running.len() >= at_once {
-                keep(results, next(&mut running).await?);
-            }
-            let (service, actor, op) = (self.clone(), actor.clone(), operations[i].clone());
-            running.spawn(async move { (i, service.run_operation(&actor, kind, &op).await, Vec::new()) });
-        }
-        while !running.is_empty() {
-            keep(results, next(&mut running).await?);
+        for outcome in self.run_wave(actor, kind, operations, wave, false).await? {
+            keep(results, outcome);
         }
         Ok(())
     }
@@ -110,24 +105,7 @@ impl Service {
     /// nothing was written, and the wave runs again one commit per
     /// operation, which names the operations at fault.
     async fn grouped_wave(&self, actor: &Actor, kind: BatchKind, operations: &[Operation], wave: &[usize], results: &mut [Option<OpResult>]) -> ServiceResult<()> {
-        let at_once = self.store.writes_at_once();
-        let mut planned = Vec::with_capacity(wave.len());
-        let mut running = tokio::task::JoinSet::new();
-        for &i in wave {
-            if running.len() >= at_once {
-                planned.push(next(&mut running).await?);
-            }
-            let (service, actor, op) = (self.clone(), actor.clone(), operations[i].clone());
-            running.spawn(async move {
-                let gathered = Arc::new(Mutex::new(Vec::new()));
-                let result = DEFERRED.scope(gathered.clone(), service.run_operation(&actor, kind, &op)).await;
-                let writes = std::mem::take(&mut *gathered.lock().unwrap_or_else(|p| p.into_inner()));
-                (i, result, writes)
-            });
-        }
-        while !running.is_empty() {
-            planned.push(next(&mut running).await?);
-        }
+        let mut planned = self.run_wave(actor, kind, operations, wave, true).await?;
         // An operation that failed wrote nothing, whatever it had gathered.
         let writes: Vec<Write> = planned.iter_mut().filter(|(_, result, _)| result.is_ok()).flat_map(|(_, _, writes)| std::mem::take(writes)).collect();
         if !writes.is_empty() && self.commit_gathered(writes).await.is_err() {
@@ -137,6 +115,35 @@ impl Service {
             keep(results, outcome);
         }
         Ok(())
+    }
+
+    /// Runs a wave's operations, as many at once as the store takes, each
+    /// on a task of its own with the batch's custom field definitions;
+    /// `gather` keeps their writes instead of committing them.
+    async fn run_wave(&self, actor: &Actor, kind: BatchKind, operations: &[Operation], wave: &[usize], gather: bool) -> ServiceResult<Vec<Outcome>> {
+        let at_once = self.store.writes_at_once();
+        let definitions = BATCH_DEFINITIONS.try_with(Arc::clone).unwrap_or_default();
+        let mut outcomes = Vec::with_capacity(wave.len());
+        let mut running = tokio::task::JoinSet::new();
+        for &i in wave {
+            if running.len() >= at_once {
+                outcomes.push(next(&mut running).await?);
+            }
+            let (service, actor, op) = (self.clone(), actor.clone(), operations[i].clone());
+            running.spawn(BATCH_DEFINITIONS.scope(definitions.clone(), async move {
+                if !gather {
+                    return (i, service.run_operation(&actor, kind, &op).await, Vec::new());
+                }
+                let gathered = Arc::new(Mutex::new(Vec::new()));
+                let result = DEFERRED.scope(gathered.clone(), service.run_operation(&actor, kind, &op)).await;
+                let writes = std::mem::take(&mut *gathered.lock().unwrap_or_else(|p| p.into_inner()));
+                (i, result, writes)
+            }));
+        }
+        while !running.is_empty() {
+            outcomes.push(next(&mut running).await?);
+        }
+        Ok(outcomes)
     }
 
     async fn atomic_batch(&self, actor: &Actor, kind: BatchKind, operations: &[Operation]) -> ServiceResult<Vec<OpResult>> {

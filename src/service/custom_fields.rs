@@ -1,6 +1,8 @@
 //! Custom field definitions: admins define them, any key reads them, and
 //! client and matter writes are checked against them.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::change::Changed;
@@ -14,6 +16,20 @@ use crate::domain::ids::CustomFieldId;
 use crate::domain::record::{RecordFilter, Stored};
 
 pub type CustomField = Stored<CustomFieldFields>;
+
+tokio::task_local! {
+    /// Set while a batch runs: the firm's definitions, read once for all its
+    /// operations. A batch is checked against the definitions as they were
+    /// when it began.
+    pub(crate) static BATCH_DEFINITIONS: Arc<BatchDefinitions>;
+}
+
+/// The definitions a batch read, per entity.
+#[derive(Default)]
+pub(crate) struct BatchDefinitions {
+    client: tokio::sync::OnceCell<Vec<CustomFieldFields>>,
+    matter: tokio::sync::OnceCell<Vec<CustomFieldFields>>,
+}
 
 /// Definitions per entity a firm may have.
 pub const MAX_DEFINITIONS: usize = 200;
@@ -57,8 +73,19 @@ impl Service {
         self.soft_delete::<CustomFieldFields>(actor, id, &pre).await
     }
 
-    /// The firm's live definitions for one entity.
+    /// The firm's live definitions for one entity (read once per batch).
     pub(crate) async fn custom_field_definitions(&self, actor: &Actor, entity: Entity) -> ServiceResult<Vec<CustomFieldFields>> {
+        let Ok(batch) = BATCH_DEFINITIONS.try_with(Arc::clone) else {
+            return self.read_definitions(actor, entity).await;
+        };
+        let read = match entity {
+            Entity::Client => &batch.client,
+            Entity::Matter => &batch.matter,
+        };
+        read.get_or_try_init(|| self.read_definitions(actor, entity)).await.cloned()
+    }
+
+    async fn read_definitions(&self, actor: &Actor, entity: Entity) -> ServiceResult<Vec<CustomFieldFields>> {
         let filter = RecordFilter { equals: vec![("entity", vec![entity.as_str().into()])], ..RecordFilter::default() };
         let defs = self.all::<CustomFieldFields>(actor, filter, MAX_DEFINITIONS).await?;
         Ok(defs.into_iter().map(|d| d.fields).collect())
