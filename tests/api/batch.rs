@@ -5,10 +5,11 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{error_fields, expect_problem, expect_status, TestApp};
-use crate::support::{events, list_ids};
+use crate::support::{events, events_since, last_seq, list_ids};
 
 crate::store_tests!(
     each_operation_is_answered_in_order,
+    an_operation_that_fails_at_commit_leaves_the_others_written,
     an_atomic_batch_is_all_or_nothing,
     an_atomic_batch_applies_every_operation_in_one_go,
     an_atomic_batch_touches_each_record_once,
@@ -63,6 +64,33 @@ async fn each_operation_is_answered_in_order(app: TestApp) {
     sorted.sort();
     assert_eq!(sorted, vec!["client.created", "client.created", "client.deleted", "client.updated", "client.updated"], "{types:?}");
     assert_eq!(client_count(&app).await, 2, "Ada and New remain");
+}
+
+/// A taken email is found only when the store writes the row; the rest of a
+/// non-atomic batch is still written, each with its event, numbered without
+/// gaps (on PostgreSQL the run's one transaction fails and is applied again
+/// one operation at a time).
+async fn an_operation_that_fails_at_commit_leaves_the_others_written(app: TestApp) {
+    app.create_client(json!({"first_name": "Ada", "last_name": "L", "email": "ada@example.com"})).await;
+    let start = last_seq(&app).await;
+    let results = batch(&app, "/v1/clients/batch", &app.admin_key, json!({"operations": [
+        {"op": "create", "data": {"first_name": "Grace", "last_name": "H", "email": "grace@example.com"}},
+        {"op": "create", "data": {"first_name": "Ada", "last_name": "Again", "email": "ADA@example.com"}},
+        {"op": "create", "data": {"first_name": "Alan", "last_name": "T", "external_id": "crm-7"}},
+    ]}))
+    .await;
+    assert_eq!(statuses(&results), vec![201, 409, 201]);
+    assert_eq!(results[1]["problem"]["code"], "duplicate_email");
+    assert_eq!(client_count(&app).await, 3, "Ada, Grace and Alan");
+    let log = events_since(&app, start).await;
+    let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, vec![start + 1, start + 2], "{log:?}");
+    let mut written: Vec<&str> = log.iter().map(|e| e["resource_id"].as_str().unwrap()).collect();
+    written.sort();
+    let mut created = vec![results[0]["data"]["id"].as_str().unwrap(), results[2]["data"]["id"].as_str().unwrap()];
+    created.sort();
+    assert_eq!(written, created);
+    assert!(log.iter().all(|e| e["type"] == "client.created"), "{log:?}");
 }
 
 async fn an_atomic_batch_is_all_or_nothing(app: TestApp) {
