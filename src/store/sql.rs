@@ -176,11 +176,11 @@ fn record_row(r: &Record) -> [(&'static str, SqlValue); 7] {
     ]
 }
 
-/// `INSERT INTO table (columns) VALUES (…) RETURNING seq` (without the
-/// RETURNING where [`SqlDialect::avoids_statement_journals`]).
-/// One `INSERT … VALUES (…), (…)` of rows with the same columns; it returns
-/// their `seq`s (in the order of the rows: PostgreSQL inserts and returns
-/// them in that order) where the dialect can.
+/// `INSERT INTO table (columns) VALUES (…), (…) RETURNING seq` for rows with
+/// the same columns; RETURNING gives the `seq`s in the order of the rows
+/// (PostgreSQL inserts and returns them in that order). Where
+/// [`SqlDialect::avoids_statement_journals`], no RETURNING, and one row per
+/// statement (several would open a statement journal too).
 fn insert_rows<'d>(dialect: &'d dyn SqlDialect, table: &str, rows: impl IntoIterator<Item = Vec<(&'static str, SqlValue)>>) -> Sql<'d> {
     let mut sql = Sql::new(dialect, "");
     for (n, row) in rows.into_iter().enumerate() {
