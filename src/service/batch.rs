@@ -134,9 +134,7 @@ impl Service {
                 if !gather {
                     return (i, service.run_operation(&actor, kind, &op).await, Vec::new());
                 }
-                let gathered = Arc::new(Mutex::new(Vec::new()));
-                let result = DEFERRED.scope(gathered.clone(), service.run_operation(&actor, kind, &op)).await;
-                let writes = std::mem::take(&mut *gathered.lock().unwrap_or_else(|p| p.into_inner()));
+                let (result, writes) = gathering(service.run_operation(&actor, kind, &op)).await;
                 (i, result, writes)
             }));
         }
@@ -151,8 +149,7 @@ impl Service {
             return Ok(aborted(operations.len(), i, error));
         }
         for _ in 0..ATTEMPTS {
-            let gathered = Arc::new(Mutex::new(Vec::new()));
-            let planned = DEFERRED.scope(gathered.clone(), async {
+            let planned = gathering(async {
                 let mut results = Vec::with_capacity(operations.len());
                 for op in operations {
                     let result = self.plan_atomic(actor, kind, op).await;
@@ -164,12 +161,11 @@ impl Service {
                 }
                 results
             });
-            let mut results = planned.await;
+            let (mut results, writes) = planned.await;
             if let Some(i) = results.iter().position(Result::is_err) {
                 let error = results.swap_remove(i).err().unwrap_or(ServiceError::Internal("lost error".into()));
                 return Ok(aborted(operations.len(), i, error));
             }
-            let writes = std::mem::take(&mut *gathered.lock().unwrap_or_else(|p| p.into_inner()));
             match self.commit_gathered(writes).await {
                 Ok(()) => return Ok(results),
                 // Another writer got there between planning and commit.
@@ -298,6 +294,15 @@ impl Service {
         let found = self.store.list_records(actor.firm.id, crate::domain::record::RecordKind::Matter, &query).await?;
         found.into_iter().next().map(Stored::from_record).transpose().map_err(ServiceError::Internal)
     }
+}
+
+/// Runs `planning` with the writes `Service::commit` is given gathered
+/// instead of committed, and returns them with its output.
+async fn gathering<T>(planning: impl std::future::Future<Output = T>) -> (T, Vec<Write>) {
+    let gathered = Arc::new(Mutex::new(Vec::new()));
+    let output = DEFERRED.scope(gathered.clone(), planning).await;
+    let writes = std::mem::take(&mut *gathered.lock().unwrap_or_else(|p| p.into_inner()));
+    (output, writes)
 }
 
 /// An operation's index, result, and the writes it gathered (if planned).

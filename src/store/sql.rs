@@ -460,24 +460,20 @@ pub fn delete_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Sql<'d>
     sql
 }
 
-/// Inserts a live client's match keys: one statement, or one per key where
-/// [`SqlDialect::avoids_statement_journals`]; none for a deleted client, or
-/// one without keys.
+/// Inserts a live client's match keys, one statement per key (several rows
+/// in one would open a statement journal on SQLite; PostgreSQL writes keys
+/// with an `unnest` of its own); none for a deleted client.
 pub fn insert_match_keys<'d>(dialect: &'d dyn SqlDialect, c: &Client) -> Vec<Sql<'d>> {
     if c.deleted_at.is_some() {
         return Vec::new();
     }
     let (name, keys) = crate::domain::client::match_keys::match_keys(&c.fields);
-    let per_statement = if dialect.avoids_statement_journals() { 1 } else { keys.len().max(1) };
-    keys.chunks(per_statement)
-        .map(|rows| {
-            let mut sql = Sql::new(dialect, "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name) VALUES ");
-            for (i, (kind, key)) in rows.iter().enumerate() {
-                sql.push(if i > 0 { ", (" } else { "(" });
-                sql.bind(SqlValue::Id(c.firm_id.as_uuid())).push(", ").bind(SqlValue::Text(kind.as_str().into())).push(", ");
-                sql.bind(SqlValue::Text(key.clone())).push(", ").bind(SqlValue::Id(c.id.as_uuid())).push(", ");
-                sql.bind(SqlValue::Text(name.clone())).push(")");
-            }
+    keys.into_iter()
+        .map(|(kind, key)| {
+            let mut sql = Sql::new(dialect, "INSERT INTO client_match_keys (firm_id, kind, key, client_id, name) VALUES (");
+            sql.bind(SqlValue::Id(c.firm_id.as_uuid())).push(", ").bind(SqlValue::Text(kind.as_str().into())).push(", ");
+            sql.bind(SqlValue::Text(key)).push(", ").bind(SqlValue::Id(c.id.as_uuid())).push(", ");
+            sql.bind(SqlValue::Text(name.clone())).push(")");
             sql
         })
         .collect()

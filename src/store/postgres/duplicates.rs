@@ -51,10 +51,7 @@ pub async fn write_match_keys(c: &impl GenericClient, client: &Client, replacing
     if replacing {
         rows(c, &sql::delete_match_keys(&Postgres, client)).await?;
     }
-    for insert in sql::insert_match_keys(&Postgres, client) {
-        rows(c, &insert).await?;
-    }
-    Ok(())
+    insert_match_keys(c, &[client]).await
 }
 
 pub async fn match_groups(c: &impl GenericClient, firm: FirmId, q: &MatchQuery) -> StoreResult<Vec<MatchGroup>> {
