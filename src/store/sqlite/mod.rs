@@ -118,6 +118,7 @@ impl SqliteStore {
         // of pages across the indexes (SQLite's default is 2 MB).
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;").map_err(internal)?;
         let checkpoints = checkpoints::Checkpointer::start(path)?;
+        let wal = open_wal(path)?;
         let clients = Arc::new(client_cache::ClientCache::new(options.client_cache));
         let forget = client_cache::watch(&conn, clients.clone())?;
         let after_transaction = move |conn: &Connection| {
@@ -127,7 +128,7 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: writer::Writer::start(conn, after_transaction),
+                writer: writer::Writer::start(conn, wal, after_transaction)?,
                 readers: Mutex::new(Vec::new()),
                 reader_threads: OnceLock::new(),
                 hit_counts: search::HitCounts::new(),
@@ -223,6 +224,23 @@ impl ServeLock {
 }
 
 /// A read-only connection with cached statements.
+/// The database's WAL file, for the writer's sync thread. The writer's
+/// connection keeps it in place for as long as the store is open (SQLite
+/// removes it only when the last connection closes); creating it if it is
+/// not there yet is harmless, since SQLite reads an empty WAL as one with no
+/// frames.
+fn open_wal(path: &Path) -> StoreResult<std::fs::File> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&wal)
+        .map_err(|e| StoreError::Internal(format!("open the WAL file: {e}")))
+}
+
 fn open_reader(path: &Path) -> StoreResult<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(internal)?;
