@@ -62,6 +62,17 @@ fi
 # peak_rss_kb PID: the high-water mark of a live process's resident set.
 peak_rss_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
+# thread_cpu PID: the CPU seconds a live process's threads have used, summed
+# by thread name, busiest first ("sqlite-writer=5.1 tokio-rt-worker=4.7 …").
+# Time on a CPU, not wall time: on a VM whose host takes cycles back (steal
+# time, up to a third of some hours here) it moves far less than rows/s, so
+# it is the figure to compare the writer's cost per row by.
+thread_cpu() {
+    for t in /proc/"$1"/task/*; do
+        printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+    done | awk '{s[$1] += $2} END {for (c in s) if (s[c] >= 5e7) printf "%s=%.1f\n", c, s[c] / 1e9}' | sort -t= -k2 -rn | tr '\n' ' '
+}
+
 # timed CMD…: runs CMD under GNU time, printing "seconds max_rss_kb" on fd 3.
 timed() {
     /usr/bin/time -f "%e %M" -o "$WORK/time" "$@"
@@ -83,15 +94,17 @@ run_store() {
     local import export_ndjson export_csv
     import="$(timed "$BIN" import clients "$CSV" --server "$base" --rejects "$WORK/rejects.csv" "${EXTRA[@]}" 3>&1 >"$WORK/summary.json" 2>"$WORK/import.log")"
     local server_rss_import; server_rss_import="$(peak_rss_kb "$SERVER_PID")"
+    local cpu; cpu="$(thread_cpu "$SERVER_PID")"
     log "$store: exporting (ndjson, then csv)"
     export_ndjson="$(timed "$BIN" export clients --format ndjson --server "$base" 3>&1 >"$WORK/export.ndjson" 2>/dev/null)"
     export_csv="$(timed "$BIN" export clients --format csv --server "$base" 3>&1 >"$WORK/export.csv" 2>/dev/null)"
     local exported; exported="$(wc -l <"$WORK/export.ndjson")"
     local server_rss; server_rss="$(peak_rss_kb "$SERVER_PID")"
     stop_store "$store" "$name"
-    python3 - "$store" "$N" "$import" "$export_ndjson" "$export_csv" "$exported" "$server_rss_import" "$server_rss" "$WORK/summary.json" <<'PY' | tee "$out"
+    python3 - "$store" "$N" "$import" "$export_ndjson" "$export_csv" "$exported" "$server_rss_import" "$server_rss" "$WORK/summary.json" "$cpu" <<'PY' | tee "$out"
 import json, sys
-store, n, imp, nd, cs, exported, rss_import, rss, summary = sys.argv[1:]
+store, n, imp, nd, cs, exported, rss_import, rss, summary, cpu = sys.argv[1:]
+threads = dict((name, float(s)) for name, s in (t.split("=") for t in cpu.split()))
 n, exported = int(n), int(exported)
 (ti, mi), (tn, mn), (tc, mc) = [tuple(map(float, x.split())) for x in (imp, nd, cs)]
 s = json.load(open(summary))
@@ -100,8 +113,11 @@ print(f"{store}: import {n:,} rows in {ti:.1f} s = {n / ti:,.0f} rows/s "
 print(f"{store}: export ndjson {exported:,} rows in {tn:.1f} s = {exported / tn:,.0f} rows/s (CLI {mn / 1024:.0f} MiB); "
       f"csv {tc:.1f} s = {exported / tc:,.0f} rows/s (CLI {mc / 1024:.0f} MiB)")
 print(f"{store}: server peak RSS {float(rss_import) / 1024:.0f} MiB after the import, {float(rss) / 1024:.0f} MiB after the exports")
+print(f"{store}: server CPU seconds by thread, to the end of the import: {cpu.strip()}")
+writer = threads.get("sqlite-writer")
+per_row = f" writer_cpu_us_per_row={writer * 1e6 / n:.0f}" if writer else ""
 print(f"RESULT store={store} rows={n} import_s={ti} import_rows_s={n / ti:.0f} export_ndjson_rows_s={exported / tn:.0f} "
-      f"export_csv_rows_s={exported / tc:.0f} server_rss_mib={float(rss) / 1024:.0f} cli_rss_mib={max(mi, mn, mc) / 1024:.0f}")
+      f"export_csv_rows_s={exported / tc:.0f} server_rss_mib={float(rss) / 1024:.0f} cli_rss_mib={max(mi, mn, mc) / 1024:.0f}{per_row}")
 PY
     rm -f "$WORK"/export.* "$CSV.clientele-checkpoint"
 }

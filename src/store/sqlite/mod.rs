@@ -11,6 +11,7 @@ mod checkpoints;
 mod client_cache;
 mod duplicates;
 mod migrations;
+mod prepared;
 mod queries;
 mod readers;
 mod rows;
@@ -413,7 +414,9 @@ impl Store for SqliteStore {
 
     async fn apply(&self, writes: Vec<Write>) -> StoreResult<Vec<i64>> {
         let erases = writes.iter().any(|w| matches!(w, Write::EraseClients(_)));
-        let seqs = self.inner.writer.run(move |tx| queries::apply(tx, &writes)).await?;
+        // Built on this thread, not the writer's (see `prepared`).
+        let prepared = prepared::Prepared::new(writes);
+        let seqs = self.inner.writer.run(move |tx| queries::apply(tx, &prepared)).await?;
         if erases {
             let path = self.inner.path.clone();
             let _ = tokio::task::spawn_blocking(move || truncate_wal(&path)).await;

@@ -3,6 +3,7 @@
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::internal;
+use super::prepared::{Prepared, Ready};
 use super::search::{self, Search, HitCounts};
 use super::rows::{self, to_json, FIRM_COLUMNS, KEY_COLUMNS};
 use crate::domain::api_key::{ApiKey, SecretHash};
@@ -114,8 +115,9 @@ fn violated_index(conn: &Connection, message: &str) -> Option<String> {
     conn.query_row(sql, params![table, names?.join(", ")], |r| r.get(0)).ok()
 }
 
-/// Appends an event with the firm's next event number.
-fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
+/// Appends an event with the firm's next event number; `before` and `after`
+/// are its documents as JSON.
+fn insert_event(conn: &Connection, e: &Event, before: Option<&str>, after: Option<&str>) -> StoreResult<()> {
     // Not `UPDATE … RETURNING`, which needs a statement journal (see
     // `index_for_search`); the one writer makes the two statements atomic.
     conn.prepare_cached("UPDATE firms SET event_seq = event_seq + 1 WHERE id = ?1")
@@ -140,8 +142,8 @@ fn insert_event(conn: &Connection, e: &Event) -> StoreResult<()> {
             e.actor_key_id.as_ref().map(|k| k.as_bytes()),
             e.actor_user_id.as_ref().map(|u| u.as_bytes()),
             e.request_id,
-            e.before.as_ref().map(to_json),
-            e.after.as_ref().map(to_json),
+            before,
+            after,
             e.created_at.millis(),
         ])
     })
@@ -248,12 +250,27 @@ fn insert_returning_seq(conn: &Connection, sql: &Sql<'_>) -> StoreResult<i64> {
     Ok(conn.last_insert_rowid())
 }
 
+/// Inserts a new client with its search entry and match keys, from what
+/// was prepared for it; returns its `seq`.
+fn insert_client(conn: &Connection, client: &Client, ready: Option<&Ready>) -> StoreResult<i64> {
+    let Some(Ready::NewClient { insert, search_text, match_keys }) = ready else {
+        return Err(StoreError::Internal(format!("client {} reached the writer unprepared", client.id)));
+    };
+    insert.run(conn).map_err(|e| duplicate_or_internal(conn, e))?;
+    let seq = conn.last_insert_rowid();
+    index_for_search(conn, seq, search_text)?;
+    for key in match_keys {
+        key.run(conn).map_err(internal)?;
+    }
+    Ok(seq)
+}
+
 /// Adds a new client to the search index. Not a trigger: a statement
 /// with a trigger needs a statement journal, and FTS5 flushes its pending
 /// entries at each one (migration 12). Updates and deletes keep theirs.
-fn index_for_search(conn: &Connection, seq: i64, client: &Client) -> StoreResult<()> {
+fn index_for_search(conn: &Connection, seq: i64, search_text: &str) -> StoreResult<()> {
     conn.prepare_cached("INSERT INTO clients_fts (rowid, search_text) VALUES (?1, ?2)")
-        .and_then(|mut st| st.execute(params![seq, client.fields.search_text()]))
+        .and_then(|mut st| st.execute(params![seq, search_text]))
         .map_err(internal)?;
     Ok(())
 }
@@ -354,16 +371,11 @@ pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter, cou
 /// against what the transaction leaves, then inserts its events, in the order
 /// [`crate::store::Store::apply`] gives (the caller's savepoint makes it all
 /// or nothing).
-pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
+pub fn apply(conn: &Connection, prepared: &Prepared) -> StoreResult<Vec<i64>> {
     let mut seqs = Vec::new();
-    for write in writes {
+    for (write, ready) in prepared.writes() {
         match write {
-            Write::InsertClient { client, .. } => {
-                let seq = insert_returning_seq(conn, &sql::insert_client(&WRITES, client))?;
-                index_for_search(conn, seq, client)?;
-                seqs.push(seq);
-                super::duplicates::write_match_keys(conn, client, false)?
-            }
+            Write::InsertClient { client, .. } => seqs.push(insert_client(conn, client, ready)?),
             Write::UpdateClient { client, expected_version, .. } => {
                 update_at_version(conn, &sql::update_client(&WRITES, client, *expected_version))?;
                 super::duplicates::write_match_keys(conn, client, true)?
@@ -403,14 +415,17 @@ pub fn apply(conn: &Connection, writes: &[Write]) -> StoreResult<Vec<i64>> {
             }
         }
     }
-    for (firm, links) in writes.iter().filter_map(Write::links) {
+    for (firm, links) in prepared.writes().filter_map(|(write, _)| write.links()) {
         for link in links {
             link.verdict(find_target(conn, firm, &link.reference)?)?;
         }
     }
-    for write in writes {
+    for (write, ready) in prepared.writes() {
         if let Write::Event(event) = write {
-            insert_event(conn, event)?;
+            let Some(Ready::Event { before, after }) = ready else {
+                return Err(StoreError::Internal(format!("event {} reached the writer unprepared", event.id)));
+            };
+            insert_event(conn, event, before.as_deref(), after.as_deref())?;
         }
     }
     Ok(seqs)
