@@ -1,11 +1,12 @@
 //! The SQLite store: the zero-setup default, one database file.
 //!
 //! Writes go through one writer thread that commits whatever has queued up in
-//! a single transaction (group commit), with every job in its own savepoint so
-//! one failing write never undoes another. WAL with `synchronous=FULL` makes
-//! each commit durable before any of its writers hears back; checkpoints run
-//! on a thread of their own (`checkpoints`). Reads use a small pool of
-//! read-only connections with cached statements.
+//! a single transaction (group commit), a job in its own savepoint only when
+//! another failed, so one failing write never undoes another. Each commit is
+//! synced to disk (the WAL, by a sync thread beside the writer: `writer`)
+//! before any of its writers hears back; checkpoints run on a thread of their
+//! own (`checkpoints`). Reads use a small pool of read-only connections with
+//! cached statements.
 
 mod checkpoints;
 mod client_cache;
