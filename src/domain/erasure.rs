@@ -79,6 +79,11 @@ pub fn redaction_marker() -> Value {
     json!({ "redacted": true })
 }
 
+/// The marker as stored (compact JSON). The stores' partial index of erased
+/// events (`events_redacted`) names it literally, and so does the query that
+/// uses that index.
+pub const REDACTION_MARKER: &str = r#"{"redacted":true}"#;
+
 /// Whether an event's data was erased (its `before` or `after` is the marker).
 pub fn is_redacted(before: Option<&Value>, after: Option<&Value>) -> bool {
     let marker = redaction_marker();
@@ -103,6 +108,11 @@ pub fn identifying_texts(client: &Client) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_stored_marker_is_the_marker_as_compact_json() {
+        assert_eq!(super::redaction_marker().to_string(), super::REDACTION_MARKER);
+    }
+
     use super::*;
 
     fn parse(v: Value) -> Result<EraseRequest, Vec<String>> {

@@ -78,12 +78,14 @@ pub fn drop_deliveries<'d>(d: &'d dyn SqlDialect, erasure: &Erasure) -> [Sql<'d>
     [attempts, deliveries]
 }
 
-/// A row if one of these events of `firm` has been redacted.
-pub fn redacted_among<'d>(d: &'d dyn SqlDialect, firm: FirmId, seqs: &[i64], marker: &serde_json::Value) -> Sql<'d> {
+/// A row if one of these events of `firm` has been redacted. The marker is
+/// written as a literal, not bound, so that both stores see the predicate of
+/// their partial index of erased events (`events_redacted`) and use it.
+pub fn redacted_among<'d>(d: &'d dyn SqlDialect, firm: FirmId, seqs: &[i64]) -> Sql<'d> {
+    let marker = d.json_literal(crate::domain::erasure::REDACTION_MARKER);
     let mut sql = Sql::new(d, "SELECT 1 FROM events WHERE firm_id = ");
     sql.bind(SqlValue::Id(firm.as_uuid())).push(" AND ").any_of("firm_seq", SqlList::Int(seqs.to_vec()));
-    sql.push(" AND (before = ").bind(SqlValue::Json(marker.to_string()));
-    sql.push(" OR after = ").bind(SqlValue::Json(marker.to_string())).push(") LIMIT 1");
+    sql.push(&format!(" AND (before = {marker} OR after = {marker}) LIMIT 1"));
     sql
 }
 

@@ -73,6 +73,9 @@ pub trait SqlDialect: Sync {
     /// A top-level field of `r.doc` (a record's document) as text. `field` is
     /// a name from code, never from a request.
     fn doc_field(&self, field: &str) -> String;
+    /// A JSON document from code (never from a request) as a literal, as the
+    /// store's JSON columns compare with it.
+    fn json_literal(&self, json: &str) -> String;
     /// What ends a `SELECT` of rows to claim, so that writers on several
     /// nodes pass over each other's rows instead of waiting (PostgreSQL's
     /// `FOR UPDATE SKIP LOCKED`; SQLite has one writer).

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (12, Step::Sql(include_str!("../../../migrations/postgres/0012_merged_into_index.sql"))),
     (13, Step::Sql(include_str!("../../../migrations/postgres/0013_deliveries_fillfactor.sql"))),
     (14, Step::Sql(include_str!("../../../migrations/postgres/0014_sign_in.sql"))),
+    (15, Step::Sql(include_str!("../../../migrations/postgres/0015_events_redacted.sql"))),
 ];
 /// An arbitrary constant naming Clientele's migration lock.
 const LOCK_KEY: i64 = 0x0c11e17e1e;

@@ -56,6 +56,10 @@ impl SqlDialect for Postgres {
     fn doc_field(&self, field: &str) -> String {
         format!("(r.doc ->> '{field}')")
     }
+
+    fn json_literal(&self, json: &str) -> String {
+        format!("'{}'::jsonb", json.replace('\'', "''"))
+    }
 }
 
 pub(super) type Param<'a> = &'a (dyn ToSql + Sync);
@@ -430,8 +434,7 @@ pub async fn apply(c: &impl GenericClient, writes: &[Write]) -> StoreResult<Vec<
             Write::PurgeClient { firm, id, version } => purge_client(c, *firm, *id, *version).await?,
             Write::EraseClients(erasure) => erase_clients(c, erasure).await?,
             Write::RequireUnredacted { firm, seqs } => {
-                let marker = crate::domain::erasure::redaction_marker();
-                if !run_query(c, &erasure::redacted_among(&Postgres, *firm, seqs, &marker), |_| Ok(())).await?.is_empty() {
+                if !run_query(c, &erasure::redacted_among(&Postgres, *firm, seqs), |_| Ok(())).await?.is_empty() {
                     return Err(StoreError::VersionMismatch);
                 }
             }

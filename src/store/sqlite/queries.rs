@@ -68,6 +68,10 @@ impl SqlDialect for Sqlite {
         format!("json_extract(r.doc, '$.{field}')")
     }
 
+    fn json_literal(&self, json: &str) -> String {
+        format!("'{}'", json.replace('\'', "''"))
+    }
+
     fn avoids_statement_journals(&self) -> bool {
         true
     }
@@ -388,8 +392,7 @@ pub fn apply(conn: &Connection, prepared: &Prepared) -> StoreResult<Vec<i64>> {
             Write::PurgeClient { firm, id, version } => purge_client(conn, *firm, *id, *version)?,
             Write::EraseClients(erasure) => erase_clients(conn, erasure)?,
             Write::RequireUnredacted { firm, seqs } => {
-                let marker = crate::domain::erasure::redaction_marker();
-                if !run_query(conn, &erasure::redacted_among(&WRITES, *firm, seqs, &marker), |_| Ok(()))?.is_empty() {
+                if !run_query(conn, &erasure::redacted_among(&WRITES, *firm, seqs), |_| Ok(()))?.is_empty() {
                     return Err(StoreError::VersionMismatch);
                 }
             }
@@ -583,4 +586,27 @@ pub fn purge_idempotency_keys(conn: &Connection, before: Timestamp) -> StoreResu
         .and_then(|mut st| st.execute([before.millis()]))
         .map_err(internal)?;
     Ok(gone as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fan-out's redaction check must find erased events through their
+    /// partial index, not by reading each event: SQLite uses that index only
+    /// if the query states the index's predicate as the migration wrote it.
+    #[test]
+    fn the_redaction_check_reads_the_index_of_erased_events() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations::apply(&mut conn).unwrap();
+        let sql = erasure::redacted_among(&WRITES, FirmId::generate(), &[1, 2, 3]);
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", sql.text))
+            .unwrap()
+            .query_map(params_from_iter(sql.params.iter()), |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("USING INDEX events_redacted")), "{plan:?}");
+    }
 }
