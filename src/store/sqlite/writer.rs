@@ -219,7 +219,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_commit_is_answered_after_its_wal_is_synced() {
+    async fn every_commit_is_answered_with_its_own_result_and_stored() {
         let (writer, dir) = writer_syncing(|wal| File::open(wal).unwrap());
         let answers: Vec<_> = (0..64).map(|x| writer.run(insert(x))).collect();
         for (x, answer) in answers.into_iter().enumerate() {
