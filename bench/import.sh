@@ -2,7 +2,8 @@
 # Bulk import and export benchmark: a generated CSV of N clients imported
 # through a running server with `clientele import` (batch API, events and
 # all), then exported with `clientele export` in both formats, on SQLite and
-# on PostgreSQL. Prints rows/s and the peak RSS of the server and of the CLI.
+# on PostgreSQL. Prints rows/s, the peak RSS of the server and of the CLI, and
+# the server's CPU seconds by thread.
 #
 #   bench/import.sh [N]                   N rows (default 1000000)
 #

@@ -108,12 +108,12 @@ pub fn identifying_texts(client: &Client) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_stored_marker_is_the_marker_as_compact_json() {
-        assert_eq!(super::redaction_marker().to_string(), super::REDACTION_MARKER);
+        assert_eq!(redaction_marker().to_string(), REDACTION_MARKER);
     }
-
-    use super::*;
 
     fn parse(v: Value) -> Result<EraseRequest, Vec<String>> {
         parse_request(v.as_object().unwrap()).map_err(|e| e.into_iter().map(|e| e.field).collect())

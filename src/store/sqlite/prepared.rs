@@ -1,13 +1,12 @@
 //! What a transaction's writes need that takes no connection, worked out by
 //! the caller before the writes reach the writer thread.
 //!
-//! The one writer is the ceiling of an import (and of POSTs): everything it
-//! does holds every other write back. Building a new client's row (its JSON
-//! columns, sort keys, folded email), its search text and its match keys,
-//! and serialising each event's `before` and `after`, was about a tenth of
-//! the writer's time in an import at 1M rows, and none of it needs the
-//! database (bench/README.md, "Import and export"). So the caller's thread
-//! does it, and the writer only binds and steps.
+//! Everything the one writer does holds every other write back. Building a
+//! new client's row (its JSON columns, sort keys, folded email), its search
+//! text and its match keys, and serialising each event's `before` and
+//! `after`, needs no database, and took about a fifth of the writer's CPU in
+//! an import (82 → 66 µs a row once moved; bench/README.md, "Fourth pass").
+//! So the caller's thread does it, and the writer only binds and steps.
 
 use rusqlite::{params_from_iter, Connection};
 
