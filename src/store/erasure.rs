@@ -46,11 +46,12 @@ pub fn leftover<'d>(d: &'d dyn SqlDialect, erasure: &Erasure) -> Sql<'d> {
 }
 
 /// Replaces what the events about the erased records held, `before` then
-/// `after`, with the redaction marker (where they held anything).
-pub fn redact_events<'d>(d: &'d dyn SqlDialect, erasure: &Erasure, marker: &serde_json::Value) -> [Sql<'d>; 2] {
+/// `after`, with the redaction marker (where they held anything), as stored:
+/// the form the index of erased events names (`redacted_among`).
+pub fn redact_events<'d>(d: &'d dyn SqlDialect, erasure: &Erasure) -> [Sql<'d>; 2] {
     ["before", "after"].map(|column| {
         let mut sql = Sql::new(d, &format!("UPDATE events SET {column} = "));
-        sql.bind(SqlValue::Json(marker.to_string())).push(" WHERE firm_id = ");
+        sql.bind(SqlValue::Json(crate::domain::erasure::REDACTION_MARKER.into())).push(" WHERE firm_id = ");
         firm(&mut sql, erasure);
         sql.push(&format!(" AND {column} IS NOT NULL AND ")).any_of("resource_id", resources(erasure));
         sql

@@ -338,8 +338,7 @@ async fn erase_clients(c: &impl GenericClient, erasure: &Erasure) -> StoreResult
     if !run_query(c, &erasure::leftover(&Postgres, erasure), |_| Ok(())).await?.is_empty() {
         return Err(StoreError::VersionMismatch);
     }
-    let marker = crate::domain::erasure::redaction_marker();
-    for sql in erasure::redact_events(&Postgres, erasure, &marker).iter().chain(&erasure::drop_deliveries(&Postgres, erasure)) {
+    for sql in erasure::redact_events(&Postgres, erasure).iter().chain(&erasure::drop_deliveries(&Postgres, erasure)) {
         execute(c, sql).await?;
     }
     if let Some(sql) = erasure::forget_responses(&Postgres, erasure) {

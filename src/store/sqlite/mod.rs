@@ -225,7 +225,6 @@ impl ServeLock {
     }
 }
 
-/// A read-only connection with cached statements.
 /// The database's WAL file, for the writer's sync thread. The writer's
 /// connection keeps it in place for as long as the store is open (SQLite
 /// removes it only when the last connection closes); creating it if it is
@@ -243,6 +242,7 @@ fn open_wal(path: &Path) -> StoreResult<std::fs::File> {
         .map_err(|e| StoreError::Internal(format!("open the WAL file: {e}")))
 }
 
+/// A read-only connection with cached statements.
 fn open_reader(path: &Path) -> StoreResult<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(internal)?;

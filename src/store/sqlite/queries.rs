@@ -336,8 +336,7 @@ fn erase_clients(conn: &Connection, erasure: &Erasure) -> StoreResult<()> {
     if !run_query(conn, &erasure::leftover(&WRITES, erasure), |_| Ok(()))?.is_empty() {
         return Err(StoreError::VersionMismatch);
     }
-    let marker = crate::domain::erasure::redaction_marker();
-    for sql in erasure::redact_events(&WRITES, erasure, &marker).iter().chain(&erasure::drop_deliveries(&WRITES, erasure)) {
+    for sql in erasure::redact_events(&WRITES, erasure).iter().chain(&erasure::drop_deliveries(&WRITES, erasure)) {
         execute(conn, sql)?;
     }
     if let Some(sql) = erasure::forget_responses(&WRITES, erasure) {
