@@ -127,6 +127,23 @@ const RARE_LAST_NAMES: &[&str] = &[
 ];
 const RARE_ONE_IN: u64 = 1_000;
 
+/// Search terms of known selectivity: a client whose index leaves residue
+/// `r` modulo `m` carries `token` in its email, so at N clients a search for
+/// it has about N / m hits (10, 100, 1,000, 10,000 and 100,000 at 1M). The
+/// residues differ modulo 10, so no client carries two tokens, and no token
+/// is a substring of another or of a name.
+const SELECTIVITY_TOKENS: [(&str, u64, u64); 5] = [
+    ("qzvjo", 100_000, 88_885),
+    ("qzvjt", 10_000, 6_661),
+    ("qzvjh", 1_000, 509),
+    ("qzvjd", 100, 47),
+    ("qzvjk", 10, 3),
+];
+
+fn selectivity_token(index: u64) -> Option<&'static str> {
+    SELECTIVITY_TOKENS.iter().find(|(_, m, r)| index % m == *r).map(|(token, _, _)| *token)
+}
+
 const COMPANY_WORDS: &[&str] = &[
     "Acme", "Summit", "Pioneer", "Harbor", "Cedar", "Granite", "Liberty", "Evergreen", "Northwind", "Bluebird",
     "Keystone", "Riverside", "Sterling", "Meridian", "Atlas", "Beacon", "Cascade", "Frontier", "Horizon", "Ironwood",
@@ -350,6 +367,10 @@ fn person_doc(seed: u64, index: u64, cumulative: &[f64], companies: &[ClientId])
             2 => format!("{f}_{l}.{index}"),
             _ => format!("{l}.{f}+{index}"),
         };
+        let local = match selectivity_token(index) {
+            Some(token) => format!("{token}.{local}"),
+            None => local,
+        };
         // Mixed case now and then: emails are unique case-insensitively.
         let email = format!("{local}@{domain}");
         let email = if rng.random_bool(0.1) { capitalise(&email) } else { email };
@@ -556,6 +577,8 @@ async fn main() -> Result<(), String> {
         // The most frequent surname: about 3% of people.
         "mid_term": LAST_NAMES[0].to_lowercase(),
         "common_term": "gmail",
+        // One in 100,000, 10,000, 1,000, 100 and 10 people (with an email).
+        "selectivity_terms": SELECTIVITY_TOKENS.iter().map(|(token, _, _)| *token).collect::<Vec<_>>().join(" "),
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     if failed > 0 {

@@ -113,6 +113,9 @@ struct Args {
     /// Progress (deliveries received, queue) on stderr every second.
     #[arg(long)]
     progress: bool,
+    /// Latency: print the worst commit-to-receipt delay of each second of writes.
+    #[arg(long)]
+    timeline: bool,
     /// Keep each phase's database (SQLite file or PostgreSQL database) and
     /// print where it is, to look into afterwards.
     #[arg(long)]
@@ -518,18 +521,29 @@ async fn latency(args: &Args) -> Result<Latency, String> {
     dispatcher.abort();
 
     let mut delays = Vec::with_capacity(expected);
+    let mut worst_by_second = vec![f64::NEG_INFINITY; args.seconds as usize + 2];
     let mut missing = 0;
     for hook in &setup.hooks {
         let arrivals = hook.arrivals.lock().unwrap();
         for (id, committed, _) in &commits {
-            match arrivals.get(id) {
+            let delay = match arrivals.get(id) {
                 // Signed: a delivery can land a hair before the create's task
                 // resumes to note its commit.
-                Some(at) if at >= committed => delays.push(at.duration_since(*committed).as_secs_f64() * 1000.0),
-                Some(at) => delays.push(-(committed.duration_since(*at).as_secs_f64() * 1000.0)),
-                None => missing += 1,
-            }
+                Some(at) if at >= committed => at.duration_since(*committed).as_secs_f64() * 1000.0,
+                Some(at) => -(committed.duration_since(*at).as_secs_f64() * 1000.0),
+                None => {
+                    missing += 1;
+                    continue;
+                }
+            };
+            delays.push(delay);
+            let second = (committed.duration_since(started).as_secs() as usize).min(worst_by_second.len() - 1);
+            worst_by_second[second] = worst_by_second[second].max(delay);
         }
+    }
+    if args.timeline {
+        let worst: Vec<String> = worst_by_second.iter().filter(|d| d.is_finite()).map(|d| format!("{d:.0}")).collect();
+        eprintln!("worst delay of each second of writes (ms): {}", worst.join(" "));
     }
     delays.sort_by(f64::total_cmp);
     let mut create_ms: Vec<f64> = commits.iter().map(|(_, _, d)| d.as_secs_f64() * 1000.0).collect();

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (11, Step::Sql(include_str!("../../../migrations/sqlite/0011_sign_in.sql"))),
     (12, Step::Sql(include_str!("../../../migrations/sqlite/0012_search_index_without_insert_trigger.sql"))),
     (13, Step::Sql(include_str!("../../../migrations/sqlite/0013_events_redacted.sql"))),
+    (14, Step::Sql(include_str!("../../../migrations/sqlite/0014_clients_late.sql"))),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -266,6 +266,7 @@ fn insert_client(conn: &Connection, client: &Client, ready: Option<&Ready>) -> S
     for key in match_keys {
         key.run(conn).map_err(internal)?;
     }
+    search::note_if_late(conn, seq, client.created_at.millis())?;
     Ok(seq)
 }
 
@@ -360,6 +361,12 @@ fn run_query<T>(
 }
 
 pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery, counts: &HitCounts) -> StoreResult<Vec<Client>> {
+    if search::walks_newest_first(query) {
+        let page_of = |search| run_query(conn, &sql::list_clients(&Sqlite { search }, firm, query), rows::client);
+        if let Some(page) = search::newest_first(conn, query, page_of)? {
+            return Ok(page);
+        }
+    }
     let dialect = Sqlite { search: search::plan(conn, &query.filter, false, counts)? };
     run_query(conn, &sql::list_clients(&dialect, firm, query), rows::client)
 }
