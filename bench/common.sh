@@ -34,6 +34,8 @@ read_seed_terms() {
     RARE="$(json_field rare_term)"
     MID="$(json_field mid_term)"; MID="${MID:-smith}"
     COMMON="$(json_field common_term)"
+    # Seeds made before these terms have none; the case is then empty.
+    SELECTIVITY_TERMS="$(json_field selectivity_terms)"
 }
 
 # copy_sqlite_db FROM TO: replaces TO (and its WAL files) with a copy of FROM.

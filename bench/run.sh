@@ -17,8 +17,11 @@
 #   BENCH_LOW_CONNECTIONS=2  connections of the *_low cases: the latency of a
 #                          request on an unqueued server (at 64 connections a
 #                          request mostly waits behind the 63 others)
+#   BENCH_BIN=path         serve with this binary instead of the one built here
+#                          (the seed and the yardstick are still built here)
 #   BENCH_CASES="get_id list_first …"   run only these cases, in this order; all:
 #       baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common
+#       search_selectivity (one case per term of known selectivity)
 #       list_first_low search_rare_low search_mid_low search_common_low create
 #   BENCH_ROUNDS=3         rounds of the yardstick and get_id, alternated; the table
 #                          keeps the round with the median ratio (one pair of runs
@@ -36,7 +39,7 @@ bench_layout "${1:-100000}"
 DURATION="${BENCH_DURATION:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
-CASES="${BENCH_CASES:-baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common list_first_low search_rare_low search_mid_low search_common_low create}"
+CASES="${BENCH_CASES:-baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common search_selectivity list_first_low search_rare_low search_mid_low search_common_low create}"
 LOW="${BENCH_LOW_CONNECTIONS:-2}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 STORE="${BENCH_STORE:-sqlite}"
@@ -54,6 +57,10 @@ command -v curl >/dev/null || { echo "curl is required" >&2; exit 1; }
 # --- (a) build ---------------------------------------------------------------
 log "building release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 (cd "$ROOT" && cargo build --release --quiet --bin clientele --example bench_seed --example bench_baseline)
+if [ -n "${BENCH_BIN:-}" ]; then
+    BIN="$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")"
+    log "serving with $BIN"
+fi
 
 # --- (b) seed, once per store, N and seed ----------------------------------------
 mkdir -p "$DATA"
@@ -270,6 +277,12 @@ for c in $CASES; do
         search_rare) run_case search_rare "GET /v1/clients?q=$RARE ($RARE_HITS hits)" path "/v1/clients?q=$RARE" ;;
         search_mid) run_case search_mid "GET /v1/clients?q=$MID ($MID_HITS hits)" path "/v1/clients?q=$MID" ;;
         search_common) run_case search_common "GET /v1/clients?q=$COMMON ($COMMON_HITS hits)" path "/v1/clients?q=$COMMON" ;;
+        search_selectivity)
+            # One case per term of bench_seed's `selectivity_terms`, rarest first.
+            for term in $SELECTIVITY_TERMS; do
+                hits="$(api "/v1/clients?q=$term&limit=1&include_total=true" | total_of)"
+                run_case "search_$term" "GET /v1/clients?q=$term ($hits hits)" path "/v1/clients?q=$term"
+            done ;;
         create) run_case create "POST /v1/clients (unique emails)" post ;;
         list_first_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients (first page), $LOW conns" path "/v1/clients" ;;
         search_rare_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients?q=$RARE, $LOW conns" path "/v1/clients?q=$RARE" ;;
