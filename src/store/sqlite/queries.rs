@@ -4,7 +4,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::internal;
 use super::prepared::{Prepared, Ready};
-use super::search::{self, Search, HitCounts};
+use super::search::{self, FirstPage, HitCounts, Search};
 use super::rows::{self, to_json, FIRM_COLUMNS, KEY_COLUMNS};
 use crate::domain::api_key::{ApiKey, SecretHash};
 use crate::domain::client::query::{ClientFilter, ClientQuery, SearchTerm};
@@ -361,14 +361,18 @@ fn run_query<T>(
 }
 
 pub fn list_clients(conn: &Connection, firm: FirmId, query: &ClientQuery, counts: &HitCounts) -> StoreResult<Vec<Client>> {
-    if search::walks_newest_first(query) {
-        let page_of = |search| run_query(conn, &sql::list_clients(&Sqlite { search }, firm, query), rows::client);
-        if let Some(page) = search::newest_first(conn, query, page_of)? {
-            return Ok(page);
-        }
+    let page_of = |search| run_query(conn, &sql::list_clients(&Sqlite { search }, firm, query), rows::client);
+    if !search::walks_newest_first(query) {
+        return page_of(search::plan(conn, &query.filter, false, counts)?);
     }
-    let dialect = Sqlite { search: search::plan(conn, &query.filter, false, counts)? };
-    run_query(conn, &sql::list_clients(&dialect, firm, query), rows::client)
+    let (hits, exact) = match search::plan_first_page(conn, &query.filter, counts)? {
+        FirstPage::Plan(search) => return page_of(search),
+        FirstPage::Walk { query, exact } => (query, exact),
+    };
+    match search::newest_first(conn, query, (&hits, exact), page_of)? {
+        Some(page) => Ok(page),
+        None => page_of(search::plan(conn, &query.filter, false, counts)?),
+    }
 }
 
 pub fn count_clients(conn: &Connection, firm: FirmId, filter: &ClientFilter, counts: &HitCounts) -> StoreResult<u64> {
