@@ -39,6 +39,14 @@ ratio() {
     awk -v a="$(rps "$1" "$3")" -v b="$(rps "$2" "$3")" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'
 }
 
+# The sections below this line in BENCHMARKS.md come from other scripts (webhooks,
+# import, the peer, …) and are kept as they are.
+KEPT_MARK='<!-- Sections below this line are not written by bench/all.sh, which keeps them. -->'
+KEPT=""
+if [ -f "$OUT" ] && grep -qF "$KEPT_MARK" "$OUT"; then
+    KEPT="$(awk -v mark="$KEPT_MARK" '$0 == mark { on = 1 } on' "$OUT")"
+fi
+
 {
     echo "# Benchmarks"
     echo
@@ -101,5 +109,8 @@ ratio() {
     echo
     echo "What each case does, how the data is generated, the targets of issue 7 against these"
     echo "figures, and what was profiled: bench/README.md."
-} >"$OUT"
+    echo
+    if [ -n "$KEPT" ]; then printf '%s\n' "$KEPT"; else echo "$KEPT_MARK"; fi
+} >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
 echo "wrote $OUT"

@@ -8,6 +8,9 @@
 --       POST /v1/clients with a new person and a unique email each request
 --       (unique across runs through $BENCH_NONCE)
 --
+-- BENCH_PREFIX (default /v1/clients) is the collection path of the ids and
+-- post modes: bench/peer.sh points them at Directus's /items/clients.
+--
 -- done() prints one machine-readable line that run.sh turns into a table row:
 --   RESULT requests=… duration_us=… rps=… p50_us=… p90_us=… p99_us=… max_us=…
 --          connect=… read=… write=… status=… timeout=…
@@ -24,6 +27,7 @@ function init(args)
    mode = args[1]
    local target = args[2]
    counter = 0
+   prefix = os.getenv("BENCH_PREFIX") or "/v1/clients"
    math.randomseed(os.time() * 1000 + (tid or 0))
    if mode == "ids" then
       ids = {}
@@ -49,7 +53,7 @@ local tags = { "bench", "vip", "prospect", "referral", "tax" }
 
 function request()
    if mode == "ids" then
-      return wrk.format("GET", "/v1/clients/" .. ids[math.random(#ids)])
+      return wrk.format("GET", prefix .. "/" .. ids[math.random(#ids)])
    elseif mode == "post" then
       counter = counter + 1
       local body = string.format(
@@ -59,7 +63,7 @@ function request()
          '"custom_fields":{"client_number":"L-%d-%d"}}',
          counter % 1000, nonce, tid, counter, counter % 10000, tags[(counter % #tags) + 1],
          counter % 9999 + 1, tid, counter)
-      return wrk.format("POST", "/v1/clients", nil, body)
+      return wrk.format("POST", prefix, nil, body)
    else
       return fixed
    end

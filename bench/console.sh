@@ -31,7 +31,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
 bench_layout "${1:-1000000}"
-SEEDER="$CARGO_TARGET_DIR/release/examples/bench_seed"
 BROWSER_DIR="$ROOT/tests/browser"
 
 log() { echo "[console] $*" >&2; }
@@ -52,16 +51,9 @@ log "building release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 # --- seed, once per N and seed (the layout of bench/run.sh) ----------------------
 mkdir -p "$DATA"
 SEEDED="$SQLITE_SEEDED"
-META="$SEEDED.json"
-IDS="$SEEDED.ids"
-IDS_WIDE="$SEEDED.ids-wide"
 TERMS="$SEEDED.console-terms.json"
-if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ] || [ ! -s "$IDS_WIDE" ]; then
-    rm -f "$SEEDED" "$SEEDED-wal" "$SEEDED-shm" "$META" "$IDS" "$IDS_WIDE" "$TERMS"
-    log "seeding $N clients into $SEEDED"
-    "$SEEDER" --database-url "sqlite://$SEEDED" --count "$N" --seed "$SEED" --ids-file "$IDS_WIDE" --sample 100000 >"$META.tmp"
-    awk -v step="$(( $(wc -l <"$IDS_WIDE") / 1000 > 1 ? $(wc -l <"$IDS_WIDE") / 1000 : 1 ))" 'NR % step == 1 || step == 1' "$IDS_WIDE" | head -n 1000 >"$IDS"
-    mv "$META.tmp" "$META"
+if needs_seed; then
+    seed_into "sqlite://$SEEDED" "$TERMS"
 else
     log "reusing $SEEDED (BENCH_FRESH=1 to re-seed)"
 fi

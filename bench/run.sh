@@ -36,9 +36,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
 bench_layout "${1:-100000}"
-DURATION="${BENCH_DURATION:-10}"
-CONNECTIONS="${BENCH_CONNECTIONS:-64}"
-THREADS="${BENCH_THREADS:-2}"
 CASES="${BENCH_CASES:-baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common search_selectivity list_first_low search_rare_low search_mid_low search_common_low create}"
 LOW="${BENCH_LOW_CONNECTIONS:-2}"
 ROUNDS="${BENCH_ROUNDS:-3}"
@@ -46,7 +43,6 @@ STORE="${BENCH_STORE:-sqlite}"
 PG_SERVER="${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 case "$STORE" in sqlite | postgres) ;; *) echo "BENCH_STORE must be sqlite or postgres" >&2; exit 2 ;; esac
 BASELINE="$CARGO_TARGET_DIR/release/examples/bench_baseline"
-SEEDER="$CARGO_TARGET_DIR/release/examples/bench_seed"
 
 log() { echo "[bench] $*" >&2; }
 
@@ -72,18 +68,11 @@ else
     SEEDED="$DATA/pg-seed-$N-$SEED"   # only names the metadata files
     SEED_URL="$PG_SERVER/$PG_DB"
 fi
-META="$SEEDED.json"               # bench_seed's output; written last, so its presence means complete
-IDS="$SEEDED.ids"              # 1000 ids, spread over the firm: hot clients
-IDS_WIDE="$SEEDED.ids-wide"    # up to 100,000: ten times the server's client cache
-if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -s "$META" ] || [ ! -s "$IDS_WIDE" ]; then
-    rm -f "$SEEDED" "$SEEDED-wal" "$SEEDED-shm" "$META" "$IDS" "$IDS_WIDE"
+if needs_seed; then
     if [ "$STORE" = postgres ]; then
         psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -qc "CREATE DATABASE $PG_DB" >/dev/null
     fi
-    log "seeding $N clients into $SEED_URL"
-    "$SEEDER" --database-url "$SEED_URL" --count "$N" --seed "$SEED" --ids-file "$IDS_WIDE" --sample 100000 >"$META.tmp"
-    awk -v step="$(( $(wc -l <"$IDS_WIDE") / 1000 > 1 ? $(wc -l <"$IDS_WIDE") / 1000 : 1 ))" 'NR % step == 1 || step == 1' "$IDS_WIDE" | head -n 1000 >"$IDS"
-    mv "$META.tmp" "$META"
+    seed_into "$SEED_URL"
 else
     log "reusing $SEED_URL (BENCH_FRESH=1 to re-seed)"
 fi
@@ -166,59 +155,7 @@ COMMON_HITS="$(api "/v1/clients?q=$COMMON&limit=1&include_total=true" | total_of
 log "q=$RARE matches $RARE_HITS clients; q=$MID $MID_HITS; q=$COMMON $COMMON_HITS"
 
 # --- (d) measure -------------------------------------------------------------
-# Slow requests go on running in the server after wrk stops; wait until the
-# server is idle (under 5% of a core over 0.5 s, at most 30 s) so they don't
-# spill into the next case.
-# utime + stime of a process, in clock ticks (fields after the parenthesised name).
-# 0 once the process is gone (its case then shows wrk's errors).
-pid_ticks() { { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null || echo; } | awk '{ print $12 + $13 }'; }
-server_ticks() { pid_ticks "$SERVER_PID"; }
-wait_idle() {
-    [ -r "/proc/$SERVER_PID/stat" ] || { sleep 2; return; }
-    local hz before after
-    hz="$(getconf CLK_TCK)"
-    for _ in $(seq 1 60); do
-        before="$(server_ticks)"; sleep 0.5; after="$(server_ticks)"
-        [ $(((after - before) * 100)) -le $((hz * 5 / 2)) ] && return
-    done
-    log "server still busy after 30 s"
-}
-declare -a ROWS=()
-ROW_FORMAT='%-44s %10s %9s %9s %9s %10s %10s'
 LOAD_PID="$SERVER_PID"   # whose CPU time a case charges to its requests
-# run_case NAME LABEL MODE [ARG]: one wrk run. CASE_CONNECTIONS=n overrides the
-# connection count for this case.
-run_case() {
-    local name="$1" label="$2"
-    shift 2
-    local conns="${CASE_CONNECTIONS:-$CONNECTIONS}"
-    wait_idle
-    log "case $name: $label (${DURATION}s, $conns connections)"
-    local out ticks_before ticks_after
-    ticks_before="$(pid_ticks "$LOAD_PID")"
-    out="$(BENCH_NONCE="$$-$(date +%s%N)" wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" --timeout 10s \
-        -H "X-Api-Key: $KEY" -s "$HERE/clientele.lua" "$BASE" -- "$@" 2>&1)" || true
-    ticks_after="$(pid_ticks "$LOAD_PID")"
-    local line
-    line="$(printf '%s\n' "$out" | grep '^RESULT ' | tail -n1)"
-    if [ -z "$line" ]; then
-        printf '%s\n' "$out" >&2
-        ROWS+=("$(printf "$ROW_FORMAT" "$label" "-" "-" "-" "-" "-" "wrk failed")")
-        return
-    fi
-    local -A r=()
-    local kv
-    for kv in ${line#RESULT }; do r[${kv%%=*}]="${kv#*=}"; done
-    local errors=$((r[connect] + r[read] + r[write] + r[timeout]))
-    # The server's CPU time (user + system, all threads) over the case, per
-    # request answered: what a request costs, whatever wrk took of the cores.
-    ROWS+=("$(awk -v l="$label" -v rps="${r[rps]}" -v p50="${r[p50_us]}" -v p99="${r[p99_us]}" \
-        -v max="${r[max_us]}" -v e="$errors/${r[status]}" -v n="${r[requests]}" \
-        -v ticks="$((ticks_after - ticks_before))" -v hz="$(getconf CLK_TCK)" -v fmt="$ROW_FORMAT" \
-        'BEGIN { cpu = n > 0 ? ticks / hz * 1e6 / n : 0
-                 printf fmt, l, sprintf("%.0f", rps), sprintf("%.2f", p50 / 1000), sprintf("%.2f", p99 / 1000),
-                        sprintf("%.2f", max / 1000), sprintf("%.0f", cpu), e }')")
-}
 
 # The yardstick: bare axum answering a real client's JSON from memory.
 run_baseline() {
@@ -243,8 +180,6 @@ run_baseline() {
 }
 
 run_get_id() { run_case get_id "GET /v1/clients/{id} (random of $(wc -l <"$IDS"))" ids "$IDS"; }
-# req/s of a table row (after the 44-character label).
-row_rps() { printf '%s\n' "$1" | awk '{ print substr($0, 45, 11) + 0 }'; }
 
 # The yardstick and get_id, alternated ROUNDS times: keeps the pair of rows
 # whose ratio is the median, and logs every round's ratio.
