@@ -106,11 +106,27 @@ pub fn plan_first_page(conn: &Connection, filter: &ClientFilter, counts: &HitCou
         return Ok(FirstPage::Plan(plan(conn, filter, false, counts)?));
     }
     // The index reads each list of the query whole to walk it backwards, so
-    // a rare trigram alone is cheaper than the term with its common ones.
-    Ok(match counted.first() {
-        Some((rows, trigram)) if *rows < HITS_BELOW && counted.len() > 1 => FirstPage::Walk { query: fts_phrase(trigram), exact: false },
-        _ => FirstPage::Walk { query: fts_phrase(term.as_str()), exact: true },
+    // a rare trigram alone is cheaper than the term with its common ones,
+    // unless most of its rows don't hold the term.
+    let alone = match counted.first() {
+        Some((rows, trigram)) if counted.len() > 1 => *rows < HITS_BELOW || mostly_hits(conn, counts, trigram, term)?,
+        _ => false,
+    };
+    Ok(match alone {
+        true => FirstPage::Walk { query: fts_phrase(&counted[0].1), exact: false },
+        false => FirstPage::Walk { query: fts_phrase(term.as_str()), exact: true },
     })
+}
+
+/// Candidates a walk may read for each hit it finds.
+const CANDIDATES_A_HIT: usize = 4;
+
+/// Whether at least one row in [`CANDIDATES_A_HIT`] of `trigram`'s holds
+/// `term` (which is not dense, so its count is exact).
+fn mostly_hits(conn: &Connection, counts: &HitCounts, trigram: &str, term: &SearchTerm) -> StoreResult<bool> {
+    let (hits, _) = counts.wide(conn, term.as_str())?;
+    let (rows, enough) = counts.wide(conn, trigram)?;
+    Ok(rows < enough && rows <= CANDIDATES_A_HIT * hits)
 }
 
 /// Hits read in the first step of [`newest_first`]; each next step reads
@@ -272,13 +288,13 @@ pub struct HitCounts {
 struct Counted {
     since: Instant,
     rows: HashMap<String, usize>,
-    /// Searched terms found dense ([`DENSE_ONE_IN`]) or not.
-    dense: HashMap<String, bool>,
+    /// [`HitCounts::wide`]'s counts, with their cap.
+    wide: HashMap<String, (usize, usize)>,
 }
 
 impl Counted {
     fn new() -> Self {
-        Self { since: Instant::now(), rows: HashMap::new(), dense: HashMap::new() }
+        Self { since: Instant::now(), rows: HashMap::new(), wide: HashMap::new() }
     }
 }
 
@@ -303,28 +319,35 @@ impl HitCounts {
 
     fn known(&self, text: &str) -> Option<usize> {
         let mut counted = self.lock();
-        if counted.rows.len() + counted.dense.len() >= MAX_COUNTED || counted.since.elapsed() > FORGET_AFTER {
+        if counted.rows.len() + counted.wide.len() >= MAX_COUNTED || counted.since.elapsed() > FORGET_AFTER {
             *counted = Counted::new();
         }
         counted.rows.get(text).copied()
     }
 
     /// Whether at least one client in [`DENSE_ONE_IN`] (over all firms)
-    /// holds `term`, counted on first use: up to 62,500 hits at 1M clients,
-    /// some 10 ms once in [`FORGET_AFTER`].
+    /// holds `term`.
     fn dense(&self, conn: &Connection, term: &SearchTerm) -> StoreResult<bool> {
-        self.known(term.as_str());
-        if let Some(dense) = self.lock().dense.get(term.as_str()) {
-            return Ok(*dense);
+        let (rows, enough) = self.wide(conn, term.as_str())?;
+        Ok(rows >= enough)
+    }
+
+    /// A text's rows (over all firms) up to one in [`DENSE_ONE_IN`] of all
+    /// clients (at least [`HITS_BELOW`]), with that cap; counted on first use:
+    /// up to 62,500 hits at 1M clients, some 10 ms once in [`FORGET_AFTER`].
+    fn wide(&self, conn: &Connection, text: &str) -> StoreResult<(usize, usize)> {
+        self.known(text);
+        if let Some(known) = self.lock().wide.get(text) {
+            return Ok(*known);
         }
         let clients: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM clients", [], |r| r.get(0)).map_err(internal)?;
         let enough = (clients as usize / DENSE_ONE_IN).max(HITS_BELOW);
-        let hits = conn
+        let rows = conn
             .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM clients_fts WHERE clients_fts MATCH ?1 LIMIT ?2)")
-            .and_then(|mut st| st.query_row(params![fts_phrase(term.as_str()), enough as i64], |r| r.get::<_, i64>(0)))
+            .and_then(|mut st| st.query_row(params![fts_phrase(text), enough as i64], |r| r.get::<_, i64>(0)))
             .map_err(internal)? as usize;
-        self.lock().dense.insert(term.as_str().to_string(), hits >= enough);
-        Ok(hits >= enough)
+        self.lock().wide.insert(text.to_string(), (rows, enough));
+        Ok((rows, enough))
     }
 
     fn remember(&self, text: &str, rows: usize) {
