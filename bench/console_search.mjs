@@ -60,7 +60,7 @@ async function call(method, p, body) {
 }
 
 async function total(term) {
-  const r = await call('GET', `/v1/clients?q=${encodeURIComponent(term)}&limit=1&fields=id&include_total=true`);
+  const r = await call('GET', `/v1/clients?q=${encodeURIComponent(term)}&limit=1&fields=id&include_total=exact`);
   if (r.status !== 200) throw new Error(`q=${term}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.pagination.total;
 }

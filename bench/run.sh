@@ -22,6 +22,8 @@
 #   BENCH_CASES="get_id list_first …"   run only these cases, in this order; all:
 #       baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common
 #       search_selectivity (one case per term of known selectivity)
+#       totals (include_total=true unfiltered and on the mid and common terms,
+#       and include_total=exact on the common term)
 #       list_first_low search_rare_low search_mid_low search_common_low create
 #   BENCH_ROUNDS=3         rounds of the yardstick and get_id, alternated; the table
 #                          keeps the round with the median ratio (one pair of runs
@@ -36,7 +38,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=bench/common.sh
 source "$HERE/common.sh"
 bench_layout "${1:-100000}"
-CASES="${BENCH_CASES:-baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common search_selectivity list_first_low search_rare_low search_mid_low search_common_low create}"
+CASES="${BENCH_CASES:-baseline get_id get_id_wide list_first list_deep search_rare search_mid search_common search_selectivity totals list_first_low search_rare_low search_mid_low search_common_low create}"
 LOW="${BENCH_LOW_CONNECTIONS:-2}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 STORE="${BENCH_STORE:-sqlite}"
@@ -149,9 +151,9 @@ walk_secs=$(awk -v a="$walk_started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f
 DEPTH=$((PAGES * 100))
 log "deep cursor: after $DEPTH clients ($PAGES pages of 100 in ${walk_secs}s)"
 
-RARE_HITS="$(api "/v1/clients?q=$RARE&limit=1&include_total=true" | total_of)"
-MID_HITS="$(api "/v1/clients?q=$MID&limit=1&include_total=true" | total_of)"
-COMMON_HITS="$(api "/v1/clients?q=$COMMON&limit=1&include_total=true" | total_of)"
+RARE_HITS="$(api "/v1/clients?q=$RARE&limit=1&include_total=exact" | total_of)"
+MID_HITS="$(api "/v1/clients?q=$MID&limit=1&include_total=exact" | total_of)"
+COMMON_HITS="$(api "/v1/clients?q=$COMMON&limit=1&include_total=exact" | total_of)"
 log "q=$RARE matches $RARE_HITS clients; q=$MID $MID_HITS; q=$COMMON $COMMON_HITS"
 
 # --- (d) measure -------------------------------------------------------------
@@ -215,9 +217,16 @@ for c in $CASES; do
         search_selectivity)
             # One case per term of bench_seed's `selectivity_terms`, rarest first.
             for term in $SELECTIVITY_TERMS; do
-                hits="$(api "/v1/clients?q=$term&limit=1&include_total=true" | total_of)"
+                hits="$(api "/v1/clients?q=$term&limit=1&include_total=exact" | total_of)"
                 run_case "search_$term" "GET /v1/clients?q=$term ($hits hits)" path "/v1/clients?q=$term"
             done ;;
+        totals)
+            # Totals as lists ask for them: exact up to 10,000, then "more than".
+            run_case total_all "GET /v1/clients?include_total=true" path "/v1/clients?include_total=true"
+            run_case total_mid "GET /v1/clients?q=$MID&include_total=true" path "/v1/clients?q=$MID&include_total=true"
+            run_case total_common "GET /v1/clients?q=$COMMON&include_total=true" path "/v1/clients?q=$COMMON&include_total=true"
+            run_case total_common_exact "GET /v1/clients?q=$COMMON&include_total=exact" path "/v1/clients?q=$COMMON&include_total=exact"
+            ;;
         create) run_case create "POST /v1/clients (unique emails)" post ;;
         list_first_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients (first page), $LOW conns" path "/v1/clients" ;;
         search_rare_low) CASE_CONNECTIONS="$LOW" run_case "$c" "GET /v1/clients?q=$RARE, $LOW conns" path "/v1/clients?q=$RARE" ;;

@@ -61,6 +61,11 @@ pub struct ServeConfig {
     /// `clientele keys revoke`, keeps working here (0: ask on every request).
     #[arg(long, env = "CLIENTELE_KEY_CACHE_TTL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub key_cache_ttl_ms: u64,
+    /// Matches `include_total=true` counts exactly; past it a list's total
+    /// is this many, marked as a lower bound (`include_total=exact` counts
+    /// every match, at the cost of visiting each).
+    #[arg(long, env = "CLIENTELE_COUNT_EXACT_UP_TO", default_value_t = crate::service::paging::COUNT_EXACT_UP_TO, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count_exact_up_to: u64,
     /// Seconds a request may take before it is answered 503 `request_timeout`.
     #[arg(long, env = "CLIENTELE_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
@@ -192,6 +197,7 @@ impl ServeConfig {
             per_key_per_minute: self.rate_limit_per_minute,
             failed_auth_per_minute: self.failed_auth_per_minute,
             key_cache_ttl: std::time::Duration::from_millis(self.key_cache_ttl_ms),
+            count_exact_up_to: self.count_exact_up_to,
         })
     }
 

@@ -3,7 +3,7 @@
 // aborted), 25 rows rendered, the (slower) total fetched after the page shows.
 
 import { api, can, session } from './api.js';
-import { h, clear, problemBox, emptyState, loading, formatDate, formatDay, badge, debounce, pageTitle, nextId } from './ui.js';
+import { h, clear, problemBox, emptyState, loading, formatDate, formatDay, badge, debounce, pageTitle, nextId, totalText, totalOf } from './ui.js';
 import { screen, setQuery } from './router.js';
 import { renderClient, formatPhone } from './client_view.js';
 import { renderClientForm } from './client_form.js';
@@ -207,24 +207,24 @@ async function renderList(main, _params, query) {
     if (focusTable) { const a = results.querySelector('a'); if (a) a.focus(); }
     // The total comes second: counting can take far longer than one page.
     const key = filterKey(st);
-    if (totals.has(key)) { showTotal(totals.get(key), rows.length); return; }
-    if (!q.cursor && !nextCursor) { totals.set(key, rows.length); showTotal(rows.length, rows.length); return; }
+    if (totals.has(key)) { showTotal(totals.get(key)); return; }
+    if (!q.cursor && !nextCursor) { totals.set(key, { n: rows.length, exact: true }); showTotal(totals.get(key)); return; }
     count.textContent = 'Counting…';
     totalCtl = new AbortController();
     const tctl = totalCtl;
     const t = await api('GET', '/v1/clients', { query: { ...base, limit: 1, fields: 'id', include_total: 'true' }, signal: tctl.signal });
     if (tctl.signal.aborted || t.aborted) return;
-    if (t.ok && t.body.pagination && typeof t.body.pagination.total === 'number') {
-      totals.set(key, t.body.pagination.total);
-      showTotal(t.body.pagination.total, rows.length);
+    const total = t.ok ? totalOf(t.body.pagination) : null;
+    if (total) {
+      totals.set(key, total);
+      showTotal(total);
     } else {
       count.textContent = '';
     }
   }
 
-  function showTotal(total, shown) {
-    const n = total.toLocaleString();
-    count.textContent = `${n} ${total === 1 ? 'client' : 'clients'}`;
+  function showTotal(total) {
+    count.textContent = totalText(total, 'client', 'clients');
   }
 
   syncControls();

@@ -2,7 +2,7 @@
 // routes. Client names for a page come in one extra request (ids=…).
 
 import { api, can } from './api.js';
-import { h, add, clear, problemBox, emptyState, loading, formatDate, formatDay, badge, debounce, pageTitle, nextId } from './ui.js';
+import { h, add, clear, problemBox, emptyState, loading, formatDate, formatDay, badge, debounce, pageTitle, nextId, totalText, totalOf } from './ui.js';
 import { screen, setQuery } from './router.js';
 import { renderMatter } from './matter_view.js';
 import { renderMatterForm } from './matter_form.js';
@@ -112,14 +112,15 @@ async function renderList(main, _p, query) {
     fillClientNames(rows, results);
     const key = JSON.stringify(base);
     if (totals.has(key)) { showTotal(totals.get(key)); return; }
-    if (!q.cursor && !nextCursor) { totals.set(key, rows.length); showTotal(rows.length); return; }
+    if (!q.cursor && !nextCursor) { totals.set(key, { n: rows.length, exact: true }); showTotal(totals.get(key)); return; }
     count.textContent = 'Counting…';
     const tctl = totalCtl = new AbortController();
     const t = await api('GET', '/v1/matters', { query: { ...base, limit: 1, fields: 'id', include_total: 'true' }, signal: tctl.signal });
     if (tctl.signal.aborted || t.aborted) return;
-    if (t.ok && typeof t.body.pagination.total === 'number') { totals.set(key, t.body.pagination.total); showTotal(t.body.pagination.total); } else count.textContent = '';
+    const total = t.ok ? totalOf(t.body.pagination) : null;
+    if (total) { totals.set(key, total); showTotal(total); } else count.textContent = '';
   }
-  function showTotal(n) { count.textContent = `${n.toLocaleString()} ${n === 1 ? 'matter' : 'matters'}`; }
+  function showTotal(total) { count.textContent = totalText(total, 'matter', 'matters'); }
 
   sync();
   load();

@@ -266,3 +266,16 @@ export function dl(rows, { skipEmpty = false } = {}) {
   }
   return el;
 }
+
+// A list's total as words: "1 client", "2,400 clients", or, when the server
+// stopped counting (`total_exact: false`), "More than 10,000 clients".
+export function totalText({ n, exact }, one, many) {
+  const words = `${n.toLocaleString()} ${n === 1 && exact ? one : many}`;
+  return exact ? words : `More than ${words}`;
+}
+
+// The total a list's `pagination` holds, if it holds one.
+export function totalOf(pagination) {
+  if (!pagination || typeof pagination.total !== 'number') return null;
+  return { n: pagination.total, exact: pagination.total_exact !== false };
+}

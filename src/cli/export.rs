@@ -45,7 +45,7 @@ pub async fn run(args: ExportArgs) -> Result<(), String> {
     let remote = Remote::from_env(&args.remote.server)?;
     let kind = args.kind.as_str();
     // The total, for the progress line; an export goes on without it.
-    let total = match remote.get(&format!("/v1/{kind}?{}", query(&[("limit", "1"), ("include_total", "true")])), Patience::Short).await {
+    let total = match remote.get(&format!("/v1/{kind}?{}", query(&[("limit", "1"), ("include_total", "exact")])), Patience::Short).await {
         Ok(answer) => answer.json().ok().and_then(|page| page["pagination"]["total"].as_u64()),
         Err(super::remote::Failure::Unreachable(why)) => return Err(why),
         Err(_) => None,

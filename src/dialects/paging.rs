@@ -6,7 +6,7 @@ use crate::api::extract::ParamReader;
 use crate::domain::client::query::{ClientFilter, ClientSort};
 use crate::domain::client::Client;
 use crate::service::clients::ListRequest;
-use crate::service::paging::MAX_PAGE;
+use crate::service::paging::{Counting, MAX_PAGE};
 use crate::service::{Actor, Service, ServiceResult};
 
 use super::common::{int_param, MAX_PAGE_NUMBER};
@@ -45,7 +45,7 @@ impl NumberedPage {
             cursor: None,
             offset: (self.number - 1) * self.size,
             limit: Some(self.size as usize),
-            include_total: true,
+            count: Counting::Exact,
         }
     }
 
@@ -56,7 +56,7 @@ impl NumberedPage {
     /// This page of the firm's clients, with the total.
     pub async fn clients(&self, service: &Service, actor: &Actor, filter: ClientFilter, sort: ClientSort) -> ServiceResult<ClientsPage> {
         let found = service.list_clients(actor, self.request(filter, sort)).await?;
-        let total = found.total.unwrap_or_default();
+        let total = found.total.map_or(0, |t| t.count);
         Ok(ClientsPage { clients: found.items, number: self.number, size: self.size, total, has_more: self.has_more(total) })
     }
 }

@@ -6,6 +6,7 @@ use super::change::{Changed, Versioned};
 use super::custom_fields::apply_definitions;
 use super::matters::{is_open, MAX_CASCADE};
 use super::precondition::{until_settled, Precondition, Round};
+use super::paging::{Counting, Total};
 use super::{cursor, paging, Actor, Service, ServiceError, ServiceResult};
 use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientQuery, ClientSort};
@@ -26,14 +27,14 @@ pub struct ListRequest {
     pub cursor: Option<String>,
     pub offset: u64,
     pub limit: Option<usize>,
-    pub include_total: bool,
+    pub count: Counting,
 }
 
 pub struct Page {
     pub items: Vec<Client>,
     pub next_cursor: Option<String>,
     pub limit: usize,
-    pub total: Option<u64>,
+    pub total: Option<Total>,
 }
 
 impl Page {
@@ -210,11 +211,7 @@ impl Service {
         };
         let mut items = self.store.list_clients(actor.firm.id, &query).await?;
         let next_cursor = paging::cut(&mut items, limit).map(|last| cursor::encode(&query.sort, &last.position(&query.sort)));
-        let total = if request.include_total {
-            Some(self.store.count_clients(actor.firm.id, &query.filter).await?)
-        } else {
-            None
-        };
+        let total = self.total(request.count, |at_most| self.store.count_clients(actor.firm.id, &query.filter, at_most)).await?;
         Ok(Page { items, next_cursor, limit, total })
     }
 

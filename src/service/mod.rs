@@ -195,7 +195,8 @@ pub struct Service {
     webhooks: Arc<webhooks::Webhooks>,
 }
 
-/// Rate limits: the limiter and the server-wide defaults.
+/// Rate limits (the limiter and the server-wide defaults), and how far a
+/// list's total is counted exactly.
 pub struct Limits {
     pub limiter: rate_limit::RateLimiter,
     /// Requests a minute per API key unless the key or its firm says otherwise.
@@ -206,6 +207,9 @@ pub struct Limits {
     /// longest a key revoked on another node (or by the CLI) keeps working
     /// here. Zero asks the store on every request.
     pub key_cache_ttl: std::time::Duration,
+    /// Matches `include_total=true` counts exactly; past it the total is a
+    /// lower bound (`include_total=exact` counts them all).
+    pub count_exact_up_to: u64,
 }
 
 impl Default for Limits {
@@ -215,6 +219,7 @@ impl Default for Limits {
             per_key_per_minute: 600,
             failed_auth_per_minute: 30,
             key_cache_ttl: auth::KEY_CACHE_TTL,
+            count_exact_up_to: paging::COUNT_EXACT_UP_TO,
         }
     }
 }

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use super::change::{Changed, Versioned};
+use super::paging::{Counting, Total};
 use super::precondition::Precondition;
 use super::{cursor, paging, Actor, Service, ServiceError, ServiceResult};
 use crate::domain::ids::TypedId;
@@ -19,14 +20,14 @@ pub struct RecordListRequest {
     pub sort: RecordSort,
     pub cursor: Option<String>,
     pub limit: Option<usize>,
-    pub include_total: bool,
+    pub count: Counting,
 }
 
 pub struct RecordPage<F> {
     pub items: Vec<Stored<F>>,
     pub next_cursor: Option<String>,
     pub limit: usize,
-    pub total: Option<u64>,
+    pub total: Option<Total>,
 }
 
 /// The `<kind>.created` event of a new record.
@@ -109,11 +110,7 @@ impl Service {
             .map(decode)
             .collect::<ServiceResult<Vec<Stored<F>>>>()?;
         let next_cursor = paging::cut(&mut items, limit).map(|last| cursor::encode_record(query.sort, query.sort.key_of(last), last.id));
-        let total = if request.include_total {
-            Some(self.store.count_records(actor.firm.id, F::KIND, &query.filter).await?)
-        } else {
-            None
-        };
+        let total = self.total(request.count, |at_most| self.store.count_records(actor.firm.id, F::KIND, &query.filter, at_most)).await?;
         Ok(RecordPage { items, next_cursor, limit, total })
     }
 
@@ -128,7 +125,7 @@ impl Service {
 impl Service {
     /// How many live records of kind `F` match `filter`.
     pub(crate) async fn count_of<F: RecordFields>(&self, actor: &Actor, filter: &RecordFilter) -> ServiceResult<u64> {
-        Ok(self.store.count_records(actor.firm.id, F::KIND, filter).await?)
+        Ok(self.store.count_records(actor.firm.id, F::KIND, filter, None).await?)
     }
 }
 

@@ -429,7 +429,8 @@ pub trait Store: Send + Sync + 'static {
     async fn deleted_clients(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Client>>;
     /// Live clients matching the query, in its order, at most `limit`.
     async fn list_clients(&self, firm: FirmId, query: &ClientQuery) -> StoreResult<Vec<Client>>;
-    async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64>;
+    /// Live clients matching the filter, counted up to `at_most` (all if `None`).
+    async fn count_clients(&self, firm: FirmId, filter: &ClientFilter, at_most: Option<u64>) -> StoreResult<u64>;
     /// Groups of two or more live clients of a firm sharing a match key
     /// (kept with every client write, in its transaction).
     async fn match_groups(&self, firm: FirmId, query: &MatchQuery) -> StoreResult<Vec<MatchGroup>>;
@@ -452,7 +453,8 @@ pub trait Store: Send + Sync + 'static {
     /// capabilities such as intake tokens, whose key is a secret's hash).
     async fn find_record(&self, kind: RecordKind, unique_key: &str) -> StoreResult<Option<Record>>;
     async fn list_records(&self, firm: FirmId, kind: RecordKind, query: &RecordQuery) -> StoreResult<Vec<Record>>;
-    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64>;
+    /// Records matching the filter, counted up to `at_most` (all if `None`).
+    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter, at_most: Option<u64>) -> StoreResult<u64>;
     /// Soft-deleted records of a firm deleted before `before`, oldest first.
     async fn deleted_records(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>>;
 

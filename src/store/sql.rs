@@ -314,12 +314,29 @@ pub fn list_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, query: &Clien
     sql
 }
 
-/// `SELECT count(*) …` over the same filter.
-pub fn count_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, filter: &ClientFilter) -> Sql<'d> {
-    let mut sql = Sql::new(dialect, "SELECT count(*)");
+/// `SELECT count(*) …` over the same filter, of at most `at_most` rows.
+pub fn count_clients<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, filter: &ClientFilter, at_most: Option<u64>) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, count_head(at_most));
     let searched = dialect.clients_source(&mut sql, filter);
     where_clause(&mut sql, firm, filter, searched);
+    count_tail(&mut sql, at_most);
     sql
+}
+
+/// A count stops at `at_most` rows by counting a subquery cut to them: the
+/// database then stops reading once it has them.
+fn count_head(at_most: Option<u64>) -> &'static str {
+    if at_most.is_some() {
+        "SELECT count(*) FROM (SELECT 1 AS one"
+    } else {
+        "SELECT count(*)"
+    }
+}
+
+fn count_tail(sql: &mut Sql<'_>, at_most: Option<u64>) {
+    if let Some(n) = at_most {
+        sql.push(" LIMIT ").bind(SqlValue::Int(i64::try_from(n).unwrap_or(i64::MAX))).push(") AS capped");
+    }
 }
 
 fn where_clause(sql: &mut Sql<'_>, firm: FirmId, f: &ClientFilter, searched: bool) {
@@ -409,9 +426,11 @@ pub fn list_records<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, kind: RecordK
     sql
 }
 
-pub fn count_records<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> Sql<'d> {
-    let mut sql = Sql::new(dialect, "SELECT count(*) FROM records r");
+pub fn count_records<'d>(dialect: &'d dyn SqlDialect, firm: FirmId, kind: RecordKind, filter: &RecordFilter, at_most: Option<u64>) -> Sql<'d> {
+    let mut sql = Sql::new(dialect, count_head(at_most));
+    sql.push(" FROM records r");
     record_where(&mut sql, firm, kind, filter);
+    count_tail(&mut sql, at_most);
     sql
 }
 

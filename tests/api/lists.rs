@@ -24,6 +24,7 @@ crate::store_tests!(
     q_answers_alike_for_terms_with_few_or_thousands_of_index_hits,
     q_never_finds_clients_holding_only_pieces_of_the_term,
     include_total_counts_every_match_and_is_absent_otherwise,
+    include_total_true_is_exact_up_to_the_servers_limit_and_says_at_least_past_it,
     next_cursor_walks_every_sort_without_duplicates_or_gaps,
     a_cursor_is_refused_with_another_sort,
     the_link_header_points_at_the_next_page,
@@ -289,6 +290,12 @@ async fn q_answers_alike_for_terms_with_few_or_thousands_of_index_hits(app: Test
     let page = list(&app, &[("q", "COMMONTERM"), ("include_total", "true")]).await;
     assert_eq!(ids(&page), active[..25].to_vec());
     assert_eq!(page["pagination"]["total"], active.len());
+    // A count that stops early reads the index's hits in its own order.
+    let capped = app.second_node(clientele::service::Limits { count_exact_up_to: 1_000, ..Default::default() }).await;
+    let at_least = pagination_at(&app, &capped, &app.admin_key, "/v1/clients", &[("q", "commonterm"), ("include_total", "true")]).await;
+    assert_eq!((&at_least["total"], &at_least["total_exact"]), (&json!(1_000), &json!(false)));
+    let exact = pagination_at(&app, &capped, &app.admin_key, "/v1/clients", &[("q", "commonterm"), ("include_total", "exact")]).await;
+    assert_eq!(exact["total"], active.len());
     let by_name = walk(&app, &[("limit", "100"), ("q", "commonterm"), ("sort", "last_name")]).await;
     assert_eq!(by_name, walk(&app, &[("limit", "100"), ("status", "active"), ("sort", "last_name")]).await, "by last name");
 
@@ -327,16 +334,72 @@ async fn include_total_counts_every_match_and_is_absent_otherwise(app: TestApp) 
         let status = if i % 3 == 0 { "closed" } else { "active" };
         app.create_client(json!({"first_name": "Tot", "last_name": format!("N{i}"), "status": status})).await;
     }
-    let page = list(&app, &[("include_total", "true"), ("limit", "10")]).await;
-    assert_eq!(ids(&page).len(), 10);
-    assert_eq!(page["pagination"]["total"], 30);
-    let closed = list(&app, &[("include_total", "true"), ("limit", "3"), ("status", "closed")]).await;
-    assert_eq!(closed["pagination"]["total"], 10);
+    for counting in ["true", "exact"] {
+        let page = list(&app, &[("include_total", counting), ("limit", "10")]).await;
+        assert_eq!(ids(&page).len(), 10);
+        assert_eq!((&page["pagination"]["total"], &page["pagination"]["total_exact"]), (&json!(30), &json!(true)), "{counting}");
+        let closed = list(&app, &[("include_total", counting), ("limit", "3"), ("status", "closed")]).await;
+        assert_eq!(closed["pagination"]["total"], 10);
+    }
     for params in [vec![], vec![("include_total", "false")]] {
         let page = list(&app, &params).await;
         assert!(page["pagination"].get("total").is_none(), "{params:?}: {}", page["pagination"]);
+        assert!(page["pagination"].get("total_exact").is_none(), "{params:?}: {}", page["pagination"]);
     }
     refused(&app, &[("include_total", "maybe")], "include_total").await;
+    refused(&app, &[("include_total", "EXACT")], "include_total").await;
+}
+
+/// A list's pagination, on the node at `base`.
+async fn pagination_at(app: &TestApp, base: &str, key: &str, path: &str, params: &[(&str, &str)]) -> Value {
+    let response = app.http.get(format!("{base}{path}")).query(params).header("X-Api-Key", key).send().await.expect("send");
+    expect_status(response, StatusCode::OK).await["pagination"].clone()
+}
+
+/// `include_total=true` counts up to the server's limit (5 here, 10,000 by
+/// default) and past it answers the limit as a lower bound; `exact` and the
+/// vendors' numbered pages count every match; and a firm's count never
+/// holds another firm's clients.
+async fn include_total_true_is_exact_up_to_the_servers_limit_and_says_at_least_past_it(app: TestApp) {
+    let capped = app.second_node(clientele::service::Limits { count_exact_up_to: 5, ..Default::default() }).await;
+    let mut first = None;
+    for i in 0..7 {
+        let status = if i < 5 { "active" } else { "closed" };
+        let client = app.create_client(json!({"first_name": "Capped", "last_name": format!("N{i}"), "status": status})).await;
+        first.get_or_insert(id(&client));
+    }
+    let other = app.other_firm().await;
+    for i in 0..2 {
+        expect_status(app.post("/v1/clients", &other, &json!({"first_name": "Capped", "last_name": format!("T{i}")})).await, StatusCode::CREATED).await;
+    }
+    let total = |p: &Value| (p["total"].clone(), p["total_exact"].clone());
+    let key = app.admin_key.clone();
+    for filter in [("status", "active,closed"), ("q", "capped")] {
+        let at_least = pagination_at(&app, &capped, &key, "/v1/clients", &[filter, ("include_total", "true"), ("limit", "2")]).await;
+        assert_eq!(total(&at_least), (json!(5), json!(false)), "{filter:?}: {at_least}");
+        assert_eq!(at_least["has_more"], true);
+        let exact = pagination_at(&app, &capped, &key, "/v1/clients", &[filter, ("include_total", "exact")]).await;
+        assert_eq!(total(&exact), (json!(7), json!(true)), "{filter:?}");
+        let default_limit = pagination_at(&app, &app.base, &key, "/v1/clients", &[filter, ("include_total", "true")]).await;
+        assert_eq!(total(&default_limit), (json!(7), json!(true)), "{filter:?}, on a node counting up to 10,000");
+        let theirs = pagination_at(&app, &capped, &other, "/v1/clients", &[filter, ("include_total", "true")]).await;
+        assert_eq!(total(&theirs), (json!(2), json!(true)), "{filter:?}, the other firm");
+    }
+    let at_the_limit = pagination_at(&app, &capped, &key, "/v1/clients", &[("status", "active"), ("include_total", "true")]).await;
+    assert_eq!(total(&at_the_limit), (json!(5), json!(true)), "exactly as many as the limit is exact");
+
+    for n in 0..6 {
+        crate::records::new_matter(&app, first.as_deref().expect("a client"), &format!("Capped matter {n}"), json!({})).await;
+    }
+    let matters = pagination_at(&app, &capped, &key, "/v1/matters", &[("include_total", "true")]).await;
+    assert_eq!(total(&matters), (json!(5), json!(false)));
+    let matters = pagination_at(&app, &capped, &key, "/v1/matters", &[("include_total", "exact")]).await;
+    assert_eq!(total(&matters), (json!(6), json!(true)));
+    let theirs = pagination_at(&app, &capped, &other, "/v1/matters", &[("include_total", "exact")]).await;
+    assert_eq!(total(&theirs), (json!(0), json!(true)), "the other firm has no matters");
+
+    let numbered = pagination_at(&app, &capped, &key, "/compat/clemta/contacts", &[("limit", "2")]).await;
+    assert_eq!(numbered["total"], 7, "a vendor's numbered pages count every match: {numbered}");
 }
 
 async fn next_cursor_walks_every_sort_without_duplicates_or_gaps(app: TestApp) {

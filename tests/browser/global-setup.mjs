@@ -138,6 +138,8 @@ export default async function globalSetup() {
     '--failed-auth-per-minute', '100000', '--rate-limit-per-minute', '100000',
     '--webhook-allow-hosts', `127.0.0.1,${hookHost}`, '--webhook-resolve', `${hookHost}=127.0.0.1`,
     '--webhook-retry-schedule', '1s,1s',
+    // Totals past 30 say "more than" (clients.spec.mjs); 10,000 by default.
+    '--count-exact-up-to', '30',
     '--purge-interval-secs', '0', '--log', 'warn',
   ];
   const watchdog = 'exec 3<&0; "$@" 3<&- </dev/null & pid=$!; ' +

@@ -55,6 +55,11 @@ macro_rules! names {
     };
 }
 
+names!(
+    IncludeTotalName,
+    "`false`, `true` (exact up to the server's limit, then a lower bound) or `exact`.",
+    ["false", "true", "exact"].map(String::from)
+);
 names!(ClientKindName, "`person` or `company`.", field_values(&crate::domain::client::contract::KIND));
 names!(MatterStatusName, "`open`, `pending` or `closed`.", field_values(&crate::domain::matter::STATUS));
 names!(

@@ -21,7 +21,7 @@ use crate::domain::client::{Client, ClientKind};
 use crate::domain::ids::ClientId;
 use crate::domain::time::Timestamp;
 use crate::service::clients::{ListRequest, Page};
-use crate::service::paging::MAX_PAGE;
+use crate::service::paging::{Counting, MAX_PAGE};
 use crate::service::ServiceError;
 
 const MAX_QUERY_CHARS: usize = 200;
@@ -274,7 +274,7 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("ids" = Option<String>, Query, description = "Comma-separated client ids, at most 100"),
         ("external_id" = Option<String>, Query, description = "Comma-separated external ids, at most 100"),
         ("email" = Option<String>, Query, description = "Comma-separated primary emails, matched case-insensitively (as for uniqueness), at most 100"),
-        ("include_total" = Option<bool>, Query, description = "Also count all matching clients"),
+        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching clients: `true` exactly up to the server's limit (10,000 by default) and past it as a lower bound (`pagination.total_exact` is then false); `exact` counts every match, however long it takes"),
         ("cf" = Option<Vec<String>>, Query, description = CF_DOC),
         ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
     ),
@@ -307,12 +307,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
 fn render_page(page: &Page) -> ClientList<'_> {
     ClientList {
         data: page.items.iter().map(ClientView::from).collect(),
-        pagination: Pagination {
-            limit: page.limit,
-            has_more: page.has_more(),
-            next_cursor: page.next_cursor.clone(),
-            total: page.total,
-        },
+        pagination: Pagination::counted(page.limit, page.next_cursor.clone(), page.total),
     }
 }
 
@@ -335,11 +330,11 @@ fn list_request(pairs: &[(String, String)]) -> Result<(ListRequest, Fields), Ser
         ClientSort::parse(s).ok_or("must be created_at, updated_at, last_name or name, optionally prefixed with -".into())
     });
     let cursor = p.get("cursor").map(str::to_string);
-    let include_total = p.parsed("include_total", parse_bool).unwrap_or(false);
+    let count = p.parsed("include_total", parse_counting).unwrap_or_default();
     let filter = client_filter(&mut p);
     let fields = Fields::parse(&mut p, CLIENT_FIELDS);
     p.finish()?;
-    let request = ListRequest { filter, sort: sort.unwrap_or_default(), cursor, offset: 0, limit, include_total };
+    let request = ListRequest { filter, sort: sort.unwrap_or_default(), cursor, offset: 0, limit, count };
     Ok((request, fields))
 }
 
@@ -429,6 +424,19 @@ fn parse_ids<'a>(p: &mut ParamReader<'a>) -> Vec<ClientId> {
 }
 
 /// `true`/`1` or `false`/`0`, for boolean query parameters.
+/// `include_total`: `true` counts exactly up to the server's limit, then
+/// says "at least"; `exact` counts every match.
+pub(crate) fn parse_counting(s: &str) -> Result<Counting, String> {
+    match s {
+        "exact" => Ok(Counting::Exact),
+        _ => match parse_bool(s) {
+            Ok(true) => Ok(Counting::UpToLimit),
+            Ok(false) => Ok(Counting::None),
+            Err(_) => Err("must be true, false or exact".into()),
+        },
+    }
+}
+
 pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
     match s {
         "true" | "1" => Ok(true),

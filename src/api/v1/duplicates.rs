@@ -73,7 +73,7 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
     let page = state.service.find_duplicates(&actor, cursor.as_deref(), limit).await?;
     let list = DuplicateList {
         data: page.groups.iter().map(DuplicateGroupView::from).collect(),
-        pagination: Pagination { limit: page.limit, has_more: page.next_cursor.is_some(), next_cursor: page.next_cursor, total: None },
+        pagination: Pagination::uncounted(page.limit, page.next_cursor),
     };
     let link = list.pagination.next_cursor.as_ref().map(|c| super::clients::next_link("/v1/clients/duplicates", &pairs, c));
     let mut response = Json(list).into_response();

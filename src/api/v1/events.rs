@@ -116,5 +116,5 @@ async fn history(state: &AppState, actor: &crate::service::Actor, subject: Subje
     let has_more = events.len() > limit;
     events.truncate(limit);
     let next_cursor = if has_more { events.last().map(|e| e.seq.to_string()) } else { None };
-    Ok(Json(HistoryList { data: events.iter().map(EventView::from).collect(), pagination: Pagination { limit, has_more, next_cursor, total: None } }))
+    Ok(Json(HistoryList { data: events.iter().map(EventView::from).collect(), pagination: Pagination::uncounted(limit, next_cursor) }))
 }

@@ -74,7 +74,7 @@ fn key_request(body: &serde_json::Map<String, Value>) -> Result<KeyRequest, Serv
 pub async fn list(State(state): State<AppState>, Auth(actor): Auth) -> Result<Json<ApiKeyList>, ApiError> {
     let keys = state.service.list_keys(&actor).await?;
     let data: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
-    let pagination = Pagination { limit: data.len(), has_more: false, next_cursor: None, total: None };
+    let pagination = Pagination::uncounted(data.len(), None);
     Ok(Json(ApiKeyList { data, pagination }))
 }
 

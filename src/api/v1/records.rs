@@ -50,12 +50,7 @@ where
     V: Serialize + for<'a> From<&'a Stored<F>>,
 {
     let data: Vec<serde_json::Value> = page.items.iter().map(|r| fields.render(&V::from(r))).collect();
-    let pagination = Pagination {
-        limit: page.limit,
-        has_more: page.next_cursor.is_some(),
-        next_cursor: page.next_cursor.clone(),
-        total: page.total,
-    };
+    let pagination = Pagination::counted(page.limit, page.next_cursor.clone(), page.total);
     let mut response = Json(serde_json::json!({ "data": data, "pagination": pagination })).into_response();
     if let Some(Ok(link)) = page.next_cursor.as_ref().map(|c| HeaderValue::from_str(&next_link(path, pairs, c))) {
         response.headers_mut().insert(header::LINK, link);
@@ -71,7 +66,7 @@ pub fn list_request<I: TypedId>(p: &mut ParamReader<'_>) -> RecordListRequest {
     });
     let sort = p.parsed("sort", |s| RecordSort::parse(s).ok_or("must be created_at or updated_at, optionally prefixed with -".into()));
     let cursor = p.get("cursor").map(str::to_string);
-    let include_total = p.parsed("include_total", super::clients::parse_bool);
+    let count = p.parsed("include_total", super::clients::parse_counting);
     let search = p.parsed("q", |s| {
         if s.chars().count() > MAX_QUERY_CHARS {
             return Err(format!("must be at most {MAX_QUERY_CHARS} characters"));
@@ -98,7 +93,7 @@ pub fn list_request<I: TypedId>(p: &mut ParamReader<'_>) -> RecordListRequest {
         sort: sort.unwrap_or(RecordSort { by_updated: false, descending: true }),
         cursor,
         limit,
-        include_total: include_total.unwrap_or(false),
+        count: count.unwrap_or_default(),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::domain::ids::ClientId;
 use crate::domain::phone::Phone;
 use crate::domain::time::{CalendarDate, Timestamp};
 use crate::domain::event::Event;
+use crate::service::paging::Total;
 
 #[derive(Serialize, ToSchema)]
 pub struct AddressView {
@@ -183,9 +184,27 @@ pub struct Pagination {
     pub has_more: bool,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
-    /// Matching records in all pages; only with `include_total=true`.
+    /// Matching records in all pages; only with `include_total`. With
+    /// `include_total=true` it is exact up to the server's limit (10,000 by
+    /// default), and past it is that limit with `total_exact: false`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// Whether `total` counts every match (false: more than `total` match;
+    /// `include_total=exact` counts them all). Only with `total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_exact: Option<bool>,
+}
+
+impl Pagination {
+    /// A page's pagination without a total.
+    pub fn uncounted(limit: usize, next_cursor: Option<String>) -> Self {
+        Self { limit, has_more: next_cursor.is_some(), next_cursor, total: None, total_exact: None }
+    }
+
+    /// A page's pagination with the total it was asked for, if any.
+    pub fn counted(limit: usize, next_cursor: Option<String>, total: Option<Total>) -> Self {
+        Self { total: total.map(|t| t.count), total_exact: total.map(|t| t.exact), ..Self::uncounted(limit, next_cursor) }
+    }
 }
 
 #[derive(Serialize, ToSchema)]

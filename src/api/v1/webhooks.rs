@@ -181,8 +181,7 @@ pub async fn deliveries(State(state): State<AppState>, Auth(actor): Auth, PathId
     let before = p.parsed("cursor", |s| s.parse::<i64>().ok().filter(|n| *n > 0).ok_or("is not a cursor this server issued".to_string()));
     p.finish()?;
     let page = state.service.list_deliveries(&actor, id, status, before, limit).await?;
-    let pagination =
-        Pagination { limit, has_more: page.next_cursor.is_some(), next_cursor: page.next_cursor.map(|c| c.to_string()), total: None };
+    let pagination = Pagination::uncounted(limit, page.next_cursor.map(|c| c.to_string()));
     Ok(Json(DeliveryList { data: page.items.iter().map(DeliveryView::from).collect(), pagination }).into_response())
 }
 

@@ -9,6 +9,7 @@ use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortFie
 use crate::domain::record::{RecordFilter, RecordSort};
 use crate::domain::time::Timestamp;
 use crate::service::clients::ListRequest;
+use crate::service::paging::Counting;
 use crate::service::records::RecordListRequest;
 
 /// The seed's bound on `ids[]`.
@@ -53,7 +54,7 @@ impl ListParams {
             sort: RecordSort { by_updated: false, descending: false },
             cursor: self.page_token,
             limit: Some(self.limit),
-            include_total: false,
+            count: Counting::None,
         }
     }
 
@@ -70,7 +71,7 @@ impl ListParams {
             cursor: self.page_token,
             offset: 0,
             limit: Some(self.limit),
-            include_total: false,
+            count: Counting::None,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::domain::api_key::Scope;
 use crate::domain::client::query::{ClientFilter, ClientSort, SearchTerm, SortField};
 use crate::domain::client::{Client, ClientKind};
 use crate::service::clients::ListRequest;
+use crate::service::paging::Counting;
 use crate::service::precondition::Precondition;
 
 use super::TAG;
@@ -79,10 +80,10 @@ pub async fn list(State(state): State<AppState>, Auth(actor): Auth, QueryPairs(p
         cursor: None,
         offset,
         limit: Some(limit as usize),
-        include_total: true,
+        count: Counting::Exact,
     };
     let found = state.service.list_clients(&actor, request).await?;
-    let list = ClientList { data: found.items.iter().map(ClientView::from).collect(), total: found.total.unwrap_or_default() };
+    let list = ClientList { data: found.items.iter().map(ClientView::from).collect(), total: found.total.map_or(0, |t| t.count) };
     Ok(Json(list).into_response())
 }
 

@@ -39,6 +39,37 @@ pub struct ClientFilter {
     pub merged_into: Vec<ClientId>,
 }
 
+impl ClientFilter {
+    /// Whether this asks for the live clients holding a search term, and
+    /// nothing else narrows them.
+    pub fn is_search_alone(&self) -> bool {
+        // Every field named, so a new one can't be forgotten here.
+        let ClientFilter {
+            statuses,
+            tags,
+            kind,
+            company_id,
+            created_since,
+            created_before,
+            updated_since,
+            updated_before,
+            ids,
+            seqs,
+            external_ids,
+            email_keys,
+            search,
+            custom,
+            custom_values,
+            merged,
+            merged_into,
+        } = self;
+        let lists_empty = statuses.is_empty() && tags.is_empty() && ids.is_empty() && seqs.is_empty();
+        let keys_empty = external_ids.is_empty() && email_keys.is_empty() && custom.is_empty() && custom_values.is_empty();
+        let unbounded = [created_since, created_before, updated_since, updated_before].iter().all(|t| t.is_none());
+        search.is_some() && lists_empty && keys_empty && unbounded && kind.is_none() && company_id.is_none() && !merged && merged_into.is_empty()
+    }
+}
+
 /// A case-insensitive substring to find in a client's name or email, or, when
 /// the query looks like a phone number, digits to find in the phone.
 #[derive(Debug, Clone, PartialEq, Eq)]

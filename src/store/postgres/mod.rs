@@ -193,8 +193,8 @@ impl Store for PgStore {
         queries::list_clients(&self.conn().await?, firm, query).await
     }
 
-    async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
-        queries::count_clients(&self.conn().await?, firm, filter).await
+    async fn count_clients(&self, firm: FirmId, filter: &ClientFilter, at_most: Option<u64>) -> StoreResult<u64> {
+        queries::count_clients(&self.conn().await?, firm, filter, at_most).await
     }
 
     async fn match_groups(&self, firm: FirmId, query: &MatchQuery) -> StoreResult<Vec<MatchGroup>> {
@@ -217,8 +217,8 @@ impl Store for PgStore {
         queries::list_records(&self.conn().await?, firm, kind, query).await
     }
 
-    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
-        queries::count_records(&self.conn().await?, firm, kind, filter).await
+    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter, at_most: Option<u64>) -> StoreResult<u64> {
+        queries::count_records(&self.conn().await?, firm, kind, filter, at_most).await
     }
 
     async fn deleted_records(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>> {

@@ -392,8 +392,8 @@ pub async fn list_clients(c: &impl GenericClient, firm: FirmId, query: &ClientQu
     run_client_query(c, &sql::list_clients(&Postgres, firm, query), &query.filter, rows::client).await
 }
 
-pub async fn count_clients(c: &impl GenericClient, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
-    let counts = run_client_query(c, &sql::count_clients(&Postgres, firm, filter), filter, |r| Ok(r.get::<_, i64>(0))).await?;
+pub async fn count_clients(c: &impl GenericClient, firm: FirmId, filter: &ClientFilter, at_most: Option<u64>) -> StoreResult<u64> {
+    let counts = run_client_query(c, &sql::count_clients(&Postgres, firm, filter, at_most), filter, |r| Ok(r.get::<_, i64>(0))).await?;
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
 
@@ -564,8 +564,8 @@ pub async fn list_records(c: &impl GenericClient, firm: FirmId, kind: RecordKind
     run_query(c, &sql::list_records(&Postgres, firm, kind, query), rows::record).await
 }
 
-pub async fn count_records(c: &impl GenericClient, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
-    let counts = run_query(c, &sql::count_records(&Postgres, firm, kind, filter), |r| Ok(r.get::<_, i64>(0))).await?;
+pub async fn count_records(c: &impl GenericClient, firm: FirmId, kind: RecordKind, filter: &RecordFilter, at_most: Option<u64>) -> StoreResult<u64> {
+    let counts = run_query(c, &sql::count_records(&Postgres, firm, kind, filter, at_most), |r| Ok(r.get::<_, i64>(0))).await?;
     Ok(counts.first().copied().unwrap_or(0) as u64)
 }
 

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, Step)] = &[
     (12, Step::Sql(include_str!("../../../migrations/sqlite/0012_search_index_without_insert_trigger.sql"))),
     (13, Step::Sql(include_str!("../../../migrations/sqlite/0013_events_redacted.sql"))),
     (14, Step::Sql(include_str!("../../../migrations/sqlite/0014_clients_late.sql"))),
+    (15, Step::Sql(include_str!("../../../migrations/sqlite/0015_clients_live_seq.sql"))),
 ];
 
 pub fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -403,9 +403,9 @@ impl Store for SqliteStore {
         self.read_blocking(move |conn| queries::list_clients(conn, firm, &query, &store.inner.hit_counts)).await
     }
 
-    async fn count_clients(&self, firm: FirmId, filter: &ClientFilter) -> StoreResult<u64> {
+    async fn count_clients(&self, firm: FirmId, filter: &ClientFilter, at_most: Option<u64>) -> StoreResult<u64> {
         let (filter, store) = (filter.clone(), self.clone());
-        self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter, &store.inner.hit_counts)).await
+        self.read_blocking(move |conn| queries::count_clients(conn, firm, &filter, at_most, &store.inner.hit_counts)).await
     }
 
     async fn match_groups(&self, firm: FirmId, query: &MatchQuery) -> StoreResult<Vec<MatchGroup>> {
@@ -438,9 +438,9 @@ impl Store for SqliteStore {
         self.read_blocking(move |conn| queries::list_records(conn, firm, kind, &query)).await
     }
 
-    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter) -> StoreResult<u64> {
+    async fn count_records(&self, firm: FirmId, kind: RecordKind, filter: &RecordFilter, at_most: Option<u64>) -> StoreResult<u64> {
         let filter = filter.clone();
-        self.read_blocking(move |conn| queries::count_records(conn, firm, kind, &filter)).await
+        self.read_blocking(move |conn| queries::count_records(conn, firm, kind, &filter, at_most)).await
     }
 
     async fn deleted_records(&self, firm: FirmId, before: Timestamp, limit: usize) -> StoreResult<Vec<Record>> {

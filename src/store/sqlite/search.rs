@@ -24,8 +24,10 @@ pub enum Search {
     /// [`HITS_BELOW`]), fetched and sorted. `exact` when they are the term's
     /// matches; otherwise they are candidates, which `LIKE` then checks.
     Hits { seqs: String, exact: bool },
-    /// Rows in the index's hits: a common term in a count, which must visit
-    /// every match anyway.
+    /// Rows as the index finds them: a common term in a count. A count cut
+    /// short reads no more hits than it counts, and a whole one looks each
+    /// up by `seq` (at 1M clients 3–9× faster than `seq IN (hits)`, which
+    /// builds the hit list first and then scans the firm's rows).
     InIndex,
 }
 
