@@ -207,8 +207,8 @@ pub struct Limits {
     /// longest a key revoked on another node (or by the CLI) keeps working
     /// here. Zero asks the store on every request.
     pub key_cache_ttl: std::time::Duration,
-    /// Matches `include_total=true` counts exactly; past it the total is a
-    /// lower bound (`include_total=exact` counts them all).
+    /// Matches `include_total=true` counts exactly; past it the total is
+    /// this many, marked as not exact (`include_total=exact` counts them all).
     pub count_exact_up_to: u64,
 }
 

@@ -30,8 +30,8 @@ pub(crate) fn cut<T>(items: &mut Vec<T>, limit: usize) -> Option<&T> {
 }
 
 /// Matches a list counts exactly unless asked for every one: past it, a
-/// count says "more than this many" (a count of a common term over 1M
-/// clients visits every match, about 0.4 s).
+/// count says "more than this many". A count visits every match it
+/// counts: one of a common term over 1M clients took 0.65 s on SQLite.
 pub const COUNT_EXACT_UP_TO: u64 = 10_000;
 
 /// Whether a list also counts its matches (`include_total`), and how far.
