@@ -62,8 +62,8 @@ pub struct ServeConfig {
     #[arg(long, env = "CLIENTELE_KEY_CACHE_TTL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub key_cache_ttl_ms: u64,
     /// Matches `include_total=true` counts exactly; past it a list's total
-    /// is this many, marked as a lower bound (`include_total=exact` counts
-    /// every match, at the cost of visiting each).
+    /// is this many with `total_exact: false`: more match
+    /// (`include_total=exact` counts every match, at the cost of visiting each).
     #[arg(long, env = "CLIENTELE_COUNT_EXACT_UP_TO", default_value_t = crate::service::paging::COUNT_EXACT_UP_TO, value_parser = clap::value_parser!(u64).range(1..))]
     pub count_exact_up_to: u64,
     /// Seconds a request may take before it is answered 503 `request_timeout`.

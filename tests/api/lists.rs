@@ -24,7 +24,7 @@ crate::store_tests!(
     q_answers_alike_for_terms_with_few_or_thousands_of_index_hits,
     q_never_finds_clients_holding_only_pieces_of_the_term,
     include_total_counts_every_match_and_is_absent_otherwise,
-    include_total_true_is_exact_up_to_the_servers_limit_and_says_at_least_past_it,
+    include_total_true_is_exact_up_to_the_servers_limit_and_says_more_than_past_it,
     next_cursor_walks_every_sort_without_duplicates_or_gaps,
     a_cursor_is_refused_with_another_sort,
     the_link_header_points_at_the_next_page,
@@ -357,10 +357,10 @@ async fn pagination_at(app: &TestApp, base: &str, key: &str, path: &str, params:
 }
 
 /// `include_total=true` counts up to the server's limit (5 here, 10,000 by
-/// default) and past it answers the limit as a lower bound; `exact` and the
+/// default) and past it answers the limit with `total_exact: false`; `exact` and the
 /// vendors' numbered pages count every match; and a firm's count never
 /// holds another firm's clients.
-async fn include_total_true_is_exact_up_to_the_servers_limit_and_says_at_least_past_it(app: TestApp) {
+async fn include_total_true_is_exact_up_to_the_servers_limit_and_says_more_than_past_it(app: TestApp) {
     let capped = app.second_node(clientele::service::Limits { count_exact_up_to: 5, ..Default::default() }).await;
     let mut first = None;
     for i in 0..7 {

@@ -57,7 +57,7 @@ macro_rules! names {
 
 names!(
     IncludeTotalName,
-    "`false`, `true` (exact up to the server's limit, then a lower bound) or `exact`.",
+    "`false`, `true` (exact up to the server's limit; past it the limit, with `total_exact: false`) or `exact`.",
     ["false", "true", "exact"].map(String::from)
 );
 names!(ClientKindName, "`person` or `company`.", field_values(&crate::domain::client::contract::KIND));

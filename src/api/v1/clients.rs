@@ -274,7 +274,7 @@ pub async fn restore(State(state): State<AppState>, Auth(actor): Auth, PathId(id
         ("ids" = Option<String>, Query, description = "Comma-separated client ids, at most 100"),
         ("external_id" = Option<String>, Query, description = "Comma-separated external ids, at most 100"),
         ("email" = Option<String>, Query, description = "Comma-separated primary emails, matched case-insensitively (as for uniqueness), at most 100"),
-        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching clients: `true` exactly up to the server's limit (10,000 by default) and past it as a lower bound (`pagination.total_exact` is then false); `exact` counts every match, however long it takes"),
+        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching clients: `true` exactly up to the server's limit (10,000 by default) and past it answers that limit with `pagination.total_exact: false` (more match); `exact` counts every match, however long it takes"),
         ("cf" = Option<Vec<String>>, Query, description = CF_DOC),
         ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
     ),
@@ -425,7 +425,7 @@ fn parse_ids<'a>(p: &mut ParamReader<'a>) -> Vec<ClientId> {
 
 /// `true`/`1` or `false`/`0`, for boolean query parameters.
 /// `include_total`: `true` counts exactly up to the server's limit, then
-/// says "at least"; `exact` counts every match.
+/// says "more than"; `exact` counts every match.
 pub(crate) fn parse_counting(s: &str) -> Result<Counting, String> {
     match s {
         "exact" => Ok(Counting::Exact),

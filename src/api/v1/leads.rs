@@ -96,7 +96,7 @@ pub async fn update(
         ("created_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("ids" = Option<String>, Query, description = "Comma-separated lead ids, at most 100"),
-        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching leads: `true` exactly up to the server's limit (10,000 by default) and past it as a lower bound (`pagination.total_exact` is then false); `exact` counts every match, however long it takes"),
+        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching leads: `true` exactly up to the server's limit (10,000 by default) and past it answers that limit with `pagination.total_exact: false` (more match); `exact` counts every match, however long it takes"),
     ),
     responses((status = 200, description = "One page of leads", body = LeadList))
 )]

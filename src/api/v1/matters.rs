@@ -172,7 +172,7 @@ pub(crate) fn matter_filter(p: &mut ParamReader<'_>, filter: &mut crate::domain:
         ("updated_since" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; inclusive"),
         ("updated_before" = Option<String>, Query, description = "RFC 3339 or YYYY-MM-DD; exclusive"),
         ("ids" = Option<String>, Query, description = "Comma-separated matter ids, at most 100"),
-        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching matters: `true` exactly up to the server's limit (10,000 by default) and past it as a lower bound (`pagination.total_exact` is then false); `exact` counts every match, however long it takes"),
+        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching matters: `true` exactly up to the server's limit (10,000 by default) and past it answers that limit with `pagination.total_exact: false` (more match); `exact` counts every match, however long it takes"),
         ("fields" = Option<String>, Query, description = "Comma-separated fields to return (plus `id`)"),
     ),
     responses((status = 200, description = "One page of matters", body = MatterReadList))

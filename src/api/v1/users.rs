@@ -114,7 +114,7 @@ pub async fn delete(State(state): State<AppState>, Auth(actor): Auth, PathId(id)
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "Page size, 1-100 (default 25)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("q" = Option<String>, Query, description = "Substring of name or email"),
-        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching users: `true` exactly up to the server's limit (10,000 by default) and past it as a lower bound (`pagination.total_exact` is then false); `exact` counts every match, however long it takes"),
+        ("include_total" = inline(Option<crate::api::openapi::IncludeTotalName>), Query, description = "Also count all matching users: `true` exactly up to the server's limit (10,000 by default) and past it answers that limit with `pagination.total_exact: false` (more match); `exact` counts every match, however long it takes"),
     ),
     responses((status = 200, description = "One page of users", body = UserList))
 )]
