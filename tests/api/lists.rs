@@ -310,6 +310,16 @@ async fn q_answers_alike_for_terms_with_few_or_thousands_of_index_hits(app: Test
         let by_search = walk(&app, &[("limit", "3"), ("q", "quillfeather"), ("sort", sort)]).await;
         assert_eq!(by_search, walk(&app, &[("limit", "3"), ("tags", "rare"), ("sort", sort)]).await, "sort={sort}");
     }
+
+    // Counts of the common term alone (on SQLite, through `clients_live_seq`)
+    // and with another filter (through the table) leave a deleted client out.
+    expect_status(app.delete(&format!("/v1/clients/{}", active[0]), &app.admin_key).await, StatusCode::NO_CONTENT).await;
+    for params in [vec![("q", "commonterm")], vec![("q", "commonterm"), ("status", "active")]] {
+        for counting in ["true", "exact"] {
+            let page = list(&app, &[params.clone(), vec![("include_total", counting)]].concat()).await;
+            assert_eq!(page["pagination"]["total"], active.len() - 1, "{params:?}, include_total={counting}");
+        }
+    }
 }
 
 /// The SQLite store may look a term up by a few of its trigrams and check
