@@ -3,7 +3,7 @@
 // dialog, copy button, form errors, conflict notice, "load more" paging).
 
 import { api, session, can } from './api.js';
-import { h, clear, problemBox, showFieldErrors, clearFieldErrors, toast, emptyState, loading, dialog, confirmDialog, field, badge, pageTitle, timeEl, nextId, totalOf } from './ui.js';
+import { h, clear, problemBox, showFieldErrors, clearFieldErrors, toast, emptyState, loading, dialog, confirmDialog, field, badge, pageTitle, timeEl, nextId, totalText, totalOf } from './ui.js';
 import { screen } from './router.js';
 
 // ---- shared helpers -------------------------------------------------------
@@ -120,7 +120,7 @@ export function pager(host, { fetchPage, renderRows, emptyText, totalEl }) {
     const pg = (r.body && r.body.pagination) || {};
     renderRows(items, reset);
     const total = totalOf(pg);
-    if (totalEl && total) totalEl.textContent = `${total.exact ? '' : 'more than '}${total.n.toLocaleString()} in all`;
+    if (totalEl && total) totalEl.textContent = totalText(total, 'in all', 'in all');
     if (reset && !items.length) status.append(emptyState(emptyText || 'Nothing here yet.'));
     cursor = pg.next_cursor || null;
     if (pg.has_more && cursor) {

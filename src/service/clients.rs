@@ -37,12 +37,6 @@ pub struct Page {
     pub total: Option<Total>,
 }
 
-impl Page {
-    pub fn has_more(&self) -> bool {
-        self.next_cursor.is_some()
-    }
-}
-
 impl Service {
     pub async fn create_client(&self, actor: &Actor, doc: &Map<String, Value>) -> ServiceResult<Client> {
         actor.require(Scope::ClientsWrite)?;
